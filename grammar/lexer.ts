@@ -1,0 +1,328 @@
+// The lossc lexer: chevrotain token types and one Lexer instance.
+//
+// Newlines are insignificant except in one place: a name written *directly* before `(`
+// (no space, no newline) is a `CallName` token, so `mean(x)` is a call while
+//
+//     let a = b
+//     (c + d) * 2
+//
+// is a `let` followed by a parenthesised result. Keywords never become calls: `not(x)` is
+// `not (x)` and `if(c) then ...` is `if (c) then ...`.
+
+import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import type { Span } from './ast.js';
+
+// ---------------------------------------------------------------------------------------------
+// Operator categories: the parser reads a flat chain `operand { binaryOperator operand }` and
+// grammar/visitor.ts applies precedence (this keeps the parser's stack shallow: deep nesting of
+// parentheses costs ~3 rule calls per level instead of ~11 with one rule per precedence level).
+
+/** Category of every infix operator: `or and < <= > >= == != + - * / ^`. */
+export const BinaryOperator = createToken({ name: 'BinaryOperator', pattern: Lexer.NA, label: 'binary operator' });
+/** Category of the prefix operators `-` and `not`. */
+export const PrefixOperator = createToken({ name: 'PrefixOperator', pattern: Lexer.NA, label: 'prefix operator' });
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+/** A name not directly followed by `(`: a variable, parameter, option, dtype or shape symbol. */
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'name' });
+
+/** A name directly followed by `(` (the `(` is not part of the token): the callee of a call. */
+export const CallName = createToken({
+  name: 'CallName',
+  pattern: /[A-Za-z_][A-Za-z0-9_]*(?=\()/,
+  start_chars_hint: [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_'],
+  label: 'function name',
+});
+
+// Keywords. `longer_alt` makes `letter`, `iffy(`, `none_x` names rather than a keyword + a name;
+// a keyword followed by `(` stays a keyword (the CallName match is not longer).
+function keyword(word: string, name: string, categories: TokenType[] = []): TokenType {
+  return createToken({
+    name,
+    pattern: new RegExp(word),
+    longer_alt: [CallName, Identifier],
+    label: `'${word}'`,
+    categories,
+  });
+}
+export const Loss = keyword('loss', 'Loss');
+export const Def = keyword('def', 'Def');
+export const Regularizer = keyword('regularizer', 'Regularizer');
+export const Import = keyword('import', 'Import');
+export const Let = keyword('let', 'Let');
+export const If = keyword('if', 'If');
+export const Then = keyword('then', 'Then');
+export const Else = keyword('else', 'Else');
+export const And = keyword('and', 'And', [BinaryOperator]);
+export const Or = keyword('or', 'Or', [BinaryOperator]);
+export const Not = keyword('not', 'Not', [PrefixOperator]);
+export const True = keyword('true', 'True');
+export const False = keyword('false', 'False');
+export const None = keyword('none', 'None');
+
+/** Every reserved word of the language. */
+export const KEYWORDS: readonly string[] = Object.freeze([
+  'loss', 'def', 'regularizer', 'import', 'let', 'if', 'then', 'else',
+  'and', 'or', 'not', 'true', 'false', 'none',
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Literals
+
+/** `1`, `1.5`, `1.`, `.5`, `1e-7`, `2.5E+3`. No sign: `-1` is unary minus applied to `1`. */
+export const NumberLiteral = createToken({
+  name: 'NumberLiteral',
+  pattern: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/,
+  label: 'number',
+});
+
+/** `"..."` or `'...'` on one line, with escapes `\\ \" \' \n \t` (checked after lexing). */
+export const StringLiteral = createToken({
+  name: 'StringLiteral',
+  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*"|'(?:[^'\\\r\n]|\\[^\r\n])*'/,
+  label: 'string',
+});
+
+/** A string whose closing quote is missing before the end of the line: reported as an error. */
+export const UnterminatedString = createToken({
+  name: 'UnterminatedString',
+  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?|'(?:[^'\\\r\n]|\\[^\r\n])*\\?/,
+  label: 'unterminated string',
+});
+
+// ---------------------------------------------------------------------------------------------
+// Punctuation and operators
+
+function punct(name: string, text: string, categories: TokenType[] = []): TokenType {
+  const escaped = text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return createToken({ name, pattern: new RegExp(escaped), label: `'${text}'`, categories });
+}
+
+export const LParen = punct('LParen', '(');
+export const RParen = punct('RParen', ')');
+export const LBracket = punct('LBracket', '[');
+export const RBracket = punct('RBracket', ']');
+export const Comma = punct('Comma', ',');
+export const Semicolon = punct('Semicolon', ';');
+export const Colon = punct('Colon', ':');
+export const Ellipsis = punct('Ellipsis', '...');
+export const Equals = punct('Equals', '=');
+
+export const LessEq = punct('LessEq', '<=', [BinaryOperator]);
+export const GreaterEq = punct('GreaterEq', '>=', [BinaryOperator]);
+export const EqEq = punct('EqEq', '==', [BinaryOperator]);
+export const NotEq = punct('NotEq', '!=', [BinaryOperator]);
+export const Less = punct('Less', '<', [BinaryOperator]);
+export const Greater = punct('Greater', '>', [BinaryOperator]);
+export const Plus = punct('Plus', '+', [BinaryOperator]);
+export const Minus = punct('Minus', '-', [BinaryOperator, PrefixOperator]);
+export const Star = punct('Star', '*', [BinaryOperator]);
+export const Slash = punct('Slash', '/', [BinaryOperator]);
+export const Caret = punct('Caret', '^', [BinaryOperator]);
+
+// ---------------------------------------------------------------------------------------------
+// Trivia
+
+export const WhiteSpace = createToken({
+  name: 'WhiteSpace',
+  pattern: /[ \t\r\n\f\v]+/,
+  group: Lexer.SKIPPED,
+  line_breaks: true,
+});
+
+/** `#` to the end of the line; kept in the `comments` group for doc comments, never parsed. */
+export const Comment = createToken({ name: 'Comment', pattern: /#[^\r\n]*/, group: 'comments' });
+
+// ---------------------------------------------------------------------------------------------
+
+/** All token types, in matching order (first match wins, longer_alt aside). */
+export const allTokens: TokenType[] = [
+  WhiteSpace,
+  Comment,
+  // keywords before names, with longer_alt back to names
+  Loss, Def, Regularizer, Import, Let, If, Then, Else, And, Or, Not, True, False, None,
+  CallName,
+  Identifier,
+  // `...` before numbers (`.5`)
+  Ellipsis,
+  NumberLiteral,
+  StringLiteral,
+  UnterminatedString,
+  LParen, RParen, LBracket, RBracket, Comma, Semicolon, Colon,
+  // two-character operators before their one-character prefixes
+  LessEq, GreaterEq, EqEq, NotEq, Less, Greater,
+  Equals,
+  Plus, Minus, Star, Slash, Caret,
+  // categories (never matched themselves)
+  BinaryOperator, PrefixOperator,
+];
+
+/** The token types the parser consumes (the vocabulary of grammar/parser.ts). */
+export const parserTokens: TokenType[] = allTokens.filter(
+  (t) => t !== WhiteSpace && t !== Comment && t !== UnterminatedString,
+);
+
+export const LosscLexer = new Lexer(allTokens, {
+  positionTracking: 'full',
+  ensureOptimizations: true,
+});
+
+/** Keyword token types. */
+export const keywordTokens: readonly TokenType[] = [
+  Loss, Def, Regularizer, Import, Let, If, Then, Else, And, Or, Not, True, False, None,
+];
+
+/** Keywords that start a top-level item. */
+export const topLevelKeywordTokens: readonly TokenType[] = [Loss, Def, Regularizer, Import];
+
+// ---------------------------------------------------------------------------------------------
+// Lexing with checked literals
+
+/**
+ * An error found while reading source text, before it is made a LosscError (which renders the
+ * source line at construction: cheap for the few errors shown, not for thousands).
+ */
+export interface RawError {
+  kind: 'syntax' | 'limit';
+  detail: string;
+  span: Span;
+}
+
+export interface LexResult {
+  /** Tokens for the parser (unterminated strings are turned into strings, so parsing goes on). */
+  tokens: IToken[];
+  /** `#` comments, in order. */
+  comments: IToken[];
+  /** Lexical errors: unexpected characters, unterminated strings, bad escapes, huge numbers. */
+  errors: RawError[];
+}
+
+/** The span of a token (or of `length` characters from `offsetInToken` inside it). */
+export function tokenSpan(file: string, tok: IToken, offsetInToken = 0, length?: number): Span {
+  return {
+    file,
+    line: tok.startLine ?? 1,
+    column: (tok.startColumn ?? 1) + offsetInToken,
+    offset: tok.startOffset + offsetInToken,
+    length: Math.max(1, length ?? tok.image.length - offsetInToken),
+  };
+}
+
+const HINTS: Record<string, string> = {
+  '!': " (write `not x` for negation; '!=' means not equal)",
+  '&': ' (write `and`)',
+  '|': ' (write `or`)',
+  '.': " (there is no '.' operator; numbers are written `0.5` or `.5`)",
+  '{': ' (braces are not used in lossc)',
+  '}': ' (braces are not used in lossc)',
+  '`': ' (strings are quoted with \'"\' or "\'")',
+  '%': " (there is no '%' operator)",
+};
+
+function describeBadChars(chars: string): string {
+  const shown = [...chars]
+    .map((c) => (/[\u0000-\u001f\u007f]/.test(c) ? `\\u{${c.charCodeAt(0).toString(16)}}` : c))
+    .join('');
+  const first = [...chars][0] ?? '';
+  let hint = HINTS[first] ?? '';
+  if (!hint && /\p{L}/u.test(first)) hint = " (names use only ASCII letters, digits and '_')";
+  if (!hint && /[\u00a0\u2000-\u200b\u3000\ufeff]/.test(first)) hint = ' (an unusual space character)';
+  if (!hint && /[\u201c\u201d\u2018\u2019]/.test(first)) hint = ' (a typographic quote; use \'"\' or "\'")';
+  return [...chars].length === 1
+    ? `unexpected character '${shown}'${hint}`
+    : `unexpected characters '${shown}'${hint}`;
+}
+
+/** The value of a string token's text, and the escapes it could not understand. */
+export function decodeString(image: string): { value: string; badEscapes: { index: number; text: string }[] } {
+  const quote = image[0];
+  const closed = image.length >= 2 && image[image.length - 1] === quote && !endsInEscape(image);
+  const inner = image.slice(1, closed ? -1 : undefined);
+  let value = '';
+  const badEscapes: { index: number; text: string }[] = [];
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner[i]!;
+    if (c !== '\\') {
+      value += c;
+      continue;
+    }
+    const n = inner[i + 1];
+    switch (n) {
+      case '\\': value += '\\'; break;
+      case '"': value += '"'; break;
+      case "'": value += "'"; break;
+      case 'n': value += '\n'; break;
+      case 't': value += '\t'; break;
+      case undefined: break; // a lone `\` at the end of an unterminated string
+      default:
+        badEscapes.push({ index: i + 1, text: '\\' + n });
+        value += n;
+    }
+    i++;
+  }
+  return { value, badEscapes };
+}
+
+function endsInEscape(image: string): boolean {
+  // `"abc\"` is unterminated: count the backslashes before the last quote.
+  let n = 0;
+  for (let i = image.length - 2; i >= 1 && image[i] === '\\'; i--) n++;
+  return n % 2 === 1;
+}
+
+/** Lexes `text`, reporting every lexical problem as an error of kind 'syntax'. */
+export function lex(text: string, file: string): LexResult {
+  const result = LosscLexer.tokenize(text);
+  const errors: RawError[] = [];
+  const syntax = (detail: string, span: Span): RawError => ({ kind: 'syntax', detail, span });
+  for (const e of result.errors) {
+    const chars = text.slice(e.offset, e.offset + e.length);
+    errors.push(
+      syntax(describeBadChars(chars), {
+        file,
+        line: e.line ?? 1,
+        column: e.column ?? 1,
+        offset: e.offset,
+        length: Math.max(1, e.length),
+      }),
+    );
+  }
+  for (const tok of result.tokens) {
+    const type = tok.tokenType;
+    if (type === UnterminatedString) {
+      const quote = tok.image[0]!;
+      errors.push(
+        syntax(
+          `unterminated string: the closing ${quote === '"' ? `'"'` : `"'"`} is missing before the end of the line`,
+          tokenSpan(file, tok),
+        ),
+      );
+      // Carry on as if the string were closed, so the rest of the file is still checked.
+      tok.tokenType = StringLiteral;
+      tok.tokenTypeIdx = StringLiteral.tokenTypeIdx!;
+    }
+    if (type === StringLiteral || type === UnterminatedString) {
+      for (const bad of decodeString(tok.image).badEscapes) {
+        errors.push(
+          syntax(
+            `unknown escape '${bad.text}' in a string (the escapes are \\\\ \\" \\' \\n \\t)`,
+            tokenSpan(file, tok, bad.index, bad.text.length),
+          ),
+        );
+      }
+    } else if (type === NumberLiteral) {
+      if (!Number.isFinite(Number(tok.image))) {
+        errors.push(
+          syntax(
+            `number literal ${tok.image} is too large (it overflows to infinity)`,
+            tokenSpan(file, tok),
+          ),
+        );
+      }
+    }
+  }
+  const comments = (result.groups['comments'] as IToken[] | undefined) ?? [];
+  return { tokens: result.tokens, comments, errors };
+}

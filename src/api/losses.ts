@@ -1,0 +1,128 @@
+// The JavaScript API: every stdlib loss as `losses.name(options)` (and its camelCase twin), and
+// `compile(source)` for a user's own definitions. Each gives a function
+// `(yTrue, yPred, sampleWeight?) => tf.Tensor` with Keras's semantics and lossc's gradient.
+
+import * as tf from '@tensorflow/tfjs';
+import type { Definition } from '../../grammar/ast.js';
+import { CompiledDefinition } from '../compile/compiled.js';
+import { LosscError, didYouMean } from '../errors.js';
+import type { Static } from '../lower/builtins.js';
+import { Library } from '../lower/library.js';
+import { align, checkReduction, reduceLoss, type Reduction } from '../keras/wrapper.js';
+
+export type OptionValue = number | boolean | string | null | number[] | number[][];
+
+export interface LossOptions {
+  reduction?: Reduction | null;
+  /** The bare function (Keras's `keras.losses.name(y_true, y_pred)`): per-sample values. */
+  call?: 'function' | 'class';
+  [option: string]: unknown;
+}
+
+export interface CallExtras {
+  /** A Keras mask attached to y_pred (true: counted). */
+  mask?: tf.Tensor;
+}
+
+export interface LossFunction {
+  (yTrue: tf.Tensor, yPred: tf.Tensor, sampleWeight?: tf.Tensor | number | null, extras?: CallExtras): tf.Tensor;
+  /** The loss's name (as in Keras). */
+  readonly lossName: string;
+  /** The compiled definition (plans, cache). */
+  readonly compiled: CompiledDefinition;
+}
+
+/** camelCase → snake_case for option names (fromLogits → from_logits). */
+export function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+export function camel(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function toStatic(v: unknown, name: string, loss: string): Static {
+  if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new LosscError('option', `option \`${name}\` of \`${loss}\` must be finite, got ${v}`);
+    return v;
+  }
+  if (Array.isArray(v)) return v.map((x) => toStatic(x, name, loss));
+  throw new LosscError('option', `option \`${name}\` of \`${loss}\` must be a number, boolean, string, list or null, got ${typeof v}`);
+}
+
+/** Make the Keras-semantics function for a `loss` definition. */
+export function makeLoss(lib: Library, def: Definition, opts: LossOptions = {}): LossFunction {
+  const options: Record<string, Static> = {};
+  let reduction: Reduction = 'sum_over_batch_size';
+  let bare = false;
+  for (const [k, v] of Object.entries(opts)) {
+    if (v === undefined) continue;
+    const key = snake(k);
+    if (key === 'reduction') reduction = checkReduction(v);
+    else if (key === 'call') bare = v === 'function';
+    else if (key === 'name' || key === 'dtype') continue; // accepted for Keras compatibility
+    else options[key] = toStatic(v, key, def.name);
+  }
+  const compiled = new CompiledDefinition(lib, def, options);
+  const fn = (yTrue: tf.Tensor, yPred: tf.Tensor, sampleWeight?: tf.Tensor | number | null, extras?: CallExtras): tf.Tensor => {
+    if (!(yTrue instanceof tf.Tensor) || !(yPred instanceof tf.Tensor)) {
+      throw new LosscError('usage', `\`${def.name}\` takes tf.Tensors (yTrue, yPred)`);
+    }
+    return tf.tidy(() => {
+      const yt = tf.cast(yTrue, 'float32');
+      const yp = tf.cast(yPred, 'float32');
+      if (bare) return compiled.apply([yt, yp]).value;
+      const [a, b] = def.name === 'elementwise_squared_error' ? [yt, yp] : align(yt, yp);
+      const { value, mask } = compiled.apply([a, b]);
+      const sw = sampleWeight === undefined || sampleWeight === null ? undefined : typeof sampleWeight === 'number' ? tf.scalar(sampleWeight) : sampleWeight;
+      return reduceLoss({ values: value, outMask: mask, inMask: extras?.mask, sampleWeight: sw, reduction, loss: def.name });
+    });
+  };
+  Object.defineProperty(fn, 'lossName', { value: def.name });
+  Object.defineProperty(fn, 'compiled', { value: compiled });
+  return fn as LossFunction;
+}
+
+export type LossFactory = (opts?: LossOptions) => LossFunction;
+
+/** `losses.binary_crossentropy(...)`, `losses.binaryCrossentropy(...)`, ... for every stdlib loss. */
+function buildLosses(): Record<string, LossFactory> {
+  const lib = Library.stdlib();
+  const out: Record<string, LossFactory> = {};
+  for (const name of lib.names()) {
+    const { def } = lib.get(name)!;
+    if (def.kind !== 'loss') continue;
+    const factory: LossFactory = (opts) => makeLoss(lib, def, opts);
+    out[name] = factory;
+    out[camel(name)] ??= factory;
+  }
+  return new Proxy(out, {
+    get(target, prop) {
+      if (typeof prop !== 'string' || prop in target) return Reflect.get(target, prop);
+      if (prop === 'then' || prop === 'toJSON' || prop.startsWith('__')) return undefined;
+      throw new LosscError('name', `unknown loss \`${prop}\`${didYouMean(prop, Object.keys(target))}`);
+    },
+  });
+}
+
+let lossesCache: Record<string, LossFactory> | undefined;
+
+/** Every stdlib loss (parsed on first use). */
+export const losses: Record<string, LossFactory> = new Proxy({} as Record<string, LossFactory>, {
+  get(_t, prop) {
+    lossesCache ??= buildLosses();
+    return Reflect.get(lossesCache, prop);
+  },
+  has(_t, prop) {
+    lossesCache ??= buildLosses();
+    return prop in lossesCache;
+  },
+  ownKeys() {
+    lossesCache ??= buildLosses();
+    return Reflect.ownKeys(lossesCache);
+  },
+  getOwnPropertyDescriptor(_t, prop) {
+    lossesCache ??= buildLosses();
+    return Reflect.getOwnPropertyDescriptor(lossesCache, prop);
+  },
+});

@@ -1,0 +1,92 @@
+// The derivative a person reads: lower the loss with its options symbolic, stabilise it,
+// differentiate, simplify and stabilise the result, and print it (text, LaTeX or dot).
+
+import { LosscError, didYouMean } from '../errors.js';
+import type { Node } from '../ir/node.js';
+import { countNodes } from '../ir/node.js';
+import type { Static } from '../lower/builtins.js';
+import { Library } from '../lower/library.js';
+import { lowerDefinition, type Lowered } from '../lower/lower.js';
+import type { TensorType } from '../lower/signature.js';
+import { printBody } from '../print/text.js';
+import { toLatex } from '../print/latex.js';
+import { toDot } from '../print/dot.js';
+import { rewrite, type Fired } from '../rewrite/engine.js';
+import { ALL_RULES, STABILIZE_RULES } from '../rewrite/rules.js';
+import { grad } from './grad.js';
+
+export interface DerivativeOptions {
+  /** Option values to fix; the others stay symbolic (`gamma` prints as `gamma`). */
+  options?: Record<string, Static>;
+  /** Skip simplification and stabilisation (show the derivative as the rules produce it). */
+  raw?: boolean;
+  /** Shapes of the inputs (default: from the definition's annotations). */
+  signature?: Record<string, TensorType>;
+  /** Where to find the definition (default: the stdlib). */
+  library?: Library;
+}
+
+export class Derivative {
+  constructor(
+    readonly lowered: Lowered,
+    /** The inputs differentiated against, in order. */
+    readonly wrt: Node[],
+    /** d sum(value) / d wrt[i], each shaped like wrt[i]. */
+    readonly grads: Node[],
+    /** The value the derivative is of (after stabilisation unless raw). */
+    readonly value: Node,
+    /** Rewrite rules that fired, in order (for --explain). */
+    readonly fired: Fired[],
+  ) {}
+
+  /** The derivative as lossc source: `let` lines, then the result (a list for several inputs). */
+  toString(): string {
+    return printBody(this.grads.length === 1 ? this.grads[0]! : this.grads).text;
+  }
+
+  toLatex(): string {
+    return toLatex(this.grads.length === 1 ? this.grads[0]! : this.grads);
+  }
+
+  toDot(): string {
+    return toDot(this.grads);
+  }
+
+  /** Node count of the derivative DAG. */
+  get size(): number {
+    return countNodes(this.grads);
+  }
+}
+
+/** The derivative of a loss's per-sample values (summed) with respect to named inputs. */
+export function derivative(loss: string | Lowered, wrt: string | string[], opts: DerivativeOptions = {}): Derivative {
+  const lowered =
+    typeof loss === 'string'
+      ? lowerDefinition(opts.library ?? Library.stdlib(), loss, { options: opts.options, symbolic: true, signature: opts.signature })
+      : loss;
+  const names = typeof wrt === 'string' ? [wrt] : wrt;
+  const inputs = names.map((name) => {
+    const i = lowered.def.params.findIndex((p) => p.name === name);
+    if (i < 0) {
+      const known = lowered.def.params.map((p) => p.name);
+      throw new LosscError(
+        'name',
+        `\`${lowered.def.name}\` has no input \`${name}\`${didYouMean(name, known)} (its inputs: ${known.join(', ')})`,
+      );
+    }
+    return lowered.inputs[i]!;
+  });
+  const fired: Fired[] = [];
+  if (opts.raw) return new Derivative(lowered, inputs, grad(lowered.value, inputs), lowered.value, fired);
+  const [value] = rewrite([lowered.value], STABILIZE_RULES, fired);
+  const grads = rewrite(grad(value!, inputs), ALL_RULES, fired);
+  return new Derivative(lowered, inputs, grads, value!, fired);
+}
+
+/** A one-line-per-rule summary of what fired, for `--explain`. */
+export function explain(fired: readonly Fired[]): string {
+  const counts = new Map<string, number>();
+  for (const f of fired) counts.set(f.rule, (counts.get(f.rule) ?? 0) + 1);
+  if (counts.size === 0) return 'no rewrite rule fired';
+  return [...counts].map(([rule, n]) => `${rule} ×${n}`).join('\n');
+}

@@ -1,0 +1,106 @@
+// Reverse-mode differentiation on the IR: walk the DAG from the output back to the inputs,
+// asking each node's rule (rules.ts) for its arguments' adjoints and summing them. The result
+// is IR too, so it can be simplified, printed, compiled, and differentiated again.
+
+import { LosscError } from '../errors.js';
+import * as b from '../ir/build.js';
+import { Node, topoSort } from '../ir/node.js';
+import { VJP } from './rules.js';
+
+/**
+ * The derivative of `sum(output)` with respect to each of `wrt` (a tensor shaped like it).
+ * `seed` is the adjoint of the output (default: 1, i.e. the plain sum).
+ */
+export function grad(output: Node, wrt: readonly Node[], seed: Node = b.constant(1)): Node[] {
+  for (const w of wrt) {
+    if (w.dtype !== 'float32') {
+      const name = w.op === 'input' ? `\`${w.attrs.name as string}\`` : 'this tensor';
+      throw new LosscError(
+        'type',
+        `cannot differentiate with respect to ${name}: it is ${w.dtype === 'int32' ? 'an integer tensor (labels)' : 'a boolean tensor'}, which has no derivative`,
+      );
+    }
+  }
+  if (output.dtype !== 'float32') throw new LosscError('type', 'only a float value can be differentiated');
+  const order = topoSort([output]);
+  // Only nodes on a path from some wrt to the output need adjoints.
+  const needs = new Set<Node>(wrt);
+  for (const n of order) if (n.args.some((a) => needs.has(a))) needs.add(n);
+
+  const adjoint = new Map<Node, Node>();
+  // Adjoints of the parts of a split tensor, gathered so that they become one concat.
+  const partAdjoints = new Map<Node, PartAdjoints>();
+  const accumulate = (x: Node, g: Node) => {
+    const prev = adjoint.get(x);
+    adjoint.set(x, prev ? b.add(prev, g) : g);
+  };
+  if (needs.has(output)) accumulate(output, seed);
+
+  for (let i = order.length - 1; i >= 0; i--) {
+    const n = order[i]!;
+    const parts = partAdjoints.get(n);
+    if (parts) accumulate(n, joinParts(n, parts));
+    const g = adjoint.get(n);
+    if (!g || n.args.length === 0 || !needs.has(n)) continue;
+    if (n.op === 'part') {
+      const src = n.args[0]!;
+      if (!needs.has(src)) continue;
+      const axis = n.attrs.axis as number;
+      const count = n.attrs.parts as number;
+      let split = partAdjoints.get(src);
+      if (split && (split.axis !== axis || split.parts !== count)) {
+        // Split two different ways: fall back to one concat per way, added as usual.
+        accumulate(src, joinParts(src, { axis, parts: count, adjoints: new Map([[n.attrs.index as number, sumToShape(g, n)]]) }));
+        continue;
+      }
+      split ??= { axis, parts: count, adjoints: new Map() };
+      const idx = n.attrs.index as number;
+      const prev = split.adjoints.get(idx);
+      const gg = sumToShape(g, n);
+      split.adjoints.set(idx, prev ? b.add(prev, gg) : gg);
+      partAdjoints.set(src, split);
+      continue;
+    }
+    const rule = VJP[n.op];
+    if (!rule) throw new LosscError('type', `no derivative rule for \`${n.op}\``);
+    const contributions = rule(n, g);
+    n.args.forEach((a, k) => {
+      const c = contributions[k];
+      if (c && needs.has(a) && a.dtype === 'float32') accumulate(a, sumToShape(c, a));
+    });
+  }
+  return wrt.map((w) => {
+    const g = adjoint.get(w);
+    return g ? b.broadcastLike(g, w) : b.broadcastLike(b.constant(0), w);
+  });
+}
+
+/** One concat of the adjoints of a tensor's parts, zeros for the parts nobody used. */
+function joinParts(src: Node, split: PartAdjoints): Node {
+  const pieces: Node[] = [];
+  for (let index = 0; index < split.parts; index++) {
+    const part = Node.make('part', [src], { axis: split.axis, parts: split.parts, index });
+    pieces.push(b.broadcastLike(split.adjoints.get(index) ?? b.constant(0), part));
+  }
+  return Node.make('concat', pieces, { axis: split.axis });
+}
+
+interface PartAdjoints {
+  axis: number;
+  parts: number;
+  adjoints: Map<number, Node>;
+}
+
+/** Sum a contribution over the axes it was broadcast along, so it fits `target`'s shape. */
+export function sumToShape(c: Node, target: Node): Node {
+  let out = c;
+  const extra = out.rank - target.rank;
+  if (extra > 0) out = b.reduce('sum', out, Array.from({ length: extra }, (_, i) => i), false);
+  const axes: number[] = [];
+  out.shape.forEach((d, i) => {
+    const t = target.shape[i + target.rank - out.rank];
+    if (t === 1 && d !== 1) axes.push(i);
+  });
+  if (axes.length) out = b.reduce('sum', out, axes, true);
+  return out;
+}

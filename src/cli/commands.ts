@@ -1,0 +1,205 @@
+// The subcommands of `lossc`, one entry each: its flags, its usage text and what it does.
+
+import type { ParseArgsConfig } from 'node:util';
+import type { Definition } from '../../grammar/ast.js';
+import { parseExpression } from '../../grammar/index.js';
+import { derivative, explain } from '../autodiff/derivative.js';
+import { LosscError, LosscErrors, registerSource } from '../errors.js';
+import { BUILTINS, showStatic, type Static } from '../lower/builtins.js';
+import { Library } from '../lower/library.js';
+import { evalStatic, lowerDefinition } from '../lower/lower.js';
+import { displaySignature } from '../lower/signature.js';
+import { showShape } from '../ir/shape.js';
+import { printBody } from '../print/text.js';
+import { toLatex } from '../print/latex.js';
+import { UsageError } from './main.js';
+
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+  readFile(path: string): string;
+}
+
+export interface Command {
+  flags: NonNullable<ParseArgsConfig['options']>;
+  usage: string;
+  run(flags: Record<string, unknown>, args: string[], io: Io): Promise<number> | number;
+}
+
+const help = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** The library for a command: the stdlib, plus FILE's definitions when --file is given. */
+function libraryFor(flags: Record<string, unknown>, io: Io): Library {
+  const file = flags.file as string | undefined;
+  if (!file) return Library.stdlib();
+  const text = io.readFile(file);
+  return Library.fromSource(text, file === '-' ? '<stdin>' : file);
+}
+
+/** `--option k=v` values, parsed as lossc literals (numbers, true/false, none, "strings", [lists]). */
+export function parseOptionFlags(list: unknown): Record<string, Static> {
+  const out: Record<string, Static> = {};
+  for (const item of (list as string[] | undefined) ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--option takes name=value, got \`${item}\``);
+    const name = item.slice(0, eq).trim();
+    const text = item.slice(eq + 1).trim();
+    out[name] = parseStatic(text, `--option ${name}`);
+  }
+  return out;
+}
+
+export function parseStatic(text: string, where: string): Static {
+  const expr = parseExpression(text, where);
+  registerSource(where, text);
+  return evalStatic(Library.stdlib(), expr);
+}
+
+function header(def: Definition): string {
+  const params = def.params.map((p) => p.name).join(', ');
+  const opts = def.options.map((o) => `${o.name} = ${printDefault(o.default)}`).join(', ');
+  return `${def.kind} ${def.name}(${params}${opts ? `; ${opts}` : ''})`;
+}
+
+function printDefault(e: Definition['options'][number]['default']): string {
+  try {
+    return showStatic(evalStatic(Library.stdlib(), e));
+  } catch {
+    return '?';
+  }
+}
+
+const check: Command = {
+  flags: { ...help },
+  usage: `usage: lossc check FILE... | -
+
+Parse and check each file: syntax, names, arity, option types, shapes (with the shapes its
+annotations give). Every error is reported with its line, column and a caret.`,
+  run(_flags, files, io) {
+    if (files.length === 0) throw new UsageError('check needs at least one FILE (or - for standard input)');
+    let failed = 0;
+    for (const file of files) {
+      const name = file === '-' ? '<stdin>' : file;
+      const errors: LosscError[] = [];
+      let count = 0;
+      try {
+        const lib = Library.fromSource(io.readFile(file), name);
+        for (const def of lib.own) {
+          count++;
+          if (def.kind === 'def') continue; // helpers are checked where they are called
+          try {
+            lowerDefinition(lib, def.name, { symbolic: true, signature: displaySignature(def) });
+          } catch (e) {
+            if (e instanceof LosscErrors) errors.push(...e.errors);
+            else if (e instanceof LosscError) errors.push(e);
+            else throw e;
+          }
+        }
+      } catch (e) {
+        if (e instanceof LosscErrors) errors.push(...e.errors);
+        else if (e instanceof LosscError) errors.push(e);
+        else throw e;
+      }
+      if (errors.length) {
+        failed++;
+        io.err(errors.map((e) => e.message).join('\n\n'));
+        io.err(`${name}: ${errors.length} error${errors.length === 1 ? '' : 's'}`);
+      } else {
+        io.out(`${name}: ok (${count} definition${count === 1 ? '' : 's'})`);
+      }
+    }
+    return failed ? 1 : 0;
+  },
+};
+
+const show: Command = {
+  flags: { ...help, file: { type: 'string', short: 'f' }, option: { type: 'string', multiple: true, short: 'o' }, latex: { type: 'boolean' } },
+  usage: `usage: lossc show NAME [--file F] [--option k=v ...] [--latex]
+
+Print a definition's documentation, signature, options and its formula after lowering
+(helpers inlined, options kept symbolic unless given).`,
+  run(flags, args, io) {
+    if (args.length !== 1) throw new UsageError('show takes one NAME');
+    const lib = libraryFor(flags, io);
+    const entry = lib.require(args[0]!);
+    const def = entry.def;
+    const lowered = lowerDefinition(lib, def.name, { symbolic: true, options: parseOptionFlags(flags.option) });
+    const sig = displaySignature(def);
+    const lines: string[] = [];
+    lines.push(`${def.name}: ${def.kind} from ${entry.file}`);
+    if (def.doc) lines.push('', ...def.doc.split('\n').map((l) => `  ${l}`));
+    lines.push('', `  ${header(def)}`);
+    lines.push('', 'inputs:');
+    for (const p of def.params) lines.push(`  ${p.name}: ${sig[p.name]!.dtype === 'float32' ? '' : sig[p.name]!.dtype + ' '}${showShape(sig[p.name]!.shape)}`);
+    if (def.options.length) {
+      lines.push('', 'options:');
+      for (const o of def.options) lines.push(`  ${o.name} = ${showStatic(lowered.options[o.name]!)}`);
+    }
+    lines.push('', `formula (value shape ${showShape(lowered.value.shape)}):`);
+    if (flags.latex) lines.push(toLatex(lowered.value));
+    else lines.push(...printBody(lowered.value).text.split('\n').map((l) => `  ${l}`));
+    if (lowered.mask) lines.push('', 'mask (entries counted in the mean):', `  ${printBody(lowered.mask).text}`);
+    io.out(lines.join('\n'));
+    return 0;
+  },
+};
+
+const list: Command = {
+  flags: { ...help, file: { type: 'string', short: 'f' }, builtins: { type: 'boolean' } },
+  usage: `usage: lossc list [--file F] [--builtins]
+
+List every loss, regularizer and helper (the stdlib's, and FILE's), with the first line of its
+documentation. --builtins lists the primitive functions instead.`,
+  run(flags, _args, io) {
+    if (flags.builtins) {
+      for (const [name, fn] of Object.entries(BUILTINS).sort()) {
+        io.out(`${name}(${fn.params.map((p) => ('default' in p ? `${p.name} = ${showStatic(p.default!)}` : p.name)).join(', ')})  ${fn.doc}`);
+      }
+      io.out('one_hot(labels, depth)  one-hot rows of int labels; depth a number or size(x, axis = k)');
+      io.out('masked(values, mask)  a loss result whose mean counts only entries where mask holds');
+      return 0;
+    }
+    const lib = libraryFor(flags, io);
+    const groups: Record<string, string[]> = { loss: [], regularizer: [], def: [] };
+    for (const name of lib.names().sort()) {
+      const { def } = lib.get(name)!;
+      const first = def.doc.split('\n')[0] ?? '';
+      groups[def.kind]!.push(`  ${name.padEnd(40)} ${first}`);
+    }
+    io.out(['losses:', ...groups.loss!, '', 'regularizers:', ...groups.regularizer!, '', 'helpers (def):', ...groups.def!].join('\n'));
+    return 0;
+  },
+};
+
+const grad: Command = {
+  flags: {
+    ...help,
+    wrt: { type: 'string', multiple: true },
+    file: { type: 'string', short: 'f' },
+    option: { type: 'string', multiple: true, short: 'o' },
+    format: { type: 'string' },
+    raw: { type: 'boolean' },
+    explain: { type: 'boolean' },
+  },
+  usage: `usage: lossc grad NAME --wrt INPUT [--wrt INPUT ...] [--file F] [--option k=v ...]
+                  [--format text|latex|dot] [--raw] [--explain]
+
+Print the derivative of a loss's per-sample values (summed) with respect to INPUT, simplified
+and stabilised, shared sub-expressions as let bindings. Options stay symbolic unless given
+with --option. The text printed is valid lossc. --raw skips simplification; --explain lists
+the rewrite rules that fired.`,
+  run(flags, args, io) {
+    if (args.length !== 1) throw new UsageError('grad takes one NAME');
+    const wrt = (flags.wrt as string[] | undefined) ?? [];
+    if (wrt.length === 0) throw new UsageError('grad needs --wrt INPUT (e.g. --wrt y_pred)');
+    const format = (flags.format as string | undefined) ?? 'text';
+    if (!['text', 'latex', 'dot'].includes(format)) throw new UsageError(`--format must be text, latex or dot, got \`${format}\``);
+    const lib = libraryFor(flags, io);
+    const d = derivative(args[0]!, wrt, { library: lib, options: parseOptionFlags(flags.option), raw: flags.raw === true });
+    io.out(format === 'latex' ? d.toLatex() : format === 'dot' ? d.toDot() : d.toString());
+    if (flags.explain) io.err(`rules fired:\n${explain(d.fired)}`);
+    return 0;
+  },
+};
+
+export const commands: Record<string, Command> = { check, show, list, grad };

@@ -1,0 +1,103 @@
+// How each IR op runs in TensorFlow.js: one entry per op, taking the argument tensors and the
+// node (for its attributes and its now-concrete shape). Works on any tfjs backend.
+
+import * as tf from '@tensorflow/tfjs';
+import type { Node } from '../ir/node.js';
+import type { OpName } from '../ir/ops.js';
+
+export type Kernel = (args: tf.Tensor[], n: Node) => tf.Tensor;
+
+const tfDtype = (d: string): tf.DataType => (d === 'float32' ? 'float32' : d === 'int32' ? 'int32' : 'bool');
+const shapeOf = (n: Node) => n.shape as number[];
+
+const reduce =
+  (f: (x: tf.Tensor, axes: number[], keep: boolean) => tf.Tensor): Kernel =>
+  ([x], n) => {
+    const axes = n.attrs.axes as number[];
+    if (axes.length === 0) return x!;
+    // tfjs reduces bool tensors poorly; max/min over bools go through int.
+    const xx = x!.dtype === 'bool' ? tf.cast(x!, 'int32') : x!;
+    const r = f(xx, axes, n.attrs.keepdims === true);
+    return x!.dtype === 'bool' ? tf.cast(r, 'bool') : r;
+  };
+
+/** The tensor a zero-gradient identity gives, so that tf.grad through stop_gradient is zero too. */
+const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/** log(sum(exp(x))) shifted by a finite max, so all -inf gives -inf (not NaN as tf.logSumExp). */
+function logSumExp(x: tf.Tensor, axes: number[], keep: boolean): tf.Tensor {
+  const m = tf.max(x, axes, true);
+  const shift = tf.where(tf.isFinite(m), m, tf.zerosLike(m));
+  const s = tf.log(tf.sum(tf.exp(tf.sub(x, shift)), axes, true));
+  const r = tf.add(s, shift);
+  return keep ? r : tf.squeeze(r, axes);
+}
+
+export const KERNELS: Record<OpName, Kernel> = {
+  input: () => {
+    throw new Error('inputs are bound, not computed');
+  },
+  const: (_a, n) => tf.scalar(n.attrs.value as number, tfDtype(n.dtype)),
+  tensor: (_a, n) => tf.tensor(n.attrs.values as number[], shapeOf(n), 'float32'),
+  param: (_a, n) => (Array.isArray(n.attrs.value) ? tf.tensor1d(n.attrs.value as number[]) : tf.scalar(n.attrs.value as number)),
+  size: ([x], n) => tf.scalar((n.attrs.axes as number[]).reduce((p, a) => p * x!.shape[a]!, 1)),
+  indices: (_a, n) => tf.range(0, shapeOf(n)[0]!, 1, 'int32'),
+
+  neg: ([x]) => tf.neg(x!),
+  exp: ([x]) => tf.exp(x!),
+  log: ([x]) => tf.log(x!),
+  log1p: ([x]) => tf.log1p(x!),
+  expm1: ([x]) => tf.expm1(x!),
+  sqrt: ([x]) => tf.sqrt(x!),
+  abs: ([x]) => tf.abs(x!),
+  sign: ([x]) => tf.sign(x!),
+  sigmoid: ([x]) => tf.sigmoid(x!),
+  softplus: ([x]) => tf.softplus(x!),
+  tanh: ([x]) => tf.tanh(x!),
+  floor: ([x]) => tf.floor(x!),
+  not: ([x]) => tf.logicalNot(x!),
+  cast: ([x], n) => (n.dtype === 'bool' ? tf.notEqual(x!, tf.scalar(0, x!.dtype)) : tf.cast(x!, tfDtype(n.dtype))),
+  stop_gradient: ([x]) => stopGradient(x!),
+
+  add: ([a, b]) => tf.add(a!, b!),
+  sub: ([a, b]) => tf.sub(a!, b!),
+  mul: ([a, b]) => tf.mul(a!, b!),
+  div: ([a, b]) => tf.div(a!, b!),
+  pow: ([a, b]) => tf.pow(a!, b!),
+  maximum: ([a, b]) => tf.maximum(a!, b!),
+  minimum: ([a, b]) => tf.minimum(a!, b!),
+  lt: ([a, b]) => tf.less(a!, b!),
+  le: ([a, b]) => tf.lessEqual(a!, b!),
+  gt: ([a, b]) => tf.greater(a!, b!),
+  ge: ([a, b]) => tf.greaterEqual(a!, b!),
+  eq: ([a, b]) => tf.equal(a!, b!),
+  ne: ([a, b]) => tf.notEqual(a!, b!),
+  and: ([a, b]) => tf.logicalAnd(a!, b!),
+  or: ([a, b]) => tf.logicalOr(a!, b!),
+
+  where: ([c, a, b]) => tf.where(c!, a!, b!),
+  clip: ([x, lo, hi]) => tf.minimum(tf.maximum(x!, lo!), hi!),
+
+  sum: reduce((x, a, k) => tf.sum(x, a, k)),
+  mean: reduce((x, a, k) => tf.mean(x, a, k)),
+  max: reduce((x, a, k) => tf.max(x, a, k)),
+  min: reduce((x, a, k) => tf.min(x, a, k)),
+  logsumexp: reduce(logSumExp),
+
+  broadcast_like: ([x], n) => tf.broadcastTo(x!, shapeOf(n)),
+  expand_dims: ([x], n) => tf.expandDims(x!, n.attrs.axis as number),
+  squeeze: ([x], n) => tf.reshape(x!, shapeOf(n)),
+  part: ([x], n) => {
+    const axis = n.attrs.axis as number;
+    const size = shapeOf(n)[axis]!;
+    const begin = x!.shape.map((_, i) => (i === axis ? size * (n.attrs.index as number) : 0));
+    return tf.slice(x!, begin, shapeOf(n));
+  },
+  concat: (xs, n) => tf.concat(xs, n.attrs.axis as number),
+  transpose: ([x], n) => tf.transpose(x!, n.attrs.perm as number[]),
+  matmul: ([a, b]) => tf.matMul(a!, b!),
+  one_hot: ([labels], n) => tf.cast(tf.oneHot(tf.cast(labels!, 'int32').flatten(), shapeOf(n)[n.rank - 1]!).reshape(shapeOf(n)), 'float32'),
+};

@@ -1,0 +1,136 @@
+// Every error a user can cause is a LosscError: a kind, a message that names the problem,
+// and (when it comes from source text) the place, rendered as `file:line:col`, the line, a caret.
+
+import type { Span } from '../grammar/ast.js';
+
+export type ErrorKind =
+  | 'syntax'
+  | 'name' // unknown name
+  | 'arity' // wrong number of arguments
+  | 'option' // unknown option, or an option of the wrong type or value
+  | 'type' // dtype problem (e.g. differentiating an integer input)
+  | 'shape' // shapes that cannot broadcast, bad axis, ...
+  | 'recursion' // a definition that calls itself
+  | 'import' // an import that cannot be read or loops
+  | 'value' // bad data: NaN, out-of-range labels, non-numeric JSON, ...
+  | 'usage' // misuse of the CLI or API (exit status 2)
+  | 'limit'; // input too large or too deep to handle
+
+/** Source texts by file name, so that errors can show the offending line. */
+const sources = new Map<string, string>();
+
+export function registerSource(file: string, text: string): void {
+  sources.set(file, text);
+}
+
+export function sourceText(file: string): string | undefined {
+  return sources.get(file);
+}
+
+export class LosscError extends Error {
+  readonly kind: ErrorKind;
+  readonly span?: Span;
+  /** The bare message, without location or caret. */
+  readonly detail: string;
+
+  constructor(kind: ErrorKind, detail: string, span?: Span) {
+    super(formatMessage(kind, detail, span));
+    this.name = 'LosscError';
+    this.kind = kind;
+    this.detail = detail;
+    this.span = span;
+  }
+
+  toJSON(): { kind: ErrorKind; message: string; line?: number; column?: number; file?: string } {
+    const out: { kind: ErrorKind; message: string; line?: number; column?: number; file?: string } = {
+      kind: this.kind,
+      message: this.message,
+    };
+    if (this.span) {
+      out.file = this.span.file;
+      out.line = this.span.line;
+      out.column = this.span.column;
+    }
+    return out;
+  }
+}
+
+/** Several errors found in one go (e.g. every syntax error in a file). */
+export class LosscErrors extends LosscError {
+  readonly errors: LosscError[];
+  constructor(errors: LosscError[]) {
+    const first = errors[0]!;
+    super(first.kind, errors.map((e) => e.message).join('\n\n'), undefined);
+    // Keep the first error's place for tools that want one location.
+    Object.defineProperty(this, 'span', { value: first.span });
+    Object.defineProperty(this, 'message', { value: errors.map((e) => e.message).join('\n\n') });
+    this.errors = errors;
+  }
+}
+
+function formatMessage(kind: ErrorKind, detail: string, span?: Span): string {
+  if (!span) return `${kind} error: ${detail}`;
+  const head = `${span.file}:${span.line}:${span.column}: ${kind} error: ${detail}`;
+  const text = sources.get(span.file);
+  if (text === undefined) return head;
+  const lineText = nthLine(text, span.line);
+  if (lineText === undefined) return head;
+  const shown = lineText.length > 200 ? lineText.slice(0, 200) + '…' : lineText;
+  const col = Math.min(span.column - 1, shown.length);
+  const width = Math.max(1, Math.min(span.length, shown.length - col));
+  const gutter = String(span.line).length;
+  return [
+    head,
+    `${' '.repeat(gutter)} |`,
+    `${span.line} | ${shown}`,
+    `${' '.repeat(gutter)} | ${' '.repeat(col)}${'^'.repeat(width)}`,
+  ].join('\n');
+}
+
+function nthLine(text: string, line: number): string | undefined {
+  let start = 0;
+  for (let i = 1; i < line; i++) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) return undefined;
+    start = nl + 1;
+  }
+  const end = text.indexOf('\n', start);
+  return text.slice(start, end < 0 ? text.length : end).replace(/\r$/, '');
+}
+
+/** Damerau-free Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+  const dp = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) dp[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
+
+/** The closest known name, if it is close enough to be a plausible typo. */
+export function nearestName(name: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(name.toLowerCase(), k.toLowerCase());
+    if (d < bestD || (d === bestD && best !== undefined && k.length < best.length)) {
+      best = k;
+      bestD = d;
+    }
+  }
+  if (best === undefined) return undefined;
+  const limit = Math.max(1, Math.floor(Math.max(name.length, best.length) / 3));
+  return bestD <= limit ? best : undefined;
+}
+
+export function didYouMean(name: string, known: Iterable<string>): string {
+  const n = nearestName(name, known);
+  return n ? ` (did you mean \`${n}\`?)` : '';
+}

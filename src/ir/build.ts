@@ -1,0 +1,119 @@
+// Constructors for IR nodes, used by lowering, autodiff and rewrites alike. They only add the
+// implicit conversions the language promises (ints and bools used as numbers become floats);
+// simplification is the rewriter's job, so what is built here is exactly what was asked for.
+
+import { LosscError } from '../errors.js';
+import { Node } from './node.js';
+import { normAxes, type DType, type Shape } from './shape.js';
+import type { OpName } from './ops.js';
+
+export function constant(value: number, dtype: DType = 'float32'): Node {
+  if (Number.isNaN(value)) throw new LosscError('value', 'a constant cannot be NaN');
+  // Constants are float32 numbers: round once here so folding and printing agree with tfjs.
+  const v = dtype === 'float32' ? Math.fround(value) : dtype === 'int32' ? Math.trunc(value) : value ? 1 : 0;
+  return Node.make('const', [], dtype === 'float32' ? { value: v } : { value: v, dtype });
+}
+
+export const ZERO = (): Node => constant(0);
+export const ONE = (): Node => constant(1);
+
+export function input(name: string, shape: Shape, dtype: DType = 'float32'): Node {
+  return Node.make('input', [], { name, shape: [...shape], dtype });
+}
+
+/** A numeric option: symbolic in printed formulas, `value` when evaluated. */
+export function param(name: string, value: number | number[]): Node {
+  return Node.make('param', [], { name, value: Array.isArray(value) ? value.map(Math.fround) : Math.fround(value) });
+}
+
+export function tensorConst(values: number[], shape: Shape): Node {
+  return Node.make('tensor', [], { values: values.map(Math.fround), shape: [...shape] });
+}
+
+export function cast(x: Node, dtype: DType): Node {
+  if (x.dtype === dtype) return x;
+  if (x.op === 'const') return constant(x.attrs.value as number, dtype);
+  return Node.make('cast', [x], { dtype });
+}
+
+/** Ints and bools used in arithmetic become floats, as Keras casts every input to float32. */
+export function asFloat(x: Node): Node {
+  return cast(x, 'float32');
+}
+
+export function unary(op: OpName, x: Node): Node {
+  return Node.make(op, [asFloat(x)]);
+}
+
+export function binary(op: OpName, a: Node, b: Node): Node {
+  return Node.make(op, [asFloat(a), asFloat(b)]);
+}
+
+export const add = (a: Node, b: Node) => binary('add', a, b);
+export const sub = (a: Node, b: Node) => binary('sub', a, b);
+export const mul = (a: Node, b: Node) => binary('mul', a, b);
+export const div = (a: Node, b: Node) => binary('div', a, b);
+export const pow = (a: Node, b: Node) => binary('pow', a, b);
+export const maximum = (a: Node, b: Node) => binary('maximum', a, b);
+export const minimum = (a: Node, b: Node) => binary('minimum', a, b);
+export const neg = (x: Node) => unary('neg', x);
+export const exp = (x: Node) => unary('exp', x);
+export const log = (x: Node) => unary('log', x);
+export const sqrt = (x: Node) => unary('sqrt', x);
+export const abs = (x: Node) => unary('abs', x);
+export const sign = (x: Node) => unary('sign', x);
+export const sigmoid = (x: Node) => unary('sigmoid', x);
+export const softplus = (x: Node) => unary('softplus', x);
+export const tanh = (x: Node) => unary('tanh', x);
+
+/** Comparisons: mixed int/float compare as floats. */
+export function compare(op: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne', a: Node, b: Node): Node {
+  if (a.dtype !== b.dtype) {
+    a = asFloat(a);
+    b = asFloat(b);
+  }
+  return Node.make(op, [a, b]);
+}
+
+export function where(c: Node, a: Node, b: Node): Node {
+  return Node.make('where', [c, asFloat(a), asFloat(b)]);
+}
+
+export function clip(x: Node, lo: Node, hi: Node): Node {
+  return Node.make('clip', [asFloat(x), asFloat(lo), asFloat(hi)]);
+}
+
+export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'logsumexp';
+
+/** Reduce over `axes` (null: every axis). Axes are stored normalised and sorted. */
+export function reduce(op: ReduceOp, x: Node, axes: readonly number[] | null, keepdims = false): Node {
+  const xx = op === 'max' || op === 'min' ? x : asFloat(x);
+  const norm = normAxes(axes, xx.rank);
+  return Node.make(op, [xx], { axes: norm, keepdims });
+}
+
+/** The size of `x` along `axes` (their product) as a float scalar. */
+export function size(x: Node, axes: readonly number[] | null): Node {
+  return Node.make('size', [x], { axes: normAxes(axes, x.rank) });
+}
+
+export function broadcastLike(x: Node, like: Node): Node {
+  if (x.shape.length === like.shape.length && x.shape.every((d, i) => d === like.shape[i]) && x.dtype !== 'bool') return x;
+  return Node.make('broadcast_like', [x, like]);
+}
+
+export function expandDims(x: Node, axis: number): Node {
+  return Node.make('expand_dims', [x], { axis: axis < 0 ? axis + x.rank + 1 : axis });
+}
+
+export function squeeze(x: Node, axis: number): Node {
+  return Node.make('squeeze', [x], { axis: axis < 0 ? axis + x.rank : axis });
+}
+
+export function isConst(n: Node, value?: number): boolean {
+  return n.op === 'const' && (value === undefined || n.attrs.value === value);
+}
+
+export function constValue(n: Node): number | undefined {
+  return n.op === 'const' ? (n.attrs.value as number) : undefined;
+}

@@ -1,0 +1,124 @@
+// IR nodes: immutable and hash-consed. Building the same op on the same arguments with the same
+// attributes returns the very same Node, so identical sub-expressions are one node and a DAG never
+// holds two copies of anything (derivatives do not swell, and `===` is structural equality).
+
+import { LosscError } from '../errors.js';
+import { OPS, type Attrs, type OpName } from './ops.js';
+import type { DType, Shape } from './shape.js';
+
+let nextId = 1;
+/** The intern table. Nodes are small and compiles are few, so it is never pruned. */
+const table = new Map<string, Node>();
+
+export class Node {
+  readonly id: number;
+  readonly op: OpName;
+  readonly args: readonly Node[];
+  readonly attrs: Attrs;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  /** The structural key this node is interned under. */
+  readonly key: string;
+
+  private constructor(op: OpName, args: readonly Node[], attrs: Attrs, shape: Shape, dtype: DType, key: string) {
+    this.id = nextId++;
+    this.op = op;
+    this.args = args;
+    this.attrs = attrs;
+    this.shape = shape;
+    this.dtype = dtype;
+    this.key = key;
+    Object.freeze(this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** Build (or find) a node. Throws a LosscError of kind shape/type when arguments do not fit. */
+  static make(op: OpName, args: readonly Node[], attrs: Attrs = {}): Node {
+    const spec = OPS[op];
+    if (spec.arity >= 0 && args.length !== spec.arity) {
+      throw new LosscError('arity', `\`${op}\` takes ${spec.arity} argument(s), got ${args.length}`);
+    }
+    const key = `${op}|${stableJson(attrs)}|${args.map((a) => a.id).join(',')}`;
+    const found = table.get(key);
+    if (found) return found;
+    const { shape, dtype } = spec.infer(args, attrs);
+    const node = new Node(op, Object.freeze([...args]), Object.freeze({ ...attrs }), Object.freeze([...shape]), dtype, key);
+    table.set(key, node);
+    return node;
+  }
+}
+
+/** JSON with sorted keys, so attribute order never splits a node in two. */
+export function stableJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') {
+    // Distinguish -0 from 0: they are different constants.
+    if (typeof v === 'number' && Object.is(v, -0)) return '-0';
+    if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+    return JSON.stringify(v) ?? 'undefined';
+  }
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+    .join(',')}}`;
+}
+
+/** Every node reachable from `roots`, each once, arguments before their users. */
+export function topoSort(roots: readonly Node[]): Node[] {
+  const seen = new Set<Node>();
+  const out: Node[] = [];
+  // Iterative post-order, so deep graphs cannot overflow the stack.
+  const stack: Array<[Node, number]> = [];
+  for (const r of roots) {
+    if (seen.has(r)) continue;
+    stack.push([r, 0]);
+    seen.add(r);
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [n, i] = top;
+      if (i < n.args.length) {
+        top[1]++;
+        const a = n.args[i]!;
+        if (!seen.has(a)) {
+          seen.add(a);
+          stack.push([a, 0]);
+        }
+      } else {
+        stack.pop();
+        out.push(n);
+      }
+    }
+  }
+  return out;
+}
+
+/** How many nodes a DAG has (its size for swell tests and statistics). */
+export function countNodes(roots: readonly Node[]): number {
+  return topoSort(roots).length;
+}
+
+/** Rebuild a DAG bottom-up, replacing nodes through `f` (which sees rebuilt arguments). */
+export function mapDag(roots: readonly Node[], f: (n: Node, args: readonly Node[]) => Node): Node[] {
+  const done = new Map<Node, Node>();
+  for (const n of topoSort(roots)) {
+    const args = n.args.map((a) => done.get(a)!);
+    done.set(n, f(n, args));
+  }
+  return roots.map((r) => done.get(r)!);
+}
+
+/** The same node with new arguments (identity when nothing changed). */
+export function withArgs(n: Node, args: readonly Node[]): Node {
+  if (args.length === n.args.length && args.every((a, i) => a === n.args[i])) return n;
+  return Node.make(n.op, args, n.attrs);
+}
+
+/** Names this node reads as inputs or params (for error messages and dependency checks). */
+export function dependsOn(root: Node, input: Node): boolean {
+  return topoSort([root]).includes(input);
+}

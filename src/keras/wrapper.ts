@@ -1,0 +1,108 @@
+// Keras's loss pipeline around a per-sample loss (keras_losses.md §1): rank alignment of y_true
+// and y_pred, the Keras mask folded into the sample weight, weighting, and the reduction.
+// These are a few tensor ops on the per-sample values, so tfjs's tape differentiates them; the
+// per-sample loss itself carries lossc's symbolic gradient.
+
+import * as tf from '@tensorflow/tfjs';
+import { LosscError } from '../errors.js';
+
+export const REDUCTIONS = ['sum_over_batch_size', 'sum', 'mean', 'mean_with_sample_weight', 'none'] as const;
+export type Reduction = (typeof REDUCTIONS)[number];
+
+export function checkReduction(r: unknown): Reduction {
+  if (r === null || r === undefined) return r === null ? 'none' : 'sum_over_batch_size';
+  if (typeof r === 'string' && (REDUCTIONS as readonly string[]).includes(r)) return r as Reduction;
+  throw new LosscError(
+    'option',
+    `Invalid value for argument \`reduction\`: ${JSON.stringify(r)} (expected one of ${REDUCTIONS.join(', ')} or null)`,
+  );
+}
+
+/** Keras's `squeeze_or_expand_to_same_rank`: fix a rank difference of one trailing unit axis. */
+export function align(a: tf.Tensor, b: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const ra = a.rank;
+  const rb = b.rank;
+  if (ra === rb) return [a, b];
+  if (ra === rb + 1 && a.shape[ra - 1] === 1) {
+    return rb === 1 ? [a, tf.expandDims(b, -1)] : [tf.squeeze(a, [ra - 1]), b];
+  }
+  if (rb === ra + 1 && b.shape[rb - 1] === 1) {
+    return ra === 1 ? [tf.expandDims(a, -1), b] : [a, tf.squeeze(b, [rb - 1])];
+  }
+  return [a, b];
+}
+
+function broadcastShape(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const r = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const x = a[a.length - r + i] ?? 1;
+    const y = b[b.length - r + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return undefined;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+function requireBroadcast(what: string, a: tf.Tensor, b: tf.Tensor, loss: string): void {
+  if (!broadcastShape(a.shape, b.shape)) {
+    throw new LosscError('shape', `\`${loss}\`: ${what} of shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] cannot broadcast`);
+  }
+}
+
+/** divide-no-nan: x / y, and 0 where y is 0. */
+function divNoNan(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  const safe = tf.where(tf.equal(y, 0), tf.onesLike(y), y);
+  return tf.where(tf.equal(y, 0), tf.zerosLike(tf.div(x, safe)), tf.div(x, safe));
+}
+
+export interface WrapperInput {
+  /** Per-sample values of the loss, and its own output mask (sparse CCE ignore_class, Circle). */
+  values: tf.Tensor;
+  outMask?: tf.Tensor;
+  /** The Keras mask attached to y_pred, if any. */
+  inMask?: tf.Tensor;
+  sampleWeight?: tf.Tensor;
+  reduction: Reduction;
+  loss: string;
+}
+
+/** Steps 5–7 of Keras's Loss.__call__: mask, weights, reduction. Call inside tf.tidy. */
+export function reduceLoss({ values, outMask, inMask, sampleWeight, reduction, loss }: WrapperInput): tf.Tensor {
+  let mask: tf.Tensor | undefined;
+  if (inMask && outMask) {
+    requireBroadcast('the mask and the loss mask', inMask, outMask, loss);
+    mask = tf.logicalAnd(tf.cast(inMask, 'bool'), tf.cast(outMask, 'bool'));
+  } else mask = inMask ?? outMask;
+  let sw = sampleWeight ? tf.cast(sampleWeight, 'float32') : undefined;
+  if (mask) {
+    const m = tf.cast(tf.cast(mask, 'bool'), 'float32');
+    let maskWeight = m;
+    if (reduction === 'sum_over_batch_size' || reduction === 'mean') {
+      const total = tf.scalar(m.size);
+      const valid = tf.sum(m);
+      maskWeight = tf.mul(m, divNoNan(total, valid));
+    }
+    if (sw) {
+      const [mw, s] = align(maskWeight, sw);
+      requireBroadcast('the mask and the sample weight', mw, s, loss);
+      sw = tf.mul(mw, s);
+    } else sw = maskWeight;
+  }
+  let v = values;
+  if (sw) {
+    const [vv, ss] = align(v, sw);
+    requireBroadcast('the per-sample loss and the sample weight', vv, ss, loss);
+    v = tf.mul(vv, ss);
+    sw = ss;
+  }
+  if (reduction === 'none') return v;
+  // A scalar or an empty vector is returned as it is, whatever the reduction.
+  if (v.rank === 0 || (v.rank === 1 && v.shape[0] === 0)) return v;
+  const total = tf.sum(v);
+  if (reduction === 'sum') return total;
+  if (reduction === 'mean_with_sample_weight') {
+    return divNoNan(total, sw ? tf.sum(sw) : tf.scalar(v.size));
+  }
+  return v.size === 0 ? tf.scalar(0) : tf.div(total, tf.scalar(v.size));
+}

@@ -1,0 +1,206 @@
+// The functions every lossc program can call, as a table: each entry names its parameters (which
+// are tensors and which are compile-time constants, with defaults) and builds IR from them.
+// Larger functions (softmax, relu, l2_normalize, ...) live in stdlib/prelude.loss, in the language.
+
+import * as b from '../ir/build.js';
+import { Node } from '../ir/node.js';
+import type { OpName } from '../ir/ops.js';
+import { LosscError } from '../errors.js';
+
+/** A compile-time value: what options, literals and axis arguments evaluate to. */
+export type Static = number | boolean | string | null | Static[];
+
+export type ArgKind = 'tensor' | 'static' | 'tensors';
+
+export interface BuiltinParam {
+  name: string;
+  kind: ArgKind;
+  /** Present when the parameter is optional. */
+  default?: Static;
+}
+
+export interface Builtin {
+  params: BuiltinParam[];
+  doc: string;
+  build(args: Record<string, Node | Static | Node[]>): Node | Node[];
+}
+
+const T = (name: string): BuiltinParam => ({ name, kind: 'tensor' });
+const S = (name: string, def?: Static): BuiltinParam =>
+  def === undefined ? { name, kind: 'static' } : { name, kind: 'static', default: def };
+
+type Args = Record<string, Node | Static | Node[]>;
+const t = (a: Args, k: string) => a[k] as Node;
+
+/** An axis argument: none (every axis), an integer, or a list of integers. */
+export function axesOf(v: Static, what = 'axis'): number[] | null {
+  if (v === null) return null;
+  if (typeof v === 'number' && Number.isInteger(v)) return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x))) return v as number[];
+  throw new LosscError('option', `${what} must be an integer, a list of integers or none, got ${showStatic(v)}`);
+}
+
+function intOf(v: Static, what: string): number {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  throw new LosscError('option', `${what} must be an integer, got ${showStatic(v)}`);
+}
+
+function boolOf(v: Static, what: string): boolean {
+  if (typeof v === 'boolean') return v;
+  throw new LosscError('option', `${what} must be true or false, got ${showStatic(v)}`);
+}
+
+export function showStatic(v: Static): string {
+  if (v === null) return 'none';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(showStatic).join(', ')}]`;
+  return String(v);
+}
+
+const unaryOp = (op: OpName, doc: string): Builtin => ({
+  params: [T('x')],
+  doc,
+  build: (a) => b.unary(op, t(a, 'x')),
+});
+
+const reduction = (op: b.ReduceOp, doc: string): Builtin => ({
+  params: [T('x'), S('axis', null), S('keepdims', false)],
+  doc,
+  build: (a) => b.reduce(op, t(a, 'x'), axesOf(a.axis as Static), boolOf(a.keepdims as Static, 'keepdims')),
+});
+
+/** `max(x, axis = ...)` reduces; `max(a, b)` is the elementwise maximum, as people write both. */
+const maxOrMin = (red: b.ReduceOp, elementwise: OpName, doc: string): Builtin => ({
+  params: [T('x'), { name: 'y', kind: 'tensor', default: null }, S('axis', null), S('keepdims', false)],
+  doc,
+  build(a) {
+    if (a.y !== null && a.y !== undefined) {
+      if (a.axis !== null || a.keepdims !== false) {
+        throw new LosscError('arity', `the elementwise form of ${red}(a, b) takes no axis or keepdims`);
+      }
+      return b.binary(elementwise, t(a, 'x'), t(a, 'y'));
+    }
+    return b.reduce(red, t(a, 'x'), axesOf(a.axis as Static), boolOf(a.keepdims as Static, 'keepdims'));
+  },
+});
+
+export const BUILTINS: Record<string, Builtin> = {
+  exp: unaryOp('exp', 'e to the power x'),
+  log: unaryOp('log', 'natural logarithm'),
+  log1p: unaryOp('log1p', 'log(1 + x), accurate for small x'),
+  expm1: unaryOp('expm1', 'exp(x) - 1, accurate for small x'),
+  sqrt: unaryOp('sqrt', 'square root'),
+  abs: unaryOp('abs', 'absolute value'),
+  sign: unaryOp('sign', '-1, 0 or 1'),
+  sigmoid: unaryOp('sigmoid', '1 / (1 + exp(-x))'),
+  softplus: unaryOp('softplus', 'log(1 + exp(x)), computed stably'),
+  tanh: unaryOp('tanh', 'hyperbolic tangent'),
+  floor: unaryOp('floor', 'largest integer not above x'),
+  stop_gradient: { params: [T('x')], doc: 'x, with a zero derivative', build: (a) => Node.make('stop_gradient', [t(a, 'x')]) },
+  float: { params: [T('x')], doc: 'convert to float (bools give 0/1)', build: (a) => b.cast(t(a, 'x'), 'float32') },
+  int: { params: [T('x')], doc: 'convert to int (truncates toward zero)', build: (a) => b.cast(t(a, 'x'), 'int32') },
+  bool: { params: [T('x')], doc: 'convert to bool (x != 0)', build: (a) => b.cast(t(a, 'x'), 'bool') },
+  where: {
+    params: [T('cond'), T('a'), T('b')],
+    doc: 'a where cond holds, b elsewhere (elementwise)',
+    build(a) {
+      const c = t(a, 'cond');
+      if (c.dtype !== 'bool') throw new LosscError('type', `the condition of where(...) must be a comparison (bool), got ${c.dtype}`);
+      return b.where(c, t(a, 'a'), t(a, 'b'));
+    },
+  },
+  clip: { params: [T('x'), T('lo'), T('hi')], doc: 'min(max(x, lo), hi)', build: (a) => b.clip(t(a, 'x'), t(a, 'lo'), t(a, 'hi')) },
+  maximum: { params: [T('a'), T('b')], doc: 'elementwise maximum', build: (a) => b.maximum(t(a, 'a'), t(a, 'b')) },
+  minimum: { params: [T('a'), T('b')], doc: 'elementwise minimum', build: (a) => b.minimum(t(a, 'a'), t(a, 'b')) },
+  max: maxOrMin('max', 'maximum', 'max(x, axis = ...) reduces; max(a, b) is elementwise'),
+  min: maxOrMin('min', 'minimum', 'min(x, axis = ...) reduces; min(a, b) is elementwise'),
+  sum: reduction('sum', 'sum over axis (none: every axis)'),
+  mean: reduction('mean', 'mean over axis (none: every axis)'),
+  logsumexp: reduction('logsumexp', 'log(sum(exp(x))) over axis, computed stably'),
+  size: {
+    params: [T('x'), S('axis', null)],
+    doc: 'the number of elements of x along axis (none: all), as a number',
+    build: (a) => b.size(t(a, 'x'), axesOf(a.axis as Static)),
+  },
+  indices: {
+    params: [T('x'), S('axis', 0)],
+    doc: '0, 1, ..., n-1 (ints), n = size of x along axis',
+    build: (a) => Node.make('indices', [t(a, 'x')], { axis: intOf(a.axis as Static, 'axis') }),
+  },
+  zeros_like: { params: [T('x')], doc: 'zeros shaped like x', build: (a) => Node.make('broadcast_like', [b.constant(0), t(a, 'x')]) },
+  ones_like: { params: [T('x')], doc: 'ones shaped like x', build: (a) => Node.make('broadcast_like', [b.constant(1), t(a, 'x')]) },
+  broadcast_like: {
+    params: [T('x'), T('like')],
+    doc: 'x broadcast to the shape of like',
+    build: (a) => Node.make('broadcast_like', [t(a, 'x'), t(a, 'like')]),
+  },
+  expand_dims: {
+    params: [T('x'), S('axis')],
+    doc: 'insert an axis of size 1',
+    build: (a) => b.expandDims(t(a, 'x'), intOf(a.axis as Static, 'axis')),
+  },
+  squeeze: {
+    params: [T('x'), S('axis')],
+    doc: 'remove an axis of size 1',
+    build: (a) => b.squeeze(t(a, 'x'), intOf(a.axis as Static, 'axis')),
+  },
+  split: {
+    params: [T('x'), S('parts'), S('axis', -1)],
+    doc: 'split into equal parts along axis; destructure with let [a, b, c] = split(...)',
+    build(a) {
+      const x = t(a, 'x');
+      const parts = intOf(a.parts as Static, 'the number of parts');
+      if (parts < 1) throw new LosscError('option', `split needs at least 1 part, got ${parts}`);
+      const axis = intOf(a.axis as Static, 'axis');
+      const ax = axis < 0 ? axis + x.rank : axis;
+      return Array.from({ length: parts }, (_, index) => Node.make('part', [x], { axis: ax, parts, index }));
+    },
+  },
+  part: {
+    params: [T('x'), S('index'), S('parts'), S('axis', -1)],
+    doc: 'part index (from 0) of split(x, parts, axis)',
+    build(a) {
+      const x = t(a, 'x');
+      const parts = intOf(a.parts as Static, 'parts');
+      const index = intOf(a.index as Static, 'index');
+      if (index < 0 || index >= parts) throw new LosscError('option', `part index ${index} is not in 0..${parts - 1}`);
+      const axis = intOf(a.axis as Static, 'axis');
+      return Node.make('part', [x], { axis: axis < 0 ? axis + x.rank : axis, parts, index });
+    },
+  },
+  concat: {
+    params: [{ name: 'xs', kind: 'tensors' }, S('axis', -1)],
+    doc: 'join a list of tensors along axis',
+    build(a) {
+      const xs = a.xs as Node[];
+      if (xs.length === 0) throw new LosscError('arity', 'concat needs at least one tensor');
+      const axis = intOf(a.axis as Static, 'axis');
+      return Node.make('concat', xs, { axis: axis < 0 ? axis + xs[0]!.rank : axis });
+    },
+  },
+  transpose: {
+    params: [T('x'), S('perm', null)],
+    doc: 'permute axes (none: reverse them)',
+    build(a) {
+      const x = t(a, 'x');
+      const perm = a.perm === null ? Array.from({ length: x.rank }, (_, i) => x.rank - 1 - i) : axesOfPerm(a.perm as Static);
+      return Node.make('transpose', [x], { perm });
+    },
+  },
+  matmul: { params: [T('a'), T('b')], doc: 'matrix product over the last two axes', build: (a) => Node.make('matmul', [t(a, 'a'), t(a, 'b')]) },
+};
+
+function axesOfPerm(v: Static): number[] {
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x))) return v as number[];
+  throw new LosscError('option', `perm must be a list of integers, got ${showStatic(v)}`);
+}
+
+/** Named constants. */
+export const CONSTANTS: Record<string, number> = {
+  epsilon: 1e-7,
+  pi: Math.PI,
+  inf: Infinity,
+};
+
+/** Special forms handled by the lowering itself (their arguments are not plain values). */
+export const SPECIAL_FORMS = new Set(['one_hot', 'masked']);

@@ -1,0 +1,635 @@
+// Lowering: syntax tree → IR. Resolves names, inlines `def`s and called losses, substitutes
+// options (as symbolic params for printing, or as constants for compiling), and folds the
+// compile-time `if`s. Every error is pinned to the source span that caused it.
+//
+// An expression is lowered in one of two contexts: as a tensor (an IR node) or as a static
+// compile-time value (axis numbers, booleans for `if`, option values). Lets and options are
+// lazy bindings that can produce either on demand.
+
+import type { Call, Definition, Expr, Span } from '../../grammar/ast.js';
+import { LosscError, didYouMean } from '../errors.js';
+import * as b from '../ir/build.js';
+import { Node } from '../ir/node.js';
+import { setNameHint } from '../ir/names.js';
+import type { Shape } from '../ir/shape.js';
+import { BUILTINS, CONSTANTS, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
+import type { Library } from './library.js';
+import { displaySignature, paramDtype, type TensorType } from './signature.js';
+
+export interface LowerOptions {
+  /** Option values given by the user (snake_case names); the rest take their defaults. */
+  options?: Record<string, Static>;
+  /** Keep numeric options as named params (for printing) instead of constants (for compiling). */
+  symbolic?: boolean;
+  /** Shapes of the tensor parameters; default: from the annotations (see signature.ts). */
+  signature?: Record<string, TensorType>;
+}
+
+export interface Lowered {
+  def: Definition;
+  /** One input node per tensor parameter, in order. */
+  inputs: Node[];
+  value: Node;
+  /** For losses that exclude some entries from the mean (Keras's output mask). */
+  mask?: Node;
+  /** Every option's value, defaults filled in. */
+  options: Record<string, Static>;
+}
+
+/** Inlining deeper than this is refused: it is a runaway, not a loss. */
+const MAX_CALL_DEPTH = 64;
+
+interface Binding {
+  span?: Span;
+  what: string;
+  tensor(): Node;
+  static(): Static;
+  tensors?(): Node[];
+}
+
+class Env {
+  private readonly vars = new Map<string, Binding>();
+  constructor(private readonly parent?: Env) {}
+  get(name: string): Binding | undefined {
+    return this.vars.get(name) ?? this.parent?.get(name);
+  }
+  set(name: string, b: Binding): void {
+    this.vars.set(name, b);
+  }
+  names(): string[] {
+    return [...this.vars.keys(), ...(this.parent?.names() ?? [])];
+  }
+}
+
+/** Attach a span to an error raised without one (shape and type errors come from the IR). */
+function at<T>(span: Span | undefined, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof LosscError && !e.span && span) throw new LosscError(e.kind, e.detail, span);
+    throw e;
+  }
+}
+
+function once<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) {
+      v = f();
+      done = true;
+    }
+    return v;
+  };
+}
+
+export function staticType(v: Static): string {
+  if (v === null) return 'none';
+  if (Array.isArray(v)) return 'list';
+  return typeof v;
+}
+
+/** Does `given` fit an option whose default is `def`? Numbers accept lists (per-class values). */
+function optionAccepts(def: Static, given: Static): boolean {
+  if (def === null) return true;
+  if (typeof def === 'number') return typeof given === 'number' || given === null || isNumberList(given);
+  if (Array.isArray(def)) return isNumberList(given) || typeof given === 'number' || given === null;
+  return typeof def === typeof given;
+}
+
+function isNumberList(v: Static): v is number[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'number');
+}
+
+/** Static value → tensor: numbers become constants, number lists become literal tensors. */
+function staticToTensor(v: Static, span?: Span): Node {
+  if (typeof v === 'number') return b.constant(v);
+  if (typeof v === 'boolean') return b.constant(v ? 1 : 0, 'bool');
+  if (Array.isArray(v)) {
+    const shape: number[] = [];
+    let level: Static = v;
+    while (Array.isArray(level)) {
+      shape.push(level.length);
+      level = level[0] as Static;
+    }
+    const flat: number[] = [];
+    const walk = (x: Static, depth: number): void => {
+      if (depth === shape.length) {
+        if (typeof x !== 'number') throw new LosscError('type', `a tensor literal holds numbers only, found ${showStatic(x)}`, span);
+        flat.push(x);
+        return;
+      }
+      if (!Array.isArray(x) || x.length !== shape[depth]) throw new LosscError('shape', 'a tensor literal must be rectangular', span);
+      for (const y of x) walk(y, depth + 1);
+    };
+    walk(v, 0);
+    return b.tensorConst(flat, shape);
+  }
+  throw new LosscError('type', `${v === null ? '`none`' : 'a string'} cannot be used as a tensor`, span);
+}
+
+export class Lowerer {
+  private depth = 0;
+  private readonly stack: string[] = [];
+  private readonly memo = new Map<string, Node>();
+
+  constructor(
+    private readonly lib: Library,
+    private readonly symbolic: boolean,
+  ) {}
+
+  /** Lower a `loss`, `regularizer` or `def` with tensors of the given shapes. */
+  lowerTop(def: Definition, given: Record<string, Static>, signature: Record<string, TensorType>): Lowered {
+    const options = this.resolveOptions(def, given, undefined);
+    const env = new Env();
+    const inputs: Node[] = [];
+    for (const p of def.params) {
+      const t = signature[p.name] ?? { shape: ['N', 'D'] as Shape, dtype: paramDtype(p.type) };
+      const node = b.input(p.name, t.shape, t.dtype);
+      inputs.push(node);
+      env.set(p.name, tensorBinding(node, `the tensor \`${p.name}\``, p.span));
+    }
+    for (const o of def.options) {
+      const value = options[o.name]!;
+      // An option the user fixed is a constant; the others stay symbolic when printing.
+      const symbolic = this.symbolic && !(o.name in given) && (typeof value === 'number' || isNumberList(value));
+      env.set(o.name, {
+        span: o.span,
+        what: `the option \`${o.name}\``,
+        static: () => value,
+        tensor: once(() => (symbolic ? b.param(o.name, value as number | number[]) : staticToTensor(value, o.span))),
+      });
+    }
+    this.stack.push(def.name);
+    try {
+      const { value, mask } = this.lowerBody(def, env, true);
+      return { def, inputs, value, mask, options };
+    } finally {
+      this.stack.pop();
+    }
+  }
+
+  /** Option values: defaults, overridden by `given`, each type-checked. */
+  resolveOptions(def: Definition, given: Record<string, Static>, span: Span | undefined): Record<string, Static> {
+    const out: Record<string, Static> = {};
+    const declared = new Map(def.options.map((o) => [o.name, o]));
+    for (const name of Object.keys(given)) {
+      if (!declared.has(name)) {
+        const known = def.options.map((o) => o.name);
+        throw new LosscError(
+          'option',
+          `\`${def.name}\` has no option \`${name}\`${didYouMean(name, known)}` +
+            (known.length ? ` (its options: ${known.join(', ')})` : ' (it takes no options)'),
+          span,
+        );
+      }
+    }
+    for (const o of def.options) {
+      const dflt = this.lowerStatic(o.default, new Env());
+      const v = o.name in given ? given[o.name]! : dflt;
+      if (o.name in given && !optionAccepts(dflt, v)) {
+        throw new LosscError(
+          'option',
+          `option \`${o.name}\` of \`${def.name}\` takes a ${staticType(dflt)}${typeof dflt === 'number' ? ' (or a list of numbers)' : ''}, got ${showStatic(v)}`,
+          span,
+        );
+      }
+      out[o.name] = v;
+    }
+    return out;
+  }
+
+  private lowerBody(def: Definition, env: Env, top: boolean): { value: Node; mask?: Node } {
+    const scope = new Env(env);
+    for (const l of def.body.lets) {
+      const inner = scope;
+      if (l.destructure) {
+        const parts = once(() => this.lowerTensors(l.value, inner, l.names.length));
+        l.names.forEach((name, i) => {
+          scope.set(name, {
+            span: l.span,
+            what: `\`${name}\``,
+            tensor: () => {
+              const n = parts()[i]!;
+              if (n.op !== 'input' && n.op !== 'param' && name !== '_') setNameHint(n, name);
+              return n;
+            },
+            static: () => {
+              throw new LosscError('type', `\`${name}\` is a tensor, not a compile-time constant`, l.span);
+            },
+          });
+        });
+      } else {
+        const name = l.names[0]!;
+        const value = l.value;
+        const tensor = once(() => {
+          const n = this.lowerTensor(value, inner);
+          if (n.args.length > 0) setNameHint(n, name);
+          return n;
+        });
+        scope.set(name, { span: l.span, what: `\`${name}\``, tensor, static: once(() => this.lowerStatic(value, inner)) });
+      }
+    }
+    // Lets are lazy, but an unused let must still be checked: lower each one now.
+    for (const l of def.body.lets) {
+      for (const name of l.names) {
+        const bnd = scope.get(name)!;
+        try {
+          bnd.tensor();
+        } catch (e) {
+          try {
+            bnd.static();
+          } catch {
+            throw e;
+          }
+        }
+      }
+    }
+    return this.lowerResult(def.body.result, scope, top);
+  }
+
+  /** The result of a body: an expression, a compile-time `if`, or `masked(values, mask)` for a loss. */
+  private lowerResult(e: Expr, env: Env, top: boolean): { value: Node; mask?: Node } {
+    if (e.kind === 'if') return this.lowerResult(this.pickBranch(e, env), env, top);
+    if (e.kind === 'call' && e.callee === 'masked' && !env.get('masked')) {
+      this.checkArgs(e, 2, []);
+      const value = this.lowerTensor(e.args[0]!, env);
+      const mask = this.lowerTensor(e.args[1]!, env);
+      if (mask.dtype !== 'bool') throw new LosscError('type', 'the mask of masked(values, mask) must be a comparison (bool)', e.args[1]!.span);
+      if (!top) return { value };
+      return { value, mask };
+    }
+    return { value: this.lowerTensor(e, env) };
+  }
+
+  private pickBranch(e: Extract<Expr, { kind: 'if' }>, env: Env): Expr {
+    const c = this.lowerStatic(e.cond, env);
+    if (typeof c !== 'boolean') {
+      throw new LosscError('type', `the condition of \`if\` must be a compile-time boolean (e.g. an option), got ${showStatic(c)}; for an elementwise choice use where(cond, a, b)`, e.cond.span);
+    }
+    return c ? e.then : e.else;
+  }
+
+  // ---- tensor context -------------------------------------------------------------------------
+
+  lowerTensor(e: Expr, env: Env): Node {
+    switch (e.kind) {
+      case 'number':
+        return b.constant(e.value);
+      case 'bool':
+        return b.constant(e.value ? 1 : 0, 'bool');
+      case 'string':
+        throw new LosscError('type', `the string ${JSON.stringify(e.value)} cannot be used as a tensor`, e.span);
+      case 'none':
+        throw new LosscError('type', '`none` cannot be used as a tensor', e.span);
+      case 'list':
+        return staticToTensor(this.lowerStatic(e, env), e.span);
+      case 'name':
+        return this.lookup(e.name, e.span, env).tensor();
+      case 'unary': {
+        const x = this.lowerTensor(e.operand, env);
+        if (e.op === 'not') return at(e.span, () => Node.make('not', [x.dtype === 'bool' ? x : b.cast(x, 'bool')]));
+        return at(e.span, () => b.neg(x));
+      }
+      case 'binary': {
+        const l = this.lowerTensor(e.left, env);
+        const r = this.lowerTensor(e.right, env);
+        return at(e.span, () => binaryNode(e.op, l, r));
+      }
+      case 'if':
+        return this.lowerTensor(this.pickBranch(e, env), env);
+      case 'call':
+        return this.lowerCall(e, env, 1)[0]!;
+    }
+  }
+
+  /** An expression that yields several tensors (`split`), for destructuring lets. */
+  private lowerTensors(e: Expr, env: Env, want: number): Node[] {
+    let nodes: Node[];
+    if (e.kind === 'call') nodes = this.lowerCall(e, env, want);
+    else if (e.kind === 'list') nodes = e.items.map((x) => this.lowerTensor(x, env));
+    else if (e.kind === 'if') return this.lowerTensors(this.pickBranch(e, env), env, want);
+    else throw new LosscError('type', 'only a list or a call such as split(...) can be destructured', e.span);
+    if (nodes.length !== want) {
+      throw new LosscError('arity', `this gives ${nodes.length} value(s) but ${want} name(s) are bound`, e.span);
+    }
+    return nodes;
+  }
+
+  private lookup(name: string, span: Span, env: Env): Binding {
+    const found = env.get(name);
+    if (found) return found;
+    if (name in CONSTANTS) {
+      const v = CONSTANTS[name]!;
+      return { what: `the constant \`${name}\``, tensor: () => b.constant(v), static: () => v };
+    }
+    const isFn = this.lib.get(name) || name in BUILTINS || SPECIAL_FORMS.has(name);
+    if (isFn) throw new LosscError('name', `\`${name}\` is a function; call it as ${name}(...)`, span);
+    const pool = [...env.names(), ...Object.keys(CONSTANTS)];
+    throw new LosscError('name', `unknown name \`${name}\`${didYouMean(name, pool)}`, span);
+  }
+
+  // ---- calls ----------------------------------------------------------------------------------
+
+  /** Lower a call; `want` > 1 asks for a list result (split). */
+  private lowerCall(c: Call, env: Env, want: number): Node[] {
+    const entry = this.lib.get(c.callee);
+    if (entry) return [this.inlineDefinition(entry.def, c, env)];
+    if (c.callee === 'one_hot') return [this.lowerOneHot(c, env)];
+    if (c.callee === 'masked') {
+      // Inside an expression a mask has no meaning: the values are what a caller gets.
+      this.checkArgs(c, 2, []);
+      return [this.lowerTensor(c.args[0]!, env)];
+    }
+    const builtin = BUILTINS[c.callee];
+    if (!builtin) {
+      const pool = [...this.lib.names(), ...Object.keys(BUILTINS), ...SPECIAL_FORMS];
+      throw new LosscError('name', `unknown function \`${c.callee}\`${didYouMean(c.callee, pool)}`, c.span);
+    }
+    const out = this.callBuiltin(c.callee, builtin, c, env);
+    if (Array.isArray(out)) {
+      if (want === 1) throw new LosscError('type', `\`${c.callee}\` gives several tensors: destructure it with let [a, b, ...] = ${c.callee}(...)`, c.span);
+      return out;
+    }
+    return [out];
+  }
+
+  private checkArgs(c: Call, n: number, kw: string[]): void {
+    if (c.args.length !== n) throw new LosscError('arity', `\`${c.callee}\` takes ${n} argument(s), got ${c.args.length}`, c.span);
+    for (const k of c.kwargs) {
+      if (!kw.includes(k.name)) throw new LosscError('arity', `\`${c.callee}\` has no argument \`${k.name}\`${didYouMean(k.name, kw)}`, k.span);
+    }
+  }
+
+  private callBuiltin(name: string, fn: Builtin, c: Call, env: Env): Node | Node[] {
+    const names = fn.params.map((p) => p.name);
+    const required = fn.params.filter((p) => !('default' in p));
+    if (c.args.length > fn.params.length) {
+      throw new LosscError('arity', `\`${name}\` takes at most ${fn.params.length} argument(s) (${names.join(', ')}), got ${c.args.length}`, c.span);
+    }
+    const exprs = new Map<string, Expr>();
+    c.args.forEach((a, i) => exprs.set(fn.params[i]!.name, a));
+    for (const k of c.kwargs) {
+      if (!names.includes(k.name)) {
+        throw new LosscError('arity', `\`${name}\` has no argument \`${k.name}\`${didYouMean(k.name, names)} (it takes ${names.join(', ')})`, k.span);
+      }
+      if (exprs.has(k.name)) throw new LosscError('arity', `argument \`${k.name}\` of \`${name}\` is given twice`, k.span);
+      exprs.set(k.name, k.value);
+    }
+    for (const p of required) {
+      if (!exprs.has(p.name)) {
+        throw new LosscError(
+          'arity',
+          `\`${name}\` needs ${required.length} argument(s) (${required.map((p) => p.name).join(', ')}), got ${c.args.length}: \`${p.name}\` is missing`,
+          c.span,
+        );
+      }
+    }
+    const args: Record<string, Node | Static | Node[]> = {};
+    for (const p of fn.params) {
+      const e = exprs.get(p.name);
+      if (!e) {
+        args[p.name] = p.default as Static;
+        continue;
+      }
+      if (p.kind === 'tensor') args[p.name] = this.lowerTensor(e, env);
+      else if (p.kind === 'static') args[p.name] = this.staticArg(e, env, `\`${p.name}\` of \`${name}\``);
+      else {
+        if (e.kind !== 'list') throw new LosscError('type', `\`${p.name}\` of \`${name}\` must be a list [a, b, ...]`, e.span);
+        args[p.name] = e.items.map((x) => this.lowerTensor(x, env));
+      }
+    }
+    return at(c.span, () => fn.build(args));
+  }
+
+  private staticArg(e: Expr, env: Env, what: string): Static {
+    try {
+      return this.lowerStatic(e, env);
+    } catch (err) {
+      if (err instanceof LosscError && err.kind === 'type') {
+        throw new LosscError('type', `${what} must be a compile-time constant: ${err.detail}`, e.span);
+      }
+      throw err;
+    }
+  }
+
+  /** one_hot(labels, depth): depth is a number or size(x, axis = k) (the size of an axis of x). */
+  private lowerOneHot(c: Call, env: Env): Node {
+    this.checkArgs(c, 2, []);
+    let labels = this.lowerTensor(c.args[0]!, env);
+    if (labels.dtype !== 'int32') labels = b.cast(labels, 'int32');
+    const d = c.args[1]!;
+    if (d.kind === 'call' && d.callee === 'size' && !this.lib.get('size')) {
+      const x = this.lowerTensor(d.args[0]!, env);
+      const axisExpr = d.kwargs.find((k) => k.name === 'axis')?.value ?? d.args[1];
+      const axis = axisExpr ? this.staticArg(axisExpr, env, 'the axis of size(...)') : null;
+      if (typeof axis !== 'number') throw new LosscError('type', 'one_hot depth size(x, axis = k) needs a single axis', d.span);
+      return at(c.span, () => Node.make('one_hot', [labels, x], { axis: axis < 0 ? axis + x.rank : axis }));
+    }
+    const depth = this.staticArg(d, env, 'the depth of one_hot');
+    if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) {
+      throw new LosscError('type', `the depth of one_hot must be a positive integer or size(x, axis = k), got ${showStatic(depth)}`, d.span);
+    }
+    return at(c.span, () => Node.make('one_hot', [labels], { depth }));
+  }
+
+  /** Inline a `def` or a called `loss`/`regularizer`: bind its parameters and options, lower its body. */
+  private inlineDefinition(def: Definition, c: Call, env: Env): Node {
+    if (this.stack.includes(def.name)) {
+      const cycle = [...this.stack.slice(this.stack.indexOf(def.name)), def.name];
+      throw new LosscError('recursion', `\`${def.name}\` calls itself (${cycle.join(' → ')}); definitions are inlined, so recursion is not allowed`, c.span);
+    }
+    if (this.depth >= MAX_CALL_DEPTH) {
+      throw new LosscError('limit', `calls nest more than ${MAX_CALL_DEPTH} deep`, c.span);
+    }
+    const paramNames = def.params.map((p) => p.name);
+    const optionNames = def.options.map((o) => o.name);
+    if (c.args.length > def.params.length) {
+      throw new LosscError(
+        'arity',
+        `\`${def.name}\` takes ${def.params.length} tensor argument(s) (${paramNames.join(', ')}), got ${c.args.length}` +
+          (optionNames.length ? `; options are given by name (${optionNames.map((o) => `${o} = ...`).join(', ')})` : ''),
+        c.span,
+      );
+    }
+    const argExprs = new Map<string, Expr>();
+    c.args.forEach((a, i) => argExprs.set(paramNames[i]!, a));
+    const optionExprs = new Map<string, Expr>();
+    for (const k of c.kwargs) {
+      if (paramNames.includes(k.name)) {
+        if (argExprs.has(k.name)) throw new LosscError('arity', `argument \`${k.name}\` of \`${def.name}\` is given twice`, k.span);
+        argExprs.set(k.name, k.value);
+      } else if (optionNames.includes(k.name)) {
+        optionExprs.set(k.name, k.value);
+      } else {
+        throw new LosscError(
+          'option',
+          `\`${def.name}\` has no option \`${k.name}\`${didYouMean(k.name, [...optionNames, ...paramNames])}` +
+            (optionNames.length ? ` (its options: ${optionNames.join(', ')})` : ' (it takes no options)'),
+          k.span,
+        );
+      }
+    }
+    const missing = paramNames.filter((p) => !argExprs.has(p));
+    if (missing.length) {
+      throw new LosscError('arity', `\`${def.name}\` needs ${paramNames.length} tensor argument(s) (${paramNames.join(', ')}), \`${missing[0]}\` is missing`, c.span);
+    }
+    const args = def.params.map((p) => {
+      let n = this.lowerTensor(argExprs.get(p.name)!, env);
+      const want = paramDtype(p.type);
+      if (n.dtype !== want) n = b.cast(n, want);
+      return n;
+    });
+    // Each option given at the call, as both a static value and a tensor, computed on demand.
+    const given = new Map<string, { static: () => Static; tensor: () => Node; span: Span }>();
+    const keyParts: string[] = [];
+    for (const [name, e] of optionExprs) {
+      const st = once(() => this.lowerStatic(e, env));
+      const te = once(() => this.lowerTensor(e, env));
+      given.set(name, { static: st, tensor: te, span: e.span });
+      keyParts.push(`${name}=${tryKey(st)}|${tryKey(() => te().id)}`);
+    }
+    const key = `${def.name}(${args.map((a) => a.id).join(',')};${keyParts.join(',')})`;
+    const hit = this.memo.get(key);
+    if (hit) return hit;
+
+    const inner = new Env();
+    def.params.forEach((p, i) => inner.set(p.name, tensorBinding(args[i]!, `the tensor \`${p.name}\``, p.span)));
+    for (const o of def.options) {
+      const g = given.get(o.name);
+      if (g) {
+        let dflt: Static | undefined;
+        inner.set(o.name, {
+          span: g.span,
+          what: `the option \`${o.name}\``,
+          static: () => {
+            const v = g.static();
+            dflt ??= this.lowerStatic(o.default, new Env());
+            if (!optionAccepts(dflt, v)) {
+              throw new LosscError('option', `option \`${o.name}\` of \`${def.name}\` takes a ${staticType(dflt)}, got ${showStatic(v)}`, g.span);
+            }
+            return v;
+          },
+          tensor: g.tensor,
+        });
+      } else {
+        const value = once(() => this.lowerStatic(o.default, new Env()));
+        inner.set(o.name, { span: o.span, what: `the option \`${o.name}\``, static: value, tensor: once(() => staticToTensor(value(), o.span)) });
+      }
+    }
+    this.stack.push(def.name);
+    this.depth++;
+    try {
+      const { value } = this.lowerBody(def, inner, false);
+      this.memo.set(key, value);
+      return value;
+    } finally {
+      this.stack.pop();
+      this.depth--;
+    }
+  }
+
+  // ---- static context -------------------------------------------------------------------------
+
+  lowerStatic(e: Expr, env: Env): Static {
+    switch (e.kind) {
+      case 'number':
+        return e.value;
+      case 'bool':
+        return e.value;
+      case 'string':
+        return e.value;
+      case 'none':
+        return null;
+      case 'list':
+        return e.items.map((x) => this.lowerStatic(x, env));
+      case 'name':
+        return this.lookup(e.name, e.span, env).static();
+      case 'unary': {
+        const v = this.lowerStatic(e.operand, env);
+        if (e.op === '-') {
+          if (typeof v === 'number') return -v;
+          if (isNumberList(v)) return v.map((x) => -x);
+        } else if (typeof v === 'boolean') return !v;
+        throw new LosscError('type', `cannot apply \`${e.op}\` to ${showStatic(v)}`, e.span);
+      }
+      case 'binary': {
+        const l = this.lowerStatic(e.left, env);
+        const r = this.lowerStatic(e.right, env);
+        return at(e.span, () => staticBinary(e.op, l, r));
+      }
+      case 'if':
+        return this.lowerStatic(this.pickBranch(e, env), env);
+      case 'call':
+        throw new LosscError('type', `\`${e.callee}(...)\` is computed from tensors, but a compile-time constant is needed here`, e.span);
+    }
+  }
+}
+
+function tryKey(f: () => unknown): string {
+  try {
+    return JSON.stringify(f());
+  } catch {
+    return '?';
+  }
+}
+
+function tensorBinding(node: Node, what: string, span?: Span): Binding {
+  return {
+    span,
+    what,
+    tensor: () => node,
+    static: () => {
+      throw new LosscError('type', `${what} is a tensor, not a compile-time constant`, span);
+    },
+  };
+}
+
+const BINARY_OPS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow' } as const;
+const COMPARE_OPS = { '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge', '==': 'eq', '!=': 'ne' } as const;
+
+function binaryNode(op: keyof typeof BINARY_OPS | keyof typeof COMPARE_OPS | 'and' | 'or', l: Node, r: Node): Node {
+  if (op in BINARY_OPS) return b.binary(BINARY_OPS[op as keyof typeof BINARY_OPS], l, r);
+  if (op in COMPARE_OPS) return b.compare(COMPARE_OPS[op as keyof typeof COMPARE_OPS], l, r);
+  const toBool = (x: Node) => (x.dtype === 'bool' ? x : b.cast(x, 'bool'));
+  return Node.make(op as 'and' | 'or', [toBool(l), toBool(r)]);
+}
+
+function staticBinary(op: string, l: Static, r: Static): Static {
+  if (op === 'and' || op === 'or') {
+    if (typeof l !== 'boolean' || typeof r !== 'boolean') throw new LosscError('type', `\`${op}\` needs booleans, got ${showStatic(l)} and ${showStatic(r)}`);
+    return op === 'and' ? l && r : l || r;
+  }
+  if (op === '==' || op === '!=') {
+    const eq = JSON.stringify(l) === JSON.stringify(r);
+    return op === '==' ? eq : !eq;
+  }
+  if (typeof l !== 'number' || typeof r !== 'number') {
+    throw new LosscError('type', `\`${op}\` on compile-time values needs numbers, got ${showStatic(l)} and ${showStatic(r)}`);
+  }
+  switch (op) {
+    case '+': return l + r;
+    case '-': return l - r;
+    case '*': return l * r;
+    case '/': return l / r;
+    case '^': return Math.pow(l, r);
+    case '<': return l < r;
+    case '<=': return l <= r;
+    case '>': return l > r;
+    case '>=': return l >= r;
+  }
+  throw new LosscError('type', `unknown operator ${op}`);
+}
+
+/** Lower a definition of a library by name. */
+export function lowerDefinition(lib: Library, name: string, opts: LowerOptions = {}): Lowered {
+  const entry = lib.require(name);
+  const def = entry.def;
+  const signature = opts.signature ?? displaySignature(def);
+  return new Lowerer(lib, opts.symbolic ?? false).lowerTop(def, opts.options ?? {}, signature);
+}
+
+/** Evaluate a compile-time expression (an option value, a default) with no names in scope but constants. */
+export function evalStatic(lib: Library, e: Expr): Static {
+  return new Lowerer(lib, false).lowerStatic(e, new Env());
+}

@@ -1,0 +1,667 @@
+// IR → lossc source text. What is printed parses back (grammar/, src/lower/) to the same IR:
+// the op → syntax mapping below is the contract with the lowering stage, and the printer never
+// rewrites (a + -b stays `a + -b`). Shared sub-expressions become `let`s named after the user's
+// own names where possible (src/ir/names.ts), and parentheses are the fewest the grammar needs.
+//
+// Nothing here recurses on the depth of the IR: the DAG is walked with topoSort (iterative) and
+// each expression is expanded with an explicit stack, so a chain of 100 000 nodes prints fine.
+// Expressions are additionally cut by a `let` every `maxDepth` levels so that what is printed
+// stays shallow for every later reader (a recursive parser or lowering, a person).
+//
+// The planning (which nodes get lets, and their names) and the expansion engine are shared with
+// the LaTeX printer (latex.ts), which only supplies a different rendering of each op.
+
+import { LosscError } from '../errors.js';
+import { topoSort, type Node } from '../ir/node.js';
+import { OPS, reduceAxes } from '../ir/ops.js';
+import { nameHint } from '../ir/names.js';
+import type { DType } from '../ir/shape.js';
+
+// ---------------------------------------------------------------------------------------------
+// Precedence, lowest to highest (`if` is never printed).
+
+export const PREC = {
+  lowest: 0,
+  or: 1,
+  and: 2,
+  not: 3,
+  compare: 4,
+  add: 5,
+  mul: 6,
+  neg: 7,
+  pow: 8,
+  atom: 9,
+} as const;
+
+/** A hole in a rendering: print `node` here, in parentheses if it binds looser than `min`. */
+export interface Ref {
+  node: Node;
+  min: number;
+  /** Also parenthesise a unary minus (LaTeX: `a \cdot \left(-b\right)`). */
+  noUnary?: boolean;
+}
+export type Piece = string | Ref;
+
+/** One op rendered one level deep: its own text with holes for its arguments. */
+export interface Rendered {
+  prec: number;
+  pieces: Piece[];
+}
+
+export interface Renderer {
+  render(n: Node): Rendered;
+  /** How a let-bound name is written. */
+  name(name: string): string;
+  open: string;
+  close: string;
+  /** Nodes printed as one of their arguments (LaTeX hides layout ops). */
+  skip?(n: Node): Node | undefined;
+}
+
+export const ref = (node: Node, min: number, noUnary = false): Ref => (noUnary ? { node, min, noUnary } : { node, min });
+
+/**
+ * Expand `root` into text, iteratively. Nodes in `bound` print as their names, except `self`
+ * (the node whose own `let` is being printed).
+ */
+export function expand(root: Node, min: number, bound: ReadonlyMap<Node, string>, r: Renderer, self?: Node): string {
+  const out: string[] = [];
+  const stack: Piece[] = [ref(root, min)];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    let node = item.node;
+    let name: string | undefined;
+    for (;;) {
+      name = node === self ? undefined : bound.get(node);
+      if (name !== undefined || !r.skip) break;
+      const inner = r.skip(node);
+      if (inner === undefined) break;
+      node = inner;
+    }
+    if (name !== undefined) {
+      out.push(r.name(name));
+      continue;
+    }
+    const rendered = r.render(node);
+    const wrap = rendered.prec < item.min || (item.noUnary === true && rendered.prec === PREC.neg);
+    if (wrap) stack.push(r.close);
+    for (let i = rendered.pieces.length - 1; i >= 0; i--) stack.push(rendered.pieces[i]!);
+    if (wrap) stack.push(r.open);
+  }
+  return out.join('');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Let planning: which nodes get a name, in which order, called what.
+
+/** Names a caller wants for some nodes (they win over name hints). */
+export type NameSource = ReadonlyMap<Node, string> | ((n: Node) => string | undefined);
+
+export interface PrintOptions {
+  /** Preferred names for nodes (over the name hints lowering recorded). */
+  names?: NameSource;
+  /** Further names a `let` must not take (e.g. a definition's parameters and options). */
+  reserved?: Iterable<string>;
+  /** Longest chain of nested operations printed in one expression before a `let` cuts it. */
+  maxDepth?: number;
+}
+
+export interface SingleLet {
+  kind: 'let';
+  node: Node;
+  name: string;
+}
+
+/** `let [a, _, c] = split(source, parts, axis = axis)`: every part of one split. */
+export interface SplitLet {
+  kind: 'split';
+  source: Node;
+  /** Normalised (non-negative). */
+  axis: number;
+  parts: number;
+  /** By index; undefined for a part the DAG never uses. */
+  nodes: Array<Node | undefined>;
+  /** By index; `_` for an unused part. */
+  names: string[];
+}
+
+export type PlannedLet = SingleLet | SplitLet;
+
+export interface Plan {
+  roots: Node[];
+  lets: PlannedLet[];
+  /** Every let-bound node and its name. */
+  bound: Map<Node, string>;
+}
+
+export const DEFAULT_MAX_DEPTH = 100;
+
+/** Built-in functions, keywords and named constants: a `let` never takes one of these names. */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  // keywords
+  'loss', 'def', 'regularizer', 'import', 'let', 'if', 'then', 'else', 'and', 'or', 'not', 'true', 'false', 'none',
+  // named constants
+  'epsilon', 'pi', 'inf',
+  // built-in functions and special forms
+  'exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'sign', 'sigmoid', 'softplus', 'tanh', 'floor', 'stop_gradient',
+  'float', 'int', 'bool', 'where', 'clip', 'maximum', 'minimum', 'max', 'min', 'sum', 'mean', 'logsumexp',
+  'size', 'indices', 'zeros_like', 'ones_like', 'broadcast_like', 'expand_dims', 'squeeze', 'split', 'part',
+  'concat', 'transpose', 'matmul', 'one_hot', 'masked',
+  // prelude helpers people call constantly
+  'relu', 'square', 'softmax', 'log_softmax', 'l2_normalize', 'norm',
+  // the placeholder of unused destructured names
+  '_',
+]);
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const isLeaf = (n: Node): boolean => OPS[n.op].kind === 'leaf';
+
+/** Leaves other than tensor literals: never worth a `let`. */
+const isAtomLeaf = (n: Node): boolean => isLeaf(n) && n.op !== 'tensor';
+
+/** Nodes the text printer repeats rather than naming: leaves and cheap wrappers of leaves. */
+export function trivialText(n: Node): boolean {
+  if (isAtomLeaf(n)) return true;
+  switch (n.op) {
+    case 'neg':
+    case 'cast':
+    case 'size':
+      return isAtomLeaf(n.args[0]!);
+    case 'broadcast_like':
+      return isAtomLeaf(n.args[0]!) && isAtomLeaf(n.args[1]!);
+    default:
+      return false;
+  }
+}
+
+const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
+
+function lookupName(src: NameSource | undefined, n: Node): string | undefined {
+  if (src === undefined) return undefined;
+  return typeof src === 'function' ? src(n) : src.get(n);
+}
+
+/** Levels of nesting a node's own syntax adds (`int(3)`, `[[1]]`, `concat([...])`, `-(...)`). */
+function ownNesting(n: Node): number {
+  switch (n.op) {
+    case 'const':
+      return n.attrs.dtype === 'int32' ? 1 : 0;
+    case 'tensor':
+      return n.rank;
+    case 'input':
+    case 'param':
+      return 0;
+    case 'concat':
+      return 2;
+    case 'one_hot':
+      return n.args.length === 2 ? 2 : 1;
+    default:
+      return 1;
+  }
+}
+
+function splitKey(part: Node): string {
+  const source = part.args[0]!;
+  return `${source.id}|${normAxis(part.attrs.axis as number, source.rank)}|${part.attrs.parts}`;
+}
+
+/** Decide the lets for printing `roots`: shared nodes, split parts, and cuts of deep chains. */
+export function planLets(roots: readonly Node[], trivial: (n: Node) => boolean, opts: PrintOptions = {}): Plan {
+  const maxDepth = Math.max(2, opts.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const order = topoSort(roots);
+  const rootSet = new Set(roots);
+
+  const uses = new Map<Node, number>();
+  const use = (n: Node) => uses.set(n, (uses.get(n) ?? 0) + 1);
+  // The parts of one split read their source once, in the split's own let.
+  const splitKeys = new Set<string>();
+  for (const n of order) {
+    if (n.op === 'part') {
+      const key = splitKey(n);
+      if (splitKeys.has(key)) continue;
+      splitKeys.add(key);
+    }
+    for (const a of n.args) use(a);
+  }
+  for (const r of roots) use(r);
+
+  const bound = new Set<Node>();
+  // Depth: levels of syntax (operators, calls, parentheses, brackets) the node's text nests, an
+  // upper bound both on the parser's nesting count and on the depth of the syntax tree.
+  const depth = new Map<Node, number>();
+  for (const n of order) {
+    if (n.op === 'part' || ((uses.get(n) ?? 0) >= 2 && !trivial(n))) bound.add(n);
+    let d = ownNesting(n);
+    if (n.args.length > 0) {
+      let inner = 0;
+      for (const a of n.args) inner = Math.max(inner, bound.has(a) ? 0 : depth.get(a)!);
+      d += inner;
+      if (d >= maxDepth && !rootSet.has(n)) bound.add(n);
+    }
+    depth.set(n, d);
+  }
+
+  // Lets in dependency order; the parts of one split share one destructuring let, placed where
+  // the first of them is needed (every part depends on the source only).
+  type Draft = { kind: 'let'; node: Node } | { kind: 'split'; source: Node; axis: number; parts: number; nodes: Array<Node | undefined> };
+  const drafts: Draft[] = [];
+  const splits = new Map<string, Array<Extract<Draft, { kind: 'split' }>>>();
+  for (const n of order) {
+    if (!bound.has(n)) continue;
+    if (n.op !== 'part') {
+      drafts.push({ kind: 'let', node: n });
+      continue;
+    }
+    const source = n.args[0]!;
+    const axis = normAxis(n.attrs.axis as number, source.rank);
+    const parts = n.attrs.parts as number;
+    const index = n.attrs.index as number;
+    const key = splitKey(n);
+    const groups = splits.get(key) ?? [];
+    splits.set(key, groups);
+    // Two distinct nodes for one part (e.g. attrs written differently) need two splits.
+    let g = groups.find((x) => x.nodes[index] === undefined);
+    if (!g) {
+      g = { kind: 'split', source, axis, parts, nodes: new Array<Node | undefined>(parts).fill(undefined) };
+      groups.push(g);
+      drafts.push(g);
+    }
+    g.nodes[index] = n;
+  }
+
+  // Names: a hint when it is a valid, unique, unreserved identifier; else t1, t2, ...
+  const reserved = new Set<string>(RESERVED_NAMES);
+  for (const r of opts.reserved ?? []) reserved.add(r);
+  for (const n of order) if (n.op === 'input' || n.op === 'param') reserved.add(n.attrs.name as string);
+
+  const boundInOrder: Node[] = [];
+  for (const d of drafts) {
+    if (d.kind === 'let') boundInOrder.push(d.node);
+    else for (const n of d.nodes) if (n) boundInOrder.push(n);
+  }
+  const valid = (s: string | undefined): s is string => s !== undefined && IDENT.test(s) && !reserved.has(s);
+  const wanted = new Map<Node, string>();
+  const count = new Map<string, number>();
+  for (const n of boundInOrder) {
+    const explicit = lookupName(opts.names, n);
+    const h = valid(explicit) ? explicit : nameHint(n);
+    if (!valid(h)) continue;
+    wanted.set(n, h);
+    count.set(h, (count.get(h) ?? 0) + 1);
+  }
+  const names = new Map<Node, string>();
+  const used = new Set<string>();
+  for (const [n, h] of wanted) {
+    if (count.get(h) === 1) {
+      names.set(n, h);
+      used.add(h);
+    }
+  }
+  let k = 0;
+  for (const n of boundInOrder) {
+    if (names.has(n)) continue;
+    let name: string;
+    do name = `t${++k}`;
+    while (used.has(name) || reserved.has(name));
+    names.set(n, name);
+    used.add(name);
+  }
+
+  const lets: PlannedLet[] = drafts.map((d) =>
+    d.kind === 'let'
+      ? { kind: 'let', node: d.node, name: names.get(d.node)! }
+      : { ...d, names: d.nodes.map((n) => (n ? names.get(n)! : '_')) },
+  );
+  return { roots: [...roots], lets, bound: names };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers.
+
+/** The float32 value of `epsilon` (1e-7, Keras's fuzz factor). */
+export const EPSILON32 = Math.fround(1e-7);
+/** The float32 value of `pi`. */
+export const PI32 = Math.fround(Math.PI);
+
+/** Shortest decimal digits that round-trip through float32: `digits` × 10^(exp - digits.length + 1). */
+export function shortestDigits(v: number): { digits: string; exp: number } {
+  const target = Math.fround(v);
+  let s = v.toExponential(16);
+  for (let p = 1; p <= 17; p++) {
+    const t = v.toExponential(p - 1);
+    if (Math.fround(Number(t)) === target) {
+      s = t;
+      break;
+    }
+  }
+  const [mant, e] = s.split('e') as [string, string];
+  const digits = mant.replace('.', '').replace(/0+$/, '') || '0';
+  return { digits, exp: Number(e) };
+}
+
+/**
+ * A non-negative finite number as the shortest decimal that round-trips through float32:
+ * `0.1`, `2`, `0.25`, `1e-7`, `1e30` (exponent form only when it is strictly shorter).
+ */
+export function formatNumber(v: number): string {
+  if (v === 0) return '0';
+  if (Number.isInteger(v) && Math.abs(v) < 1e21 && Math.fround(v) !== v) return String(v);
+  const { digits, exp } = shortestDigits(v);
+  const n = digits.length;
+  let plain: string;
+  if (exp >= n - 1) plain = digits + '0'.repeat(exp - n + 1);
+  else if (exp < 0) plain = '0.' + '0'.repeat(-exp - 1) + digits;
+  else plain = digits.slice(0, exp + 1) + '.' + digits.slice(exp + 1);
+  const sci = (n > 1 ? `${digits[0]}.${digits.slice(1)}` : digits) + `e${exp}`;
+  return sci.length < plain.length ? sci : plain;
+}
+
+/**
+ * A float constant as lossc text: `0.5`, `-3`, `epsilon`, `pi`, `inf`, `-inf`.
+ * A minus written against a number literal is part of the literal (`-3` is the constant -3, the
+ * parser folds it), but `-epsilon` is the negation of the constant epsilon: so the constant
+ * -1e-7 prints as the literal `-1e-7`, and `-epsilon` is left to neg(epsilon).
+ */
+export function floatText(v: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (Object.is(v, -0)) return '-0';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  if (v === EPSILON32) return 'epsilon';
+  if (v === PI32) return 'pi';
+  return (v < 0 ? '-' : '') + formatNumber(Math.abs(v));
+}
+
+function intText(v: number): string {
+  return Object.is(v, -0) ? '0' : String(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lossc rendering of every op.
+
+const atom = (...pieces: Piece[]): Rendered => ({ prec: PREC.atom, pieces });
+
+function call(name: string, args: readonly Node[], kwargs: Array<[string, string]> = []): Rendered {
+  const pieces: Piece[] = [`${name}(`];
+  args.forEach((a, i) => {
+    if (i > 0) pieces.push(', ');
+    pieces.push(ref(a, PREC.lowest));
+  });
+  for (const [k, v] of kwargs) pieces.push(`${pieces.length > 1 ? ', ' : ''}${k} = ${v}`);
+  pieces.push(')');
+  return atom(...pieces);
+}
+
+/** An axis as printed: the last axis is `-1`, any other its index. */
+export function axisText(axis: number, rank: number): string {
+  const a = normAxis(axis, rank);
+  return a === rank - 1 ? '-1' : String(a);
+}
+
+/** The `axis = ...` of a reduction, or undefined when it reduces every axis. */
+export function axesText(axes: readonly number[], rank: number): string | undefined {
+  if (axes.length === rank && axes.every((a, i) => a === i)) return undefined;
+  if (axes.length === 1) return axisText(axes[0]!, rank);
+  return `[${axes.join(', ')}]`;
+}
+
+const CAST_NAME: Record<DType, string> = { float32: 'float', int32: 'int', bool: 'bool' };
+
+const BINARY_TEXT: Partial<Record<string, [string, number]>> = {
+  add: [' + ', PREC.add],
+  sub: [' - ', PREC.add],
+  mul: [' * ', PREC.mul],
+  div: [' / ', PREC.mul],
+  and: [' and ', PREC.and],
+  or: [' or ', PREC.or],
+};
+
+const COMPARE_TEXT: Partial<Record<string, string>> = {
+  lt: ' < ', le: ' <= ', gt: ' > ', ge: ' >= ', eq: ' == ', ne: ' != ',
+};
+
+/** A tensor literal as nested lists, `[[1, 2], [3, 4]]`. */
+export function tensorText(values: readonly number[], shape: readonly unknown[], num: (v: number) => string = floatText): string {
+  if (!shape.every((d) => typeof d === 'number')) return `[${values.map(num).join(', ')}]`;
+  const dims = shape as number[];
+  if (dims.length === 0) return num(values[0] ?? 0);
+  let level = values.map(num);
+  for (let i = dims.length - 1; i >= 0; i--) {
+    const d = dims[i]!;
+    const next: string[] = [];
+    for (let j = 0; j < level.length; j += d) next.push(`[${level.slice(j, j + d).join(', ')}]`);
+    if (d === 0) next.push('[]');
+    level = next;
+  }
+  return level[0] ?? '[]';
+}
+
+function constText(n: Node): Rendered {
+  const v = n.attrs.value as number;
+  const dtype = (n.attrs.dtype as DType | undefined) ?? 'float32';
+  if (dtype === 'bool') return atom(v ? 'true' : 'false');
+  if (dtype === 'int32') return atom(`int(${intText(v)})`);
+  const s = floatText(v);
+  return { prec: s.startsWith('-') ? PREC.neg : PREC.atom, pieces: [s] };
+}
+
+function isFloatConst(n: Node, value: number): boolean {
+  return n.op === 'const' && n.attrs.dtype === undefined && Object.is(n.attrs.value, value);
+}
+
+export function renderText(n: Node): Rendered {
+  const a = n.args;
+  const bin = BINARY_TEXT[n.op];
+  if (bin) {
+    const [op, p] = bin;
+    return { prec: p, pieces: [ref(a[0]!, p), op, ref(a[1]!, p + 1)] };
+  }
+  const cmp = COMPARE_TEXT[n.op];
+  if (cmp) return { prec: PREC.compare, pieces: [ref(a[0]!, PREC.add), cmp, ref(a[1]!, PREC.add)] };
+  switch (n.op) {
+    case 'const':
+      return constText(n);
+    case 'input':
+    case 'param':
+      return atom(n.attrs.name as string);
+    case 'tensor':
+      return atom(tensorText(n.attrs.values as number[], n.attrs.shape as unknown[]));
+    case 'neg': {
+      const x = a[0]!;
+      // `-3` would read back as the constant -3: the negation of the constant 3 is `-(3)`.
+      if (x.op === 'const' && x.attrs.dtype === undefined && /^\d/.test(floatText(x.attrs.value as number))) {
+        return { prec: PREC.neg, pieces: ['-(', floatText(x.attrs.value as number), ')'] };
+      }
+      // `-(-x)` rather than `--x`, which the grammar accepts but reads as a typo.
+      return { prec: PREC.neg, pieces: ['-', ref(x, PREC.pow)] };
+    }
+    case 'not':
+      return { prec: PREC.not, pieces: ['not ', ref(a[0]!, PREC.not)] };
+    case 'cast':
+      return call(CAST_NAME[n.attrs.dtype as DType], a);
+    case 'pow':
+      // The base is an atom (`(-x)^2`, `(a^b)^c`); the exponent may carry minus signs (`x^-2`).
+      return { prec: PREC.pow, pieces: [ref(a[0]!, PREC.atom), '^', ref(a[1]!, PREC.neg)] };
+    case 'maximum':
+      return call('max', a);
+    case 'minimum':
+      return call('min', a);
+    case 'sum':
+    case 'mean':
+    case 'max':
+    case 'min':
+    case 'logsumexp': {
+      const x = a[0]!;
+      const kw: Array<[string, string]> = [];
+      const ax = axesText(reduceAxes(n.attrs, x.rank), x.rank);
+      if (ax !== undefined) kw.push(['axis', ax]);
+      if (n.attrs.keepdims === true) kw.push(['keepdims', 'true']);
+      return call(n.op, a, kw);
+    }
+    case 'size': {
+      const x = a[0]!;
+      const ax = axesText(reduceAxes(n.attrs, x.rank), x.rank);
+      return call('size', a, ax === undefined ? [] : [['axis', ax]]);
+    }
+    case 'indices':
+      // Printed as stored: lowering keeps the axis as written, so this is what rebuilds the node.
+      return call('indices', a, [['axis', String(n.attrs.axis)]]);
+    case 'broadcast_like': {
+      const [x, like] = a as [Node, Node];
+      if (isFloatConst(x, 0)) return call('zeros_like', [like]);
+      if (isFloatConst(x, 1)) return call('ones_like', [like]);
+      return call('broadcast_like', a);
+    }
+    case 'expand_dims':
+      return call('expand_dims', a, [['axis', axisText(n.attrs.axis as number, a[0]!.rank + 1)]]);
+    case 'squeeze':
+      return call('squeeze', a, [['axis', axisText(n.attrs.axis as number, a[0]!.rank)]]);
+    case 'part': {
+      // Only reached by printExpr (printBody always binds parts with a split).
+      const x = a[0]!;
+      return atom(
+        'part(',
+        ref(x, PREC.lowest),
+        `, ${n.attrs.index}, ${n.attrs.parts}, axis = ${axisText(n.attrs.axis as number, x.rank)})`,
+      );
+    }
+    case 'concat': {
+      const pieces: Piece[] = ['concat(['];
+      a.forEach((x, i) => {
+        if (i > 0) pieces.push(', ');
+        pieces.push(ref(x, PREC.lowest));
+      });
+      pieces.push(`], axis = ${axisText(n.attrs.axis as number, a[0]!.rank)})`);
+      return atom(...pieces);
+    }
+    case 'transpose':
+      return call('transpose', a, [['perm', `[${(n.attrs.perm as number[]).join(', ')}]`]]);
+    case 'one_hot': {
+      if (a.length === 2) {
+        const ref_ = a[1]!;
+        return atom(
+          'one_hot(',
+          ref(a[0]!, PREC.lowest),
+          ', size(',
+          ref(ref_, PREC.lowest),
+          `, axis = ${axisText(n.attrs.axis as number, ref_.rank)}))`,
+        );
+      }
+      return atom('one_hot(', ref(a[0]!, PREC.lowest), `, ${n.attrs.depth})`);
+    }
+    default:
+      // exp log log1p expm1 sqrt abs sign sigmoid softplus tanh floor stop_gradient where clip matmul
+      return call(n.op, a);
+  }
+}
+
+export const TEXT_RENDERER: Renderer = {
+  render: renderText,
+  name: (s) => s,
+  open: '(',
+  close: ')',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Entry points.
+
+export interface PrintedLet {
+  /** The bound name, or for a split every part's name (`_` for an unused part). */
+  names: string[];
+  /** Whether this is a destructuring `let [a, b] = ...`. */
+  destructure: boolean;
+  /** The right-hand side. */
+  text: string;
+}
+
+export interface PrintedBody {
+  lets: PrintedLet[];
+  /** The result expression (a list `[g1, g2]` when several roots were given). */
+  result: string;
+  /** The lets, one per line (`let name = expr`), then the result. */
+  text: string;
+}
+
+const asRoots = (root: Node | readonly Node[]): Node[] => (Array.isArray(root) ? [...(root as readonly Node[])] : [root as Node]);
+
+/** The source text of a split: `split(x, 3, axis = 1)`. */
+function splitText(l: SplitLet, bound: ReadonlyMap<Node, string>, r: Renderer): string {
+  return `split(${expand(l.source, PREC.lowest, bound, r)}, ${l.parts}, axis = ${axisText(l.axis, l.source.rank)})`;
+}
+
+export function letLine(l: PrintedLet): string {
+  return `let ${l.destructure ? `[${l.names.join(', ')}]` : l.names[0]} = ${l.text}`;
+}
+
+/**
+ * Print a formula as lets and a result. An array of roots (a gradient with respect to several
+ * inputs) prints its result as a list, `[g1, g2]`.
+ */
+export function printBody(root: Node | readonly Node[], opts: PrintOptions = {}): PrintedBody {
+  const roots = asRoots(root);
+  const plan = planLets(roots, trivialText, opts);
+  const lets: PrintedLet[] = plan.lets.map((l) =>
+    l.kind === 'let'
+      ? { names: [l.name], destructure: false, text: expand(l.node, PREC.lowest, plan.bound, TEXT_RENDERER, l.node) }
+      : { names: l.names, destructure: true, text: splitText(l, plan.bound, TEXT_RENDERER) },
+  );
+  const parts = roots.map((r) => expand(r, PREC.lowest, plan.bound, TEXT_RENDERER));
+  let result = Array.isArray(root) ? `[${parts.join(', ')}]` : parts[0]!;
+  // A line starting with `-` continues the `let` above it (`let a = b` / `- c` is `b - c`).
+  if (lets.length > 0 && result.startsWith('-')) result = `(${result})`;
+  const text = [...lets.map(letLine), result].join('\n');
+  return { lets, result, text };
+}
+
+/**
+ * One expression inline, without lets (shared nodes are repeated; a split part prints as
+ * `part(x, index, parts, axis = a)`). Nodes named in `opts.names` print as those names.
+ */
+export function printExpr(node: Node, opts: { names?: ReadonlyMap<Node, string> } = {}): string {
+  const names = opts.names ?? new Map<Node, string>();
+  // Inlining repeats shared nodes, which can grow exponentially (x1 = x0 + x0, x2 = x1 + x1, ...).
+  const size = new Map<Node, number>();
+  for (const n of topoSort([node])) {
+    let s = 1;
+    if (n === node || !names.has(n)) for (const a of n.args) s += size.get(a)!;
+    size.set(n, s);
+  }
+  if (size.get(node)! > MAX_INLINE_NODES) {
+    throw new LosscError('limit', `the expression is too large to print inline (${size.get(node)!.toPrecision(3)} nodes once shared parts are repeated); print it with lets instead`);
+  }
+  return expand(node, PREC.lowest, names, TEXT_RENDERER, node);
+}
+
+/** Most nodes printExpr writes out (counting repeats of shared nodes). */
+export const MAX_INLINE_NODES = 1_000_000;
+
+export interface DefinitionHeader {
+  kind: 'loss' | 'def' | 'regularizer';
+  name: string;
+  params: Array<{ name: string; type?: string }>;
+  options: Array<{ name: string; value: string }>;
+  doc?: string;
+}
+
+/**
+ * A whole definition: the doc as `# ` lines, the header
+ * `loss name(y_true, y_pred; delta = 1.0) =`, then the body indented by two spaces.
+ * The text ends with a newline.
+ */
+export function printDefinition(def: DefinitionHeader, root: Node | readonly Node[], opts: PrintOptions = {}): string {
+  const lines: string[] = [];
+  const doc = def.doc?.replace(/\s+$/, '');
+  if (doc) for (const l of doc.split(/\r?\n/)) lines.push(l.trim() === '' ? '#' : `# ${l}`);
+  const params = def.params.map((p) => (p.type ? `${p.name}: ${p.type}` : p.name)).join(', ');
+  const options = def.options.map((o) => `${o.name} = ${o.value}`).join(', ');
+  lines.push(`${def.kind} ${def.name}(${params}${options ? `; ${options}` : ''}) =`);
+  const reserved = [...(opts.reserved ?? []), ...def.params.map((p) => p.name), ...def.options.map((o) => o.name), def.name];
+  const body = printBody(root, { ...opts, reserved });
+  for (const l of body.text.split('\n')) lines.push(`  ${l}`);
+  return lines.join('\n') + '\n';
+}

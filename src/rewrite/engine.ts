@@ -1,0 +1,168 @@
+// The rewriter: apply a table of rules bottom-up over the hash-consed DAG until nothing changes.
+// A rule may replace a node by one of a smaller, broadcast-compatible shape (`x * 0 -> 0`);
+// where a consumer needs the exact shape (a reduction, a reshape, the result itself) the
+// replacement is widened again with broadcast_like, pointing at an input of that shape.
+
+import { Node, mapDag, topoSort, withArgs } from '../ir/node.js';
+import type { OpName } from '../ir/ops.js';
+import { OPS } from '../ir/ops.js';
+import { broadcastShapes, sameShape } from '../ir/shape.js';
+import * as b from '../ir/build.js';
+import { LosscError } from '../errors.js';
+import { compilePattern, instantiate, match, rootOp, type Bindings, type Pat } from './pattern.js';
+
+export type Family = 'simplify' | 'stabilize' | 'fold';
+
+/** A rule as written in the tables: a pattern pair, or a function for what patterns can't say. */
+export interface RuleSpec {
+  name: string;
+  family: Family;
+  /** `lhs -> rhs` in lossc syntax. */
+  rule?: string;
+  /** Only rewrite when this holds of the bindings (a domain condition, a constant check, ...). */
+  when?: (m: Bindings) => boolean;
+  /** A code rule: returns the replacement or null. */
+  apply?: (n: Node) => Node | null;
+  /** Ops a code rule can fire on (for indexing); omitted: every op. */
+  ops?: OpName[];
+  /** Where the rule is only sound on a domain, say which (shown by --explain and in docs). */
+  domain?: string;
+}
+
+export interface CompiledRule extends RuleSpec {
+  lhs?: Pat;
+  rhs?: Pat;
+}
+
+export interface Fired {
+  rule: string;
+  before: Node;
+  after: Node;
+}
+
+export function compileRules(specs: readonly RuleSpec[]): CompiledRule[] {
+  return specs.map((s) => {
+    if (!s.rule) return { ...s };
+    const [l, r] = s.rule.split('->');
+    if (!l || !r) throw new Error(`rewrite rule ${s.name}: expected "lhs -> rhs"`);
+    return { ...s, lhs: compilePattern(l.trim()), rhs: compilePattern(r.trim()) };
+  });
+}
+
+/** Rules indexed by the op at their root, so a node is only tried against rules that could fire. */
+class RuleIndex {
+  private readonly byOp = new Map<string, CompiledRule[]>();
+  private readonly any: CompiledRule[] = [];
+  constructor(rules: readonly CompiledRule[]) {
+    for (const r of rules) {
+      const ops = r.lhs ? [rootOp(r.lhs)] : r.ops;
+      if (!ops || ops.includes(undefined as unknown as OpName)) this.any.push(r);
+      else for (const op of ops) this.byOp.set(op!, [...(this.byOp.get(op!) ?? []), r]);
+    }
+  }
+  for(op: OpName): CompiledRule[] {
+    return [...(this.byOp.get(op) ?? []), ...this.any];
+  }
+}
+
+function tryRule(r: CompiledRule, n: Node): Node | null {
+  try {
+    if (r.apply) return r.apply(n);
+    const m: Bindings = new Map();
+    if (!match(r.lhs!, n, m)) return null;
+    if (r.when && !r.when(m)) return null;
+    return instantiate(r.rhs!, m);
+  } catch (e) {
+    // A replacement that does not type-check (shapes, dtypes) simply does not apply.
+    if (e instanceof LosscError) return null;
+    throw e;
+  }
+}
+
+/** Can `r` stand where `n` stood? Same dtype, and a shape that broadcasts to n's. */
+function fits(r: Node, n: Node): boolean {
+  if (r.dtype !== n.dtype) return false;
+  if (sameShape(r.shape, n.shape)) return true;
+  if (r.rank > n.rank) return false;
+  try {
+    return sameShape(broadcastShapes([r.shape, n.shape]), n.shape) && r.shape.every((d, i) => {
+      const nd = n.shape[i + n.rank - r.rank];
+      return d === nd || d === 1;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** A node with exactly `n`'s shape to widen a shrunken replacement against, preferably an input. */
+export function shapeWitness(n: Node): Node {
+  const seen = new Set<Node>();
+  const queue: Node[] = [n];
+  let best: Node | undefined;
+  for (let i = 0; i < queue.length && i < 400; i++) {
+    const x = queue[i]!;
+    if (x.op === 'input' && sameShape(x.shape, n.shape)) {
+      if (x.attrs.name === 'y_pred') return x;
+      best ??= x;
+    }
+    for (const a of x.args) {
+      if (!seen.has(a)) {
+        seen.add(a);
+        queue.push(a);
+      }
+    }
+  }
+  return best ?? n;
+}
+
+const ELEMENTWISE_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'select']);
+
+/** Rewrite `roots` to a fixed point. `log` collects every rule that fired. */
+export function rewrite(roots: readonly Node[], rules: readonly CompiledRule[], log?: Fired[], maxPasses = 40): Node[] {
+  const index = new RuleIndex(rules);
+  let current = [...roots];
+  for (let pass = 0; pass < maxPasses; pass++) {
+    const next = rewritePass(current, index, log);
+    if (next.every((n, i) => n === current[i])) return fixRoots(next, roots);
+    current = next;
+  }
+  return fixRoots(current, roots);
+}
+
+function fixRoots(out: Node[], roots: readonly Node[]): Node[] {
+  return out.map((n, i) => (sameShape(n.shape, roots[i]!.shape) ? n : b.broadcastLike(n, shapeWitness(roots[i]!))));
+}
+
+function rewritePass(roots: readonly Node[], index: RuleIndex, log?: Fired[]): Node[] {
+  return mapDag(roots, (orig, newArgs) => {
+    // Consumers that are not elementwise need their arguments at the exact original shape.
+    let args = newArgs;
+    if (!ELEMENTWISE_KINDS.has(OPS[orig.op].kind)) {
+      args = newArgs.map((a, i) => {
+        const o = orig.args[i]!;
+        return sameShape(a.shape, o.shape) ? a : b.broadcastLike(a, shapeWitness(o));
+      });
+    }
+    let n = withArgs(orig, args);
+    // Apply rules at this node until none fires (bounded, in case two rules undo each other).
+    for (let step = 0; step < 20; step++) {
+      let changed = false;
+      for (const r of index.for(n.op)) {
+        const out = tryRule(r, n);
+        if (out && out !== n && fits(out, n)) {
+          log?.push({ rule: r.name, before: n, after: out });
+          n = out;
+          changed = true;
+          break;
+        }
+      }
+      if (!changed) break;
+    }
+    return n;
+  });
+}
+
+/** Rewrite with node count reporting, for statistics. */
+export function dagSize(roots: readonly Node[]): number {
+  return topoSort(roots).length;
+}

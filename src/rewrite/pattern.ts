@@ -1,0 +1,127 @@
+// Rewrite patterns are written in lossc itself: `log(sigmoid(x)) -> -softplus(-x)`. A pattern is
+// parsed once into a small tree; identifiers are variables (the same name twice must match the
+// same node, which hash-consing makes a pointer comparison), numbers match constants, and
+// `axis = a` / `keepdims = k` in a reduction bind or set its attributes.
+
+import type { Expr } from '../../grammar/ast.js';
+import { parseExpression } from '../../grammar/index.js';
+import * as b from '../ir/build.js';
+import { Node } from '../ir/node.js';
+import type { OpName } from '../ir/ops.js';
+
+export type Pat =
+  | { k: 'var'; name: string }
+  | { k: 'const'; value: number }
+  | { k: 'op'; op: OpName; args: Pat[]; attrVars?: { axes?: string; keepdims?: string | boolean } };
+
+export type Bindings = Map<string, unknown>;
+
+const UNARY = new Set<OpName>(['exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'sign', 'sigmoid', 'softplus', 'tanh', 'floor', 'stop_gradient']);
+const REDUCE: Record<string, OpName> = { sum: 'sum', mean: 'mean', logsumexp: 'logsumexp', max: 'max', min: 'min' };
+const BINARY: Record<string, OpName> = {
+  '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow',
+  '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge', '==': 'eq', '!=': 'ne', and: 'and', or: 'or',
+};
+
+export function compilePattern(text: string): Pat {
+  return toPat(parseExpression(text, '<rewrite rule>'));
+}
+
+function toPat(e: Expr): Pat {
+  switch (e.kind) {
+    case 'number':
+      return { k: 'const', value: Math.fround(e.value) };
+    case 'name':
+      return { k: 'var', name: e.name };
+    case 'unary':
+      if (e.op === '-' && e.operand.kind === 'number') return { k: 'const', value: Math.fround(-e.operand.value) };
+      return { k: 'op', op: e.op === '-' ? 'neg' : 'not', args: [toPat(e.operand)] };
+    case 'binary':
+      return { k: 'op', op: BINARY[e.op]!, args: [toPat(e.left), toPat(e.right)] };
+    case 'call': {
+      const args = e.args.map(toPat);
+      const kw = new Map(e.kwargs.map((k) => [k.name, k.value]));
+      if (UNARY.has(e.callee as OpName)) return { k: 'op', op: e.callee as OpName, args };
+      if ((e.callee === 'max' || e.callee === 'min') && args.length === 2) {
+        return { k: 'op', op: e.callee === 'max' ? 'maximum' : 'minimum', args };
+      }
+      if (e.callee in REDUCE) {
+        const axis = kw.get('axis');
+        const keep = kw.get('keepdims');
+        return {
+          k: 'op',
+          op: REDUCE[e.callee]!,
+          args,
+          attrVars: {
+            axes: axis?.kind === 'name' ? axis.name : undefined,
+            keepdims: keep?.kind === 'name' ? keep.name : keep?.kind === 'bool' ? keep.value : undefined,
+          },
+        };
+      }
+      if (e.callee === 'where' || e.callee === 'clip') return { k: 'op', op: e.callee, args };
+      if (e.callee === 'zeros_like') return { k: 'op', op: 'broadcast_like', args: [{ k: 'const', value: 0 }, args[0]!] };
+      if (e.callee === 'broadcast_like') return { k: 'op', op: 'broadcast_like', args };
+      if (e.callee === 'size') return { k: 'op', op: 'size', args, attrVars: { axes: (kw.get('axis') as { name?: string })?.name } };
+      throw new Error(`rewrite pattern: unsupported function ${e.callee}`);
+    }
+    default:
+      throw new Error(`rewrite pattern: unsupported syntax ${e.kind}`);
+  }
+}
+
+/** Match `n` against `p`, extending `m`; false when it does not match. */
+export function match(p: Pat, n: Node, m: Bindings): boolean {
+  if (p.k === 'var') {
+    const prev = m.get(p.name);
+    if (prev === undefined) {
+      m.set(p.name, n);
+      return true;
+    }
+    return prev === n;
+  }
+  if (p.k === 'const') return n.op === 'const' && n.attrs.value === p.value && n.dtype === 'float32';
+  if (n.op !== p.op || n.args.length !== p.args.length) return false;
+  if (p.attrVars) {
+    const { axes, keepdims } = p.attrVars;
+    if (axes !== undefined) {
+      const prev = m.get(axes);
+      const key = JSON.stringify(n.attrs.axes);
+      if (prev !== undefined && JSON.stringify(prev) !== key) return false;
+      m.set(axes, n.attrs.axes);
+    }
+    if (typeof keepdims === 'boolean' && n.attrs.keepdims !== keepdims) return false;
+    if (typeof keepdims === 'string') {
+      const prev = m.get(keepdims);
+      if (prev !== undefined && prev !== n.attrs.keepdims) return false;
+      m.set(keepdims, n.attrs.keepdims);
+    }
+  }
+  for (let i = 0; i < p.args.length; i++) if (!match(p.args[i]!, n.args[i]!, m)) return false;
+  return true;
+}
+
+/** Build the replacement for bindings `m`. */
+export function instantiate(p: Pat, m: Bindings): Node {
+  if (p.k === 'var') return m.get(p.name) as Node;
+  if (p.k === 'const') return b.constant(p.value);
+  const args = p.args.map((a) => instantiate(a, m));
+  if (p.attrVars || p.op === 'size') {
+    const axes = p.attrVars?.axes !== undefined ? (m.get(p.attrVars.axes) as number[]) : null;
+    const kd = p.attrVars?.keepdims;
+    const keepdims = typeof kd === 'boolean' ? kd : typeof kd === 'string' ? (m.get(kd) as boolean) : false;
+    if (p.op === 'size') return b.size(args[0]!, axes);
+    return b.reduce(p.op as b.ReduceOp, args[0]!, axes, keepdims);
+  }
+  if (p.op === 'broadcast_like') return Node.make('broadcast_like', args);
+  if (p.op === 'where') return b.where(args[0]!, args[1]!, args[2]!);
+  if (p.op === 'clip') return b.clip(args[0]!, args[1]!, args[2]!);
+  if (p.op === 'not' || p.op === 'and' || p.op === 'or') return Node.make(p.op, args);
+  if (['lt', 'le', 'gt', 'ge', 'eq', 'ne'].includes(p.op)) return b.compare(p.op as 'lt', args[0]!, args[1]!);
+  if (args.length === 1) return b.unary(p.op, args[0]!);
+  return b.binary(p.op, args[0]!, args[1]!);
+}
+
+/** The root op of a pattern (for indexing rules), or undefined for a bare variable. */
+export function rootOp(p: Pat): OpName | undefined {
+  return p.k === 'op' ? p.op : p.k === 'const' ? 'const' : undefined;
+}

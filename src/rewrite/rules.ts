@@ -1,0 +1,166 @@
+// The rewrite rules, as data. Each is one line: a name, `pattern -> replacement` in lossc syntax,
+// and where it is only sound on a domain, a guard and a note saying which. Three families:
+//   fold       constants computed at compile time (in float32, as the tensors would be);
+//   simplify   algebra that makes derivatives as short as a person would write them;
+//   stabilize  forms that stay finite where the naive formula overflows or loses every digit.
+// Adding a rule: one line below, and it is picked up by the rule tests (fires, keeps the value).
+
+import * as b from '../ir/build.js';
+import { Node } from '../ir/node.js';
+import { OPS } from '../ir/ops.js';
+import { isConcrete, numElements } from '../ir/shape.js';
+import { evaluate } from '../eval/reference.js';
+import { compileRules, type RuleSpec } from './engine.js';
+import type { Bindings } from './pattern.js';
+import { normalizeProduct, normalizeSum } from './normal.js';
+
+const node = (m: Bindings, k: string) => m.get(k) as Node;
+const isConstNode = (n: Node) => n.op === 'const';
+const constant = (k: string) => (m: Bindings) => isConstNode(node(m, k));
+
+/** Is n > 0 everywhere, as far as its form shows? */
+export function provablyPositive(n: Node): boolean {
+  switch (n.op) {
+    case 'const':
+      return (n.attrs.value as number) > 0;
+    case 'exp':
+    case 'sigmoid':
+    case 'softplus':
+      return true;
+    case 'add':
+    case 'mul':
+    case 'div':
+      return provablyPositive(n.args[0]!) && provablyPositive(n.args[1]!);
+    case 'clip':
+      return provablyPositive(n.args[1]!);
+    case 'maximum':
+      return provablyPositive(n.args[0]!) || provablyPositive(n.args[1]!);
+    default:
+      return false;
+  }
+}
+
+const FOLDABLE_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'select']);
+
+/** Elementwise ops on constants only are computed now, in float32 as the tensors would be. */
+function foldConstants(n: Node): Node | null {
+  if (!FOLDABLE_KINDS.has(OPS[n.op].kind) || n.op === 'stop_gradient') return null;
+  if (!n.args.every((a) => a.op === 'const')) return null;
+  const [v] = evaluate([n], {});
+  const x = v!.data[0]!;
+  if (Number.isNaN(x)) return null;
+  return b.constant(n.dtype === 'float32' ? Math.fround(x) : x, n.dtype);
+}
+
+/** size(x) is a number once x's shape is known. */
+function foldSize(n: Node): Node | null {
+  if (n.op !== 'size') return null;
+  const x = n.args[0]!;
+  const dims = (n.attrs.axes as number[]).map((a) => x.shape[a]!);
+  if (!isConcrete(dims)) return null;
+  return b.constant(numElements(dims)!);
+}
+
+/** size(f(x, y)) is the size of whichever argument has the same dims there: size(x). */
+function sizeOfLeaf(n: Node): Node | null {
+  if (n.op !== 'size') return null;
+  const x = n.args[0]!;
+  if (!FOLDABLE_KINDS.has(OPS[x.op].kind) && x.op !== 'broadcast_like') return null;
+  const axes = n.attrs.axes as number[];
+  const candidates = (x.op === 'broadcast_like' ? [x.args[1]!] : x.args).filter(
+    (a) => a.rank === x.rank && a.op !== 'const' && axes.every((k) => a.shape[k] === x.shape[k]),
+  );
+  // Prefer y_pred, the input a derivative is usually taken against, for a readable result.
+  const pick = candidates.find((a) => a.op === 'input' && a.attrs.name === 'y_pred') ?? candidates[0];
+  return pick ? b.size(pick, axes) : null;
+}
+
+/** An elementwise op whose other operand already has the full shape needs no broadcast_like. */
+function dropBroadcast(n: Node): Node | null {
+  if (OPS[n.op].kind !== 'binary' && OPS[n.op].kind !== 'compare') return null;
+  const [x, y] = n.args as [Node, Node];
+  if (x.op === 'broadcast_like' && x.args[1]!.rank <= y.rank) {
+    const r = Node.make(n.op, [x.args[0]!, y]);
+    if (r.shape.length === n.shape.length && r.shape.every((d, i) => d === n.shape[i])) return r;
+  }
+  if (y.op === 'broadcast_like' && y.args[1]!.rank <= x.rank) {
+    const r = Node.make(n.op, [x, y.args[0]!]);
+    if (r.shape.length === n.shape.length && r.shape.every((d, i) => d === n.shape[i])) return r;
+  }
+  return null;
+}
+
+/** sum over a broadcast constant is the constant times the count. */
+function sumOfBroadcast(n: Node): Node | null {
+  if (n.op !== 'sum') return null;
+  const x = n.args[0]!;
+  if (x.op !== 'broadcast_like' || x.args[0]!.rank !== 0) return null;
+  const r = b.mul(x.args[0]!, b.size(x.args[1]!, n.attrs.axes as number[]));
+  return r;
+}
+
+export const RULE_SPECS: RuleSpec[] = [
+  // ---- fold ------------------------------------------------------------------------------------
+  { name: 'fold-constants', family: 'fold', apply: foldConstants },
+  { name: 'fold-size', family: 'fold', ops: ['size'], apply: foldSize },
+
+  // ---- simplify --------------------------------------------------------------------------------
+  { name: 'add-zero', family: 'simplify', rule: 'x + 0 -> x' },
+  { name: 'zero-add', family: 'simplify', rule: '0 + x -> x' },
+  { name: 'sub-zero', family: 'simplify', rule: 'x - 0 -> x' },
+  { name: 'zero-sub', family: 'simplify', rule: '0 - x -> -x' },
+  { name: 'sub-self', family: 'simplify', rule: 'x - x -> 0', domain: 'x finite' },
+  { name: 'mul-one', family: 'simplify', rule: 'x * 1 -> x' },
+  { name: 'one-mul', family: 'simplify', rule: '1 * x -> x' },
+  { name: 'mul-zero', family: 'simplify', rule: 'x * 0 -> 0', domain: 'x finite' },
+  { name: 'zero-mul', family: 'simplify', rule: '0 * x -> 0', domain: 'x finite' },
+  { name: 'div-one', family: 'simplify', rule: 'x / 1 -> x' },
+  { name: 'zero-div', family: 'simplify', rule: '0 / x -> 0', domain: 'x nonzero' },
+  { name: 'neg-neg', family: 'simplify', rule: '-(-x) -> x' },
+  { name: 'neg-sub', family: 'simplify', rule: '-(a - b) -> b - a' },
+  { name: 'add-neg', family: 'simplify', rule: 'a + -b -> a - b' },
+  { name: 'sub-neg', family: 'simplify', rule: 'a - -b -> a + b' },
+  { name: 'neg-add', family: 'simplify', rule: '-a + b -> b - a' },
+  { name: 'pow-one', family: 'simplify', rule: 'x^1 -> x' },
+  { name: 'pow-zero', family: 'simplify', rule: 'x^0 -> 1' },
+  { name: 'sum-normal-form', family: 'simplify', ops: ['add', 'sub'], apply: normalizeSum, domain: 'terms finite' },
+  { name: 'product-normal-form', family: 'simplify', ops: ['mul', 'div', 'neg'], apply: normalizeProduct, domain: 'factors finite and nonzero' },
+  { name: 'log-exp', family: 'simplify', rule: 'log(exp(x)) -> x' },
+  { name: 'exp-log', family: 'simplify', rule: 'exp(log(x)) -> x', when: (m) => provablyPositive(node(m, 'x')), domain: 'x > 0 (checked)' },
+  { name: 'sqrt-square', family: 'simplify', rule: 'sqrt(x^2) -> abs(x)' },
+  { name: 'where-same', family: 'simplify', rule: 'where(c, x, x) -> x' },
+  { name: 'where-merge', family: 'simplify', rule: 'where(c, a, 0) + where(c, 0, b) -> where(c, a, b)' },
+  { name: 'where-merge-swapped', family: 'simplify', rule: 'where(c, 0, b) + where(c, a, 0) -> where(c, a, b)' },
+  { name: 'mul-where-left', family: 'simplify', rule: 'where(c, a, 0) * x -> where(c, a * x, 0)' },
+  { name: 'mul-where-right', family: 'simplify', rule: 'x * where(c, a, 0) -> where(c, x * a, 0)' },
+  { name: 'mul-where-else-left', family: 'simplify', rule: 'where(c, 0, a) * x -> where(c, 0, a * x)' },
+  { name: 'mul-where-else-right', family: 'simplify', rule: 'x * where(c, 0, a) -> where(c, 0, x * a)' },
+  { name: 'div-where', family: 'simplify', rule: 'where(c, a, 0) / x -> where(c, a / x, 0)' },
+  { name: 'div-where-else', family: 'simplify', rule: 'where(c, 0, a) / x -> where(c, 0, a / x)' },
+  { name: 'neg-where', family: 'simplify', rule: '-where(c, a, b) -> where(c, -a, -b)' },
+  { name: 'where-common-divisor', family: 'simplify', rule: 'where(c, a / d, b / d) -> where(c, a, b) / d' },
+  { name: 'where-common-factor', family: 'simplify', rule: 'where(c, k * a, k * b) -> k * where(c, a, b)', when: constant('k') },
+  { name: 'common-divisor-add', family: 'simplify', rule: 'a / d + b / d -> (a + b) / d' },
+  { name: 'common-divisor-sub', family: 'simplify', rule: 'a / d - b / d -> (a - b) / d' },
+  { name: 'sigmoid-complement', family: 'simplify', rule: '1 - sigmoid(x) -> sigmoid(-x)' },
+  { name: 'size-of-leaf', family: 'simplify', ops: ['size'], apply: sizeOfLeaf },
+  { name: 'drop-broadcast', family: 'simplify', apply: dropBroadcast },
+  { name: 'sum-of-broadcast', family: 'simplify', ops: ['sum'], apply: sumOfBroadcast },
+
+  // ---- stabilize -------------------------------------------------------------------------------
+  { name: 'log-sigmoid', family: 'stabilize', rule: 'log(sigmoid(x)) -> -softplus(-x)' },
+  { name: 'log-one-minus-sigmoid', family: 'stabilize', rule: 'log(1 - sigmoid(x)) -> -softplus(x)' },
+  { name: 'log-sigmoid-neg', family: 'stabilize', rule: 'log(sigmoid(-x)) -> -softplus(x)' },
+  { name: 'log-sum-exp', family: 'stabilize', rule: 'log(sum(exp(x), axis = a, keepdims = k)) -> logsumexp(x, axis = a, keepdims = k)' },
+  { name: 'softmax-ratio', family: 'stabilize', rule: 'exp(x) / sum(exp(x), axis = a, keepdims = true) -> exp(x - logsumexp(x, axis = a, keepdims = true))' },
+  { name: 'log-one-plus', family: 'stabilize', rule: 'log(1 + x) -> log1p(x)' },
+  { name: 'log-plus-one', family: 'stabilize', rule: 'log(x + 1) -> log1p(x)' },
+  { name: 'exp-minus-one', family: 'stabilize', rule: 'exp(x) - 1 -> expm1(x)' },
+  { name: 'log1p-exp', family: 'stabilize', rule: 'log1p(exp(x)) -> softplus(x)' },
+  { name: 'log-one-plus-exp', family: 'stabilize', rule: 'log(1 + exp(x)) -> softplus(x)' },
+  { name: 'log-one-minus-exp-neg-softplus', family: 'stabilize', rule: '1 / (1 + exp(-x)) -> sigmoid(x)' },
+];
+
+export const ALL_RULES = compileRules(RULE_SPECS);
+export const FOLD_RULES = ALL_RULES.filter((r) => r.family === 'fold');
+export const STABILIZE_RULES = ALL_RULES.filter((r) => r.family !== 'simplify');
