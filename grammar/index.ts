@@ -610,7 +610,7 @@ class Session {
     const name = this.definitionName(idx, start);
     const wantsExpression = p.expected.includes('NumberLiteral') && rule !== 'dimension';
     if (wantsExpression) {
-      if (rule === 'atom' && prev && (prev.tokenType.CATEGORIES ?? []).some((c) => c === BinaryOperator || c === PrefixOperator)) {
+      if (rule === 'operand' && prev && (prev.tokenType.CATEGORIES ?? []).some((c) => c === BinaryOperator || c === PrefixOperator)) {
         return `expected an expression after '${prev.image}', found ${found}`;
       }
       switch (parent) {
@@ -630,7 +630,7 @@ class Session {
           if (is(prev, Then)) return `expected an expression after \`then\`, found ${found}`;
           if (is(prev, Else)) return `expected an expression after \`else\`, found ${found}`;
           break;
-        case 'atom':
+        case 'operand':
           if (is(prev, LParen)) return `expected an expression after '(', found ${found}`;
           break;
       }
@@ -697,7 +697,7 @@ class Session {
     if (t.tokenType === Equals && !expected.includes('Equals') && !nearEquals.includes(rule) && !nearEquals.includes(parent)) {
       return " (to compare, write '==')";
     }
-    if (t.tokenType === If && (rule === 'atom' || kind === 'notAll')) {
+    if (t.tokenType === If && (rule === 'operand' || kind === 'notAll')) {
       return ' (an `if` inside a larger expression must be in parentheses: `(if c then a else b)`)';
     }
     if (t.tokenType === Star && is(prev, Star) && adjacent) return " (powers are written with '^', e.g. `x^2`)";

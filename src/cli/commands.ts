@@ -13,6 +13,8 @@ import { showShape } from '../ir/shape.js';
 import { printBody } from '../print/text.js';
 import { toLatex } from '../print/latex.js';
 import { UsageError } from './main.js';
+import { runEval } from './eval.js';
+import { useBackend } from '../backend.js';
 
 export interface Io {
   out(s: string): void;
@@ -202,4 +204,22 @@ the rewrite rules that fired.`,
   },
 };
 
-export const commands: Record<string, Command> = { check, show, list, grad };
+const evalCmd: Command = {
+  flags: { ...help, backend: { type: 'string' } },
+  usage: `usage: lossc eval [--backend cpu|wasm]
+
+Read requests as JSON Lines on standard input and write one JSON line per request, in order:
+  {"id": 1, "loss": "binary_crossentropy", "options": {"from_logits": true},
+   "reduction": "sum_over_batch_size", "y_true": [[0, 1]], "y_pred": [[-1.5, 2]], "grad": true}
+gives {"id": 1, "value": ..., "grad": [[...]]}; a bad request gives {"id": ..., "error": {"kind", "message"}}.
+Other fields: "source" (lossc text defining the loss), "call": "function" (per-sample values),
+"sample_weight", "mask".`,
+  async run(flags, args, io) {
+    if (args.length) throw new UsageError('eval reads standard input and takes no arguments');
+    await useBackend((flags.backend as string | undefined) ?? 'cpu');
+    await runEval(process.stdin, io.out);
+    return 0;
+  },
+};
+
+export const commands: Record<string, Command> = { check, show, list, grad, eval: evalCmd };

@@ -61,7 +61,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     }
     if (e instanceof LosscError) {
       err(e.message);
-      return 1;
+      return e.kind === 'usage' ? 2 : 1;
     }
     err(`lossc ${name}: internal error: ${(e as Error)?.message ?? String(e)} (please report this)`);
     return 1;

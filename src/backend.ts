@@ -1,0 +1,17 @@
+// Choosing a tfjs backend by name. `cpu` ships with @tensorflow/tfjs; `wasm` is loaded on demand.
+// A library user brings their own backend (node, webgl, ...): lossc's code runs on any of them.
+
+import * as tf from '@tensorflow/tfjs';
+import { LosscError } from './errors.js';
+
+export const BACKENDS = ['cpu', 'wasm'] as const;
+
+export async function useBackend(name: string): Promise<void> {
+  if (!(BACKENDS as readonly string[]).includes(name)) {
+    throw new LosscError('usage', `unknown backend \`${name}\` (lossc's command line knows ${BACKENDS.join(', ')})`);
+  }
+  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new LosscError('usage', `the ${name} backend could not be started`);
+  await tf.ready();
+}

@@ -1,0 +1,71 @@
+// Every reference case from Keras's own test suites (../shared/keras_cases.json), run through
+// `lossc eval`'s request handler on the cpu backend, within each case's own tolerance and
+// again against the float32 reference value with tight tolerances.
+import { readFileSync, existsSync } from 'node:fs';
+import { describe, expect, it, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { answer } from '../src/cli/eval.js';
+
+interface Case {
+  id: string;
+  loss: string;
+  options: Record<string, unknown>;
+  reduction: string;
+  y_true: unknown;
+  y_pred: unknown;
+  sample_weight: unknown;
+  mask?: unknown;
+  call?: string;
+  expected: unknown;
+  expected_ref: unknown;
+  rtol: number;
+  atol: number;
+}
+
+const path = new URL('../../shared/keras_cases.json', import.meta.url);
+const cases: Case[] = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : [];
+
+function flatten(v: unknown): number[] {
+  return Array.isArray(v) ? v.flatMap(flatten) : [typeof v === 'string' ? Number(v) : (v as number)];
+}
+function shapeOf(v: unknown): number[] {
+  const s: number[] = [];
+  while (Array.isArray(v)) {
+    s.push(v.length);
+    v = v[0];
+  }
+  return s;
+}
+
+export function close(got: unknown, want: unknown, rtol: number, atol: number): string | undefined {
+  if (JSON.stringify(shapeOf(got)) !== JSON.stringify(shapeOf(want))) {
+    return `shape ${JSON.stringify(shapeOf(got))} != ${JSON.stringify(shapeOf(want))}`;
+  }
+  const g = flatten(got);
+  const w = flatten(want);
+  for (let i = 0; i < w.length; i++) {
+    if (!(Math.abs(g[i]! - w[i]!) <= atol + rtol * Math.abs(w[i]!))) return `element ${i}: got ${g[i]}, want ${w[i]}`;
+  }
+  return undefined;
+}
+
+describe('Keras reference cases', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  it('the case file is there', () => {
+    expect(cases.length).toBeGreaterThan(200);
+  });
+  for (const c of cases) {
+    it(c.id, () => {
+      const before = tf.memory().numTensors;
+      const out = answer({ id: c.id, loss: c.loss, options: c.options, reduction: c.reduction, call: c.call, y_true: c.y_true, y_pred: c.y_pred, sample_weight: c.sample_weight, mask: c.mask });
+      expect(tf.memory().numTensors).toBe(before);
+      if ('error' in out) throw new Error(`${out.error.kind}: ${out.error.message}`);
+      const problem = close(out.value, c.expected, c.rtol, c.atol);
+      expect(problem, `against expected ${JSON.stringify(c.expected)}`).toBeUndefined();
+      const tight = close(out.value, c.expected_ref, 1e-5, 1e-6);
+      expect(tight, `against expected_ref ${JSON.stringify(c.expected_ref)}`).toBeUndefined();
+    });
+  }
+});
