@@ -33,7 +33,7 @@ import {
   BinaryOperator, PrefixOperator,
 } from './lexer.js';
 import { LosscParser } from './parser.js';
-import { AstBuilder, IncompleteTree } from './visitor.js';
+import { AstBuilder, IncompleteTree, type VisitContext } from './visitor.js';
 
 export { KEYWORDS };
 
@@ -204,6 +204,7 @@ class Session {
   private readonly tokens: IToken[];
   private readonly comments: IToken[];
   private readonly lexErrors: RawError[];
+  private readonly lexTruncated: boolean;
   private readonly errors: RawError[] = [];
   /** Number of recognition (parser) errors so far, to stop early on hopeless input. */
   private parseErrorCount = 0;
@@ -217,6 +218,7 @@ class Session {
     this.tokens = lexed.tokens;
     this.comments = lexed.comments;
     this.lexErrors = lexed.errors;
+    this.lexTruncated = lexed.truncated;
   }
 
   parseProgram(): Program {
@@ -253,12 +255,17 @@ class Session {
     return expr!;
   }
 
+  private builderContext: VisitContext | undefined;
+  private builder: AstBuilder | undefined;
+
   /** Runs the visitor; any tree-level errors go to this.errors. */
   private visit<T>(f: (b: AstBuilder) => T): T | undefined {
+    this.builderContext ??= { file: this.file, text: this.text, comments: this.comments, errors: [] };
+    this.builder ??= new AstBuilder(this.builderContext);
     const errors: RawError[] = [];
-    const builder = new AstBuilder({ file: this.file, text: this.text, comments: this.comments, errors });
+    this.builderContext.errors = errors;
     try {
-      const r = f(builder);
+      const r = f(this.builder);
       this.errors.push(...errors);
       return r;
     } catch (e) {
@@ -288,7 +295,7 @@ class Session {
       kept.push(e);
     }
     const shown = kept.slice(0, MAX_ERRORS).map((e) => new LosscError(e.kind, e.detail, e.span));
-    if (kept.length > MAX_ERRORS || this.parseErrorCount >= MAX_ERRORS) {
+    if (kept.length > MAX_ERRORS || this.parseErrorCount >= MAX_ERRORS || this.lexTruncated) {
       const next = kept[MAX_ERRORS] ?? kept[kept.length - 1]!;
       shown.push(
         new LosscError('syntax', `too many errors; stopping after the first ${MAX_ERRORS}`, next.span),

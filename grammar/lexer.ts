@@ -127,7 +127,14 @@ export const Caret = punct('Caret', '^', [BinaryOperator]);
 
 export const WhiteSpace = createToken({
   name: 'WhiteSpace',
-  pattern: /[ \t\r\n\f\v]+/,
+  pattern: /[ \t\f\v]+/,
+  group: Lexer.SKIPPED,
+});
+
+/** Line breaks (and the indentation after them): skipped, but they advance the line count. */
+export const LineBreak = createToken({
+  name: 'LineBreak',
+  pattern: /(?:\r\n?|\n)[ \t\f\v]*/,
   group: Lexer.SKIPPED,
   line_breaks: true,
 });
@@ -140,6 +147,7 @@ export const Comment = createToken({ name: 'Comment', pattern: /#[^\r\n]*/, grou
 /** All token types, in matching order (first match wins, longer_alt aside). */
 export const allTokens: TokenType[] = [
   WhiteSpace,
+  LineBreak,
   Comment,
   // keywords before names, with longer_alt back to names
   Loss, Def, Regularizer, Import, Let, If, Then, Else, And, Or, Not, True, False, None,
@@ -161,13 +169,21 @@ export const allTokens: TokenType[] = [
 
 /** The token types the parser consumes (the vocabulary of grammar/parser.ts). */
 export const parserTokens: TokenType[] = allTokens.filter(
-  (t) => t !== WhiteSpace && t !== Comment && t !== UnterminatedString,
+  (t) => t !== WhiteSpace && t !== LineBreak && t !== Comment && t !== UnterminatedString,
 );
 
 export const LosscLexer = new Lexer(allTokens, {
   positionTracking: 'full',
   ensureOptimizations: true,
+  // Messages are written by `lex` below; chevrotain's would only cost time on garbage input.
+  errorMessageProvider: {
+    buildUnexpectedCharactersMessage: () => '',
+    buildUnableToPopLexerModeMessage: () => '',
+  },
 });
+
+/** Lexical errors described in full; beyond this many, `lex` only reports that there were more. */
+export const MAX_LEX_ERRORS = 100;
 
 /** Keyword token types. */
 export const keywordTokens: readonly TokenType[] = [
@@ -197,6 +213,8 @@ export interface LexResult {
   comments: IToken[];
   /** Lexical errors: unexpected characters, unterminated strings, bad escapes, huge numbers. */
   errors: RawError[];
+  /** Whether there were more than MAX_LEX_ERRORS errors (only the first ones are described). */
+  truncated: boolean;
 }
 
 /** The span of a token (or of `length` characters from `offsetInToken` inside it). */
@@ -275,54 +293,63 @@ function endsInEscape(image: string): boolean {
 /** Lexes `text`, reporting every lexical problem as an error of kind 'syntax'. */
 export function lex(text: string, file: string): LexResult {
   const result = LosscLexer.tokenize(text);
-  const errors: RawError[] = [];
-  const syntax = (detail: string, span: Span): RawError => ({ kind: 'syntax', detail, span });
+  const charErrors: RawError[] = [];
+  const tokenErrors: RawError[] = [];
+  let truncated = false;
+  // Each group is in source order, so keeping the first MAX_LEX_ERRORS of each keeps the
+  // first MAX_LEX_ERRORS overall.
+  const add = (group: RawError[], detail: string, span: Span): void => {
+    if (group.length < MAX_LEX_ERRORS) group.push({ kind: 'syntax', detail, span });
+    else truncated = true;
+  };
   for (const e of result.errors) {
+    if (charErrors.length >= MAX_LEX_ERRORS) {
+      truncated = true;
+      break;
+    }
     const chars = text.slice(e.offset, e.offset + e.length);
-    errors.push(
-      syntax(describeBadChars(chars), {
-        file,
-        line: e.line ?? 1,
-        column: e.column ?? 1,
-        offset: e.offset,
-        length: Math.max(1, e.length),
-      }),
-    );
+    add(charErrors, describeBadChars(chars), {
+      file,
+      line: e.line ?? 1,
+      column: e.column ?? 1,
+      offset: e.offset,
+      length: Math.max(1, e.length),
+    });
   }
   for (const tok of result.tokens) {
     const type = tok.tokenType;
     if (type === UnterminatedString) {
       const quote = tok.image[0]!;
-      errors.push(
-        syntax(
-          `unterminated string: the closing ${quote === '"' ? `'"'` : `"'"`} is missing before the end of the line`,
-          tokenSpan(file, tok),
-        ),
+      add(
+        tokenErrors,
+        `unterminated string: the closing ${quote === '"' ? `'"'` : `"'"`} is missing before the end of the line`,
+        tokenSpan(file, tok),
       );
       // Carry on as if the string were closed, so the rest of the file is still checked.
       tok.tokenType = StringLiteral;
       tok.tokenTypeIdx = StringLiteral.tokenTypeIdx!;
     }
     if (type === StringLiteral || type === UnterminatedString) {
-      for (const bad of decodeString(tok.image).badEscapes) {
-        errors.push(
-          syntax(
+      if (tok.image.includes('\\')) {
+        for (const bad of decodeString(tok.image).badEscapes) {
+          add(
+            tokenErrors,
             `unknown escape '${bad.text}' in a string (the escapes are \\\\ \\" \\' \\n \\t)`,
             tokenSpan(file, tok, bad.index, bad.text.length),
-          ),
-        );
+          );
+        }
       }
     } else if (type === NumberLiteral) {
       if (!Number.isFinite(Number(tok.image))) {
-        errors.push(
-          syntax(
-            `number literal ${tok.image} is too large (it overflows to infinity)`,
-            tokenSpan(file, tok),
-          ),
-        );
+        add(tokenErrors, `number literal ${tok.image} is too large (it overflows to infinity)`, tokenSpan(file, tok));
       }
     }
   }
   const comments = (result.groups['comments'] as IToken[] | undefined) ?? [];
-  return { tokens: result.tokens, comments, errors };
+  const errors = [...charErrors, ...tokenErrors].sort((a, b) => a.span.offset - b.span.offset);
+  if (errors.length > MAX_LEX_ERRORS) {
+    errors.length = MAX_LEX_ERRORS;
+    truncated = true;
+  }
+  return { tokens: result.tokens, comments, errors, truncated };
 }

@@ -27,7 +27,7 @@ export interface VisitContext {
   text: string;
   /** `#` comment tokens of the file, for doc comments. */
   comments: IToken[];
-  /** Where errors found while building the tree go. */
+  /** Where errors found while building the tree go (may be replaced between uses). */
   errors: RawError[];
 }
 
@@ -83,13 +83,11 @@ type OpEntry =
 
 export class AstBuilder {
   private readonly file: string;
-  private readonly errors: RawError[];
   /** Line number → text of a comment that is alone on its line. */
   private readonly commentLines = new Map<number, string>();
 
   constructor(private readonly ctx: VisitContext) {
     this.file = ctx.file;
-    this.errors = ctx.errors;
     for (const c of ctx.comments) {
       const lineStart = c.startOffset - ((c.startColumn ?? 1) - 1);
       if (/^[ \t]*$/.test(ctx.text.slice(lineStart, c.startOffset))) {
@@ -112,7 +110,7 @@ export class AstBuilder {
   }
 
   private error(message: string, span: Span): void {
-    this.errors.push({ kind: 'syntax', detail: message, span });
+    this.ctx.errors.push({ kind: 'syntax', detail: message, span });
   }
 
   private where(span: Span): string {

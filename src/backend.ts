@@ -14,4 +14,8 @@ export async function useBackend(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new LosscError('usage', `the ${name} backend could not be started`);
   await tf.ready();
+  // The cpu backend greets Node users on first use with advice to install tfjs-node, which
+  // cannot be installed here; keep the command line's output to what was asked for.
+  const backend = tf.backend() as unknown as { firstUse?: boolean };
+  if (name === 'cpu' && backend.firstUse === true) backend.firstUse = false;
 }

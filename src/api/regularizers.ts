@@ -1,0 +1,93 @@
+// A lossc `regularizer` as a tfjs-layers regularizer, usable as kernelRegularizer,
+// biasRegularizer or activityRegularizer. Its penalty and gradient are lossc's.
+
+import * as tf from '@tensorflow/tfjs';
+import type { Definition } from '../../grammar/ast.js';
+import { CompiledDefinition } from '../compile/compiled.js';
+import { LosscError } from '../errors.js';
+import type { Static } from '../lower/builtins.js';
+import { Library } from '../lower/library.js';
+import { camel, snake } from './losses.js';
+
+// tfjs-layers accepts only instances of its own (unexported) Regularizer class; reach it
+// through one of its built-in regularizers.
+const RegularizerBase = Object.getPrototypeOf(tf.regularizers.l1().constructor) as new () => tf.serialization.Serializable;
+
+export interface LosscRegularizer extends tf.serialization.Serializable {
+  apply(x: tf.Tensor): tf.Scalar;
+}
+
+export type RegularizerFactory = (opts?: Record<string, unknown>) => LosscRegularizer;
+
+class CompiledRegularizer extends RegularizerBase {
+  static className = 'LosscRegularizer';
+  constructor(
+    private readonly compiled: CompiledDefinition,
+    private readonly config: Record<string, Static>,
+  ) {
+    super();
+  }
+
+  apply(x: tf.Tensor): tf.Scalar {
+    if (x.dtype !== 'float32') {
+      throw new LosscError('type', `regularizer \`${this.compiled.name}\` needs a float weight, got a ${x.dtype} tensor of shape [${x.shape.join(', ')}]`);
+    }
+    return tf.tidy(() => {
+      const v = this.compiled.apply([x]).value;
+      if (v.rank !== 0) throw new LosscError('shape', `regularizer \`${this.compiled.name}\` must give a scalar, gave shape [${v.shape.join(', ')}]`);
+      return v as tf.Scalar;
+    });
+  }
+
+  override getClassName(): string {
+    return CompiledRegularizer.className;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { name: this.compiled.name, ...(this.config as tf.serialization.ConfigDict) };
+  }
+}
+
+export function makeRegularizer(lib: Library, def: Definition, opts: Record<string, unknown> = {}): LosscRegularizer {
+  if (def.params.length !== 1) {
+    throw new LosscError('arity', `regularizer \`${def.name}\` must take exactly one tensor (the weight), it takes ${def.params.length}`, def.nameSpan);
+  }
+  const options: Record<string, Static> = {};
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) options[snake(k)] = v as Static;
+  return new CompiledRegularizer(new CompiledDefinition(lib, def, options), options) as unknown as LosscRegularizer;
+}
+
+function buildRegularizers(): Record<string, RegularizerFactory> {
+  const lib = Library.stdlib();
+  const out: Record<string, RegularizerFactory> = {};
+  for (const name of lib.names()) {
+    const { def } = lib.get(name)!;
+    if (def.kind !== 'regularizer') continue;
+    const f: RegularizerFactory = (opts) => makeRegularizer(lib, def, opts);
+    out[name] = f;
+    out[camel(name)] ??= f;
+  }
+  return out;
+}
+
+let cache: Record<string, RegularizerFactory> | undefined;
+
+/** Every stdlib regularizer: `regularizers.l2({ l2: 0.001 })`. */
+export const regularizers: Record<string, RegularizerFactory> = new Proxy({} as Record<string, RegularizerFactory>, {
+  get(_t, prop) {
+    cache ??= buildRegularizers();
+    return Reflect.get(cache, prop);
+  },
+  has(_t, prop) {
+    cache ??= buildRegularizers();
+    return prop in cache;
+  },
+  ownKeys() {
+    cache ??= buildRegularizers();
+    return Reflect.ownKeys(cache);
+  },
+  getOwnPropertyDescriptor(_t, prop) {
+    cache ??= buildRegularizers();
+    return Reflect.getOwnPropertyDescriptor(cache, prop);
+  },
+});
