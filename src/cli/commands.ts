@@ -222,4 +222,23 @@ Other fields: "source" (lossc text defining the loss), "call": "function" (per-s
   },
 };
 
-export const commands: Record<string, Command> = { check, show, list, grad, eval: evalCmd };
+const demo: Command = {
+  flags: { ...help, epochs: { type: 'string' } },
+  usage: `usage: lossc demo [--epochs N]
+
+Train a small tfjs model on an imbalanced synthetic problem twice, with lossc's focal_loss and
+with binary_crossentropy, and print the focal loss's formula, its derivative, both training
+curves and the minority-class recall each reaches.`,
+  async run(flags, args, io) {
+    if (args.length) throw new UsageError('demo takes no arguments');
+    const epochs = flags.epochs === undefined ? 15 : Number(flags.epochs);
+    if (!Number.isInteger(epochs) || epochs < 1 || epochs > 1000) throw new UsageError('--epochs must be a whole number from 1 to 1000');
+    await useBackend('cpu');
+    const { runFocal } = await import('../../examples/focal.js');
+    const r = await runFocal({ epochs, quiet: true });
+    io.out(r.text);
+    return 0;
+  },
+};
+
+export const commands: Record<string, Command> = { check, show, list, grad, eval: evalCmd, demo };

@@ -10,7 +10,8 @@ import type { OpName } from './ops.js';
 export function constant(value: number, dtype: DType = 'float32'): Node {
   if (Number.isNaN(value)) throw new LosscError('value', 'a constant cannot be NaN');
   // Constants are float32 numbers: round once here so folding and printing agree with tfjs.
-  const v = dtype === 'float32' ? Math.fround(value) : dtype === 'int32' ? Math.trunc(value) : value ? 1 : 0;
+  let v = dtype === 'float32' ? Math.fround(value) : dtype === 'int32' ? Math.trunc(value) : value ? 1 : 0;
+  if (v === 0) v = 0; // -0 and 0 are one constant (only 1/x could tell them apart)
   return Node.make('const', [], dtype === 'float32' ? { value: v } : { value: v, dtype });
 }
 
