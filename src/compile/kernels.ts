@@ -36,6 +36,20 @@ function logSumExp(x: tf.Tensor, axes: number[], keep: boolean): tf.Tensor {
   return keep ? r : tf.squeeze(r, axes);
 }
 
+/**
+ * Comparisons and logic have no derivative, and tfjs's tape has no gradient for them at all
+ * ("gradient function not found for LessEqual"). Giving them an explicit zero gradient lets
+ * tf.grad run through a compiled value (as the tests do, to check lossc's own gradient).
+ */
+function noGradient(f: (...xs: tf.Tensor[]) => tf.Tensor): Kernel {
+  const g = tf.customGrad(((...args: unknown[]) => {
+    args.pop(); // the save function: nothing to save
+    const xs = args as tf.Tensor[];
+    return { value: f(...xs), gradFunc: () => xs.map((x) => tf.zerosLike(x)) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
+  return (args) => g(...args);
+}
+
 export const KERNELS: Record<OpName, Kernel> = {
   input: () => {
     throw new Error('inputs are bound, not computed');
@@ -58,7 +72,7 @@ export const KERNELS: Record<OpName, Kernel> = {
   softplus: ([x]) => tf.softplus(x!),
   tanh: ([x]) => tf.tanh(x!),
   floor: ([x]) => tf.floor(x!),
-  not: ([x]) => tf.logicalNot(x!),
+  not: noGradient((x) => tf.logicalNot(x)),
   cast: ([x], n) => (n.dtype === 'bool' ? tf.notEqual(x!, tf.scalar(0, x!.dtype)) : tf.cast(x!, tfDtype(n.dtype))),
   stop_gradient: ([x]) => stopGradient(x!),
 
@@ -69,14 +83,14 @@ export const KERNELS: Record<OpName, Kernel> = {
   pow: ([a, b]) => tf.pow(a!, b!),
   maximum: ([a, b]) => tf.maximum(a!, b!),
   minimum: ([a, b]) => tf.minimum(a!, b!),
-  lt: ([a, b]) => tf.less(a!, b!),
-  le: ([a, b]) => tf.lessEqual(a!, b!),
-  gt: ([a, b]) => tf.greater(a!, b!),
-  ge: ([a, b]) => tf.greaterEqual(a!, b!),
-  eq: ([a, b]) => tf.equal(a!, b!),
-  ne: ([a, b]) => tf.notEqual(a!, b!),
-  and: ([a, b]) => tf.logicalAnd(a!, b!),
-  or: ([a, b]) => tf.logicalOr(a!, b!),
+  lt: noGradient((a, b) => tf.less(a!, b!)),
+  le: noGradient((a, b) => tf.lessEqual(a!, b!)),
+  gt: noGradient((a, b) => tf.greater(a!, b!)),
+  ge: noGradient((a, b) => tf.greaterEqual(a!, b!)),
+  eq: noGradient((a, b) => tf.equal(a!, b!)),
+  ne: noGradient((a, b) => tf.notEqual(a!, b!)),
+  and: noGradient((a, b) => tf.logicalAnd(a!, b!)),
+  or: noGradient((a, b) => tf.logicalOr(a!, b!)),
 
   where: ([c, a, b]) => tf.where(c!, a!, b!),
   clip: ([x, lo, hi]) => tf.minimum(tf.maximum(x!, lo!), hi!),
