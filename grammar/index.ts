@@ -12,7 +12,6 @@
 
 import {
   EOF,
-  type CstNode,
   type IParserErrorMessageProvider,
   type IRecognitionException,
   type IToken,
@@ -24,12 +23,13 @@ import {
   KEYWORDS,
   allTokens,
   keywordTokens,
+  topLevelKeywordTokens,
   lex,
   tokenSpan,
   type RawError,
-  Loss, Def, Regularizer, Import, If, Then, Else, Let, Not,
+  Loss, Def, Regularizer, If, Then, Else, Let, Not,
   Identifier, CallName, NumberLiteral, StringLiteral, True, False, None,
-  LParen, RParen, LBracket, RBracket, Comma, Equals, Minus, Star,
+  LParen, RParen, LBracket, RBracket, Comma, Semicolon, Equals, EqEq, Minus, Star,
   BinaryOperator, PrefixOperator,
 } from './lexer.js';
 import { LosscParser } from './parser.js';
@@ -157,7 +157,7 @@ function getParser(): LosscParser {
   return parserInstance;
 }
 
-const topLevelKeywords = new Set<TokenType>([Loss, Def, Regularizer, Import]);
+const topLevelKeywords = new Set<TokenType>(topLevelKeywordTokens);
 const keywordSet = new Set<TokenType>(keywordTokens);
 /** Tokens after which a `-` is binary (they end an operand). */
 const operandEnders = new Set<TokenType>([
@@ -196,6 +196,40 @@ function truncate(s: string, n = 30): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Layout: where a `let` ends
+
+/**
+ * A `let` value runs on across lines, so `let a = b` followed by a line `- c` would read as
+ * `b - c`. People write the result of a body at the column of its `let`s, and continue a long
+ * formula further right; so a `-` that starts a line at or left of the column of the `let` it
+ * follows (outside any brackets) ends that let: it begins the result. Marked here, on the
+ * token; the parser's operator loop stops at a marked token.
+ */
+export function markLayoutBreaks(tokens: IToken[]): void {
+  let depth = 0;
+  let letColumn = -1;
+  let letDepth = -1;
+  let prevLine = 0;
+  for (const t of tokens) {
+    const name = t.tokenType.name;
+    const startsLine = (t.startLine ?? 0) > prevLine;
+    prevLine = t.endLine ?? t.startLine ?? prevLine;
+    if (startsLine && letColumn >= 0 && depth === letDepth && (t.startColumn ?? 0) <= letColumn) {
+      if (name === 'Minus') (t as IToken & { layoutBreak?: boolean }).layoutBreak = true;
+      if (name !== 'Let') letColumn = -1; // the result has started: no more breaks
+    }
+    if (name === 'Let') {
+      letColumn = t.startColumn ?? 0;
+      letDepth = depth;
+    } else if (name === 'Loss' || name === 'Def' || name === 'Regularizer' || name === 'Import') {
+      letColumn = -1;
+    }
+    if (name === 'LParen' || name === 'LBracket') depth++;
+    else if (name === 'RParen' || name === 'RBracket') depth = Math.max(0, depth - 1);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // One parse
 
 type Mode = 'program' | 'expression';
@@ -216,6 +250,7 @@ class Session {
   ) {
     const lexed = lex(text, file);
     this.tokens = lexed.tokens;
+    markLayoutBreaks(this.tokens);
     this.comments = lexed.comments;
     this.lexErrors = lexed.errors;
     this.lexTruncated = lexed.truncated;
@@ -409,8 +444,8 @@ class Session {
       if (payload.kind === 'mismatch' && payload.expected[0] === 'EOF') payload.kind = 'notAll';
       if (lastIdx >= 0) {
         // After a first error, recovery often produces follow-on errors: leftover input, errors
-        // at the end of the definition, or errors right next to the previous one. Drop those.
-        if (payload.kind === 'notAll' || idx >= end || idx <= lastIdx + 1) continue;
+        // at the end of the definition, or errors within two tokens of the previous one. Drop those.
+        if (payload.kind === 'notAll' || idx >= end || idx <= lastIdx + 2) continue;
       }
       lastIdx = idx;
       const detail = this.explain(ex, payload, idx, start);
@@ -435,9 +470,15 @@ class Session {
 
   /** Whether a lexical error lies between token idx-1 and token idx. */
   private followsLexError(idx: number): boolean {
-    const from = idx > 0 ? this.tokens[idx - 1]!.endOffset! + 1 : 0;
+    const prev = idx > 0 ? this.tokens[idx - 1] : undefined;
+    const from = prev ? prev.endOffset! + 1 : 0;
     const to = idx < this.tokens.length ? this.tokens[idx]!.startOffset : this.text.length;
-    return this.lexErrors.some((e) => e.span.offset >= from && e.span.offset < to && !e.detail.startsWith('unterminated'));
+    return this.lexErrors.some(
+      (e) =>
+        (e.span.offset >= from && e.span.offset < to) ||
+        // an unterminated string swallowed the rest of its line
+        (prev !== undefined && e.span.offset === prev.startOffset && e.detail.startsWith('unterminated')),
+    );
   }
 
   private spanAt(idx: number): Span {
@@ -561,6 +602,12 @@ class Session {
         let extra = '';
         if (rule === 'definition' && is(this.tokens[idx], Equals)) {
           extra = ' (options with defaults come after a \';\': `f(y_true, y_pred; gamma = 2.0)`)';
+        } else if (rule === 'shape' && prev && (prev.tokenType === LBracket || prev.tokenType === Comma)) {
+          extra = is(this.tokens[idx], None)
+            ? ' (for a dimension of any size, use a name such as `N`)'
+            : ' (a dimension is a whole number, a name or `...`)';
+        } else if (prev && [Semicolon, Comma, LParen].includes(prev.tokenType)) {
+          extra = this.keywordNote(idx);
         }
         return `expected ${close} to close ${what} opened at ${this.where(opener)}, found ${found}${extra}`;
       }
@@ -575,10 +622,12 @@ class Session {
         return `expected \`else\` to complete the \`if\`${at} (every \`if\` needs an \`else\` branch), found ${found}`;
       }
       case 'Equals':
+        if (is(this.tokens[idx], EqEq)) return `expected '=', found '==' (a single '=' here)`;
         if (rule === 'definition') return `expected '=' after the header of \`${name ?? '?'}\`, found ${found}`;
         if (rule === 'letBinding') {
           const hint = is(this.tokens[idx], Comma) ? ' (to unpack several values, write `let [a, b] = ...`)' : '';
-          return `expected '=' after \`let ${prev?.image ?? ''}\`, found ${found}${hint}`;
+          const bound = is(prev, RBracket) ? '[...]' : prev?.image ?? '';
+          return `expected '=' after \`let ${bound}\`, found ${found}${hint}`;
         }
         if (rule === 'optionDecl') {
           return `expected '=' after option \`${prev?.image ?? ''}\` (an option after ';' needs a default, e.g. \`${prev?.image ?? 'gamma'} = 2.0\`), found ${found}`;
@@ -653,7 +702,8 @@ class Session {
       case 'typeAnnotation':
         return `expected a type after ':' (\`float\`, \`int\` or \`bool\`, and/or a shape such as \`[N, C]\`), found ${found}`;
       case 'dimension':
-        return `expected a dimension (a whole number, a name or \`...\`), found ${found}`;
+        return `expected a dimension (a whole number, a name or \`...\`), found ${found}` +
+          (is(this.tokens[idx], None) ? ' (for a dimension of any size, use a name such as `N`)' : '');
     }
     return `expected ${joinOr(p.expected.map(expectedLabel))}, found ${found}`;
   }
@@ -701,8 +751,17 @@ class Session {
         : `; \`${spacedCall} (...)\` is not a call: a call is written without a space before '(': \`${spacedCall}(...)\``;
     }
     const nearEquals = ['definition', 'param', 'paramList', 'optionDecl', 'letBinding', 'destructuring'];
-    if (t.tokenType === Equals && !expected.includes('Equals') && !nearEquals.includes(rule) && !nearEquals.includes(parent)) {
-      return " (to compare, write '==')";
+    if (
+      t.tokenType === Equals &&
+      prev !== undefined &&
+      operandEnders.has(prev.tokenType) &&
+      !expected.includes('Equals') &&
+      !nearEquals.includes(rule) &&
+      !nearEquals.includes(parent)
+    ) {
+      return kind === 'notAll'
+        ? " (to compare, write '=='; to name a value, write `let name = ...`)"
+        : " (to compare, write '==')";
     }
     if (t.tokenType === If && (rule === 'operand' || kind === 'notAll')) {
       return ' (an `if` inside a larger expression must be in parentheses: `(if c then a else b)`)';
@@ -714,7 +773,8 @@ class Session {
         return `; \`${spaced} (...)\` is not a call: a call is written without a space before '(': \`${spaced}(...)\``;
       }
     }
-    if (kind === 'notAll' || kind === 'mismatch') {
+    const inExpression = ['call', 'ifExpression', 'list', 'operand', 'expression', 'argument'].includes(rule);
+    if (kind === 'notAll' || (kind === 'mismatch' && inExpression)) {
       if (t.tokenType === Let && kind === 'notAll' && this.definitionName(idx, start) !== undefined) {
         return ' (`let`s come before the result expression; a definition has one result)';
       }
@@ -726,10 +786,17 @@ class Session {
           if (/^[eE]\d*$/.test(t.image)) return " (a number's exponent needs digits, e.g. `1e-7`)";
           return ` (multiplication is written with '*': \`${prev.image} * ${t.image}\`)`;
         }
+        if (t.tokenType === LBracket && adjacent) return ' (lossc has no `x[...]` indexing)';
         return ' (is an operator missing before it?)';
       }
     }
     return '';
+  }
+
+  /** Whether the token at i is the name in a definition header (`loss name (`). */
+  private isDefinitionName(i: number): boolean {
+    const kw = this.tokens[i - 1];
+    return kw !== undefined && (kw.tokenType === Loss || kw.tokenType === Def || kw.tokenType === Regularizer);
   }
 
   /** A `name (` with a space, earlier in the same `let` or result and on the line before idx. */
@@ -739,7 +806,13 @@ class Session {
       const t = this.tokens[j]!;
       if (t.endLine !== line || t.tokenType === Let || t.tokenType === Equals) break;
       const name = this.tokens[j - 1]!;
-      if (t.tokenType === LParen && name.tokenType === Identifier && name.endLine === t.startLine && name.endOffset! + 1 < t.startOffset) {
+      if (
+        t.tokenType === LParen &&
+        name.tokenType === Identifier &&
+        name.endLine === t.startLine &&
+        name.endOffset! + 1 < t.startOffset &&
+        !this.isDefinitionName(j - 1)
+      ) {
         return name.image;
       }
     }
@@ -754,6 +827,7 @@ class Session {
       const paren = this.tokens[open];
       const name = this.tokens[open - 1];
       if (open - 1 < start || !paren || !name || paren.tokenType !== LParen || name.tokenType !== Identifier) return undefined;
+      if (this.isDefinitionName(open - 1)) return undefined;
       if (name.endOffset! + 1 === paren.startOffset || name.endLine !== paren.startLine) return undefined;
       return name.image;
     };

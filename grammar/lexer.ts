@@ -127,7 +127,7 @@ export const Caret = punct('Caret', '^', [BinaryOperator]);
 
 export const WhiteSpace = createToken({
   name: 'WhiteSpace',
-  pattern: /[ \t\f\v]+/,
+  pattern: /[ \t\f\v\ufeff]+/, // U+FEFF: a byte-order mark some editors put first
   group: Lexer.SKIPPED,
 });
 
@@ -246,7 +246,7 @@ function describeBadChars(chars: string): string {
   const first = [...chars][0] ?? '';
   let hint = HINTS[first] ?? '';
   if (!hint && /\p{L}/u.test(first)) hint = " (names use only ASCII letters, digits and '_')";
-  if (!hint && /[\u00a0\u2000-\u200b\u3000\ufeff]/.test(first)) hint = ' (an unusual space character)';
+  if (!hint && /[\u00a0\u2000-\u200b\u2028\u2029\u3000]/.test(first)) hint = ' (an unusual space character)';
   if (!hint && /[\u201c\u201d\u2018\u2019]/.test(first)) hint = ' (a typographic quote; use \'"\' or "\'")';
   return [...chars].length === 1
     ? `unexpected character '${shown}'${hint}`

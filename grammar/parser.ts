@@ -186,9 +186,14 @@ export class LosscParser extends CstParser {
       {
         ALT: () => {
           this.SUBRULE(this.operand);
-          this.MANY(() => {
-            this.CONSUME(BinaryOperator);
-            this.SUBRULE2(this.operand);
+          this.MANY({
+            // A `-` that starts a line at the column of the enclosing `let` begins the body's
+            // result rather than continuing the let (see markLayoutBreaks in grammar/index.ts).
+            GATE: () => (this.LA(1) as { layoutBreak?: boolean }).layoutBreak !== true,
+            DEF: () => {
+              this.CONSUME(BinaryOperator);
+              this.SUBRULE2(this.operand);
+            },
           });
         },
       },

@@ -33,14 +33,17 @@ export interface VisitContext {
 
 // ---- CST access helpers ---------------------------------------------------------------------
 
-function tokens(node: CstNode, name: string): IToken[] {
-  return (node.children[name] as IToken[] | undefined) ?? [];
+const NO_TOKENS: readonly IToken[] = Object.freeze([]);
+const NO_NODES: readonly CstNode[] = Object.freeze([]);
+
+function tokens(node: CstNode, name: string): readonly IToken[] {
+  return (node.children[name] as IToken[] | undefined) ?? NO_TOKENS;
 }
 function token(node: CstNode, name: string, i = 0): IToken | undefined {
   return tokens(node, name)[i];
 }
-function nodes(node: CstNode, name: string): CstNode[] {
-  return (node.children[name] as CstNode[] | undefined) ?? [];
+function nodes(node: CstNode, name: string): readonly CstNode[] {
+  return (node.children[name] as CstNode[] | undefined) ?? NO_NODES;
 }
 function child(node: CstNode, name: string, i = 0): CstNode | undefined {
   return nodes(node, name)[i];
@@ -202,7 +205,7 @@ export class AstBuilder {
       } else {
         const hint = didYouMean(d, ['float', 'int', 'bool']);
         this.error(
-          `unknown dtype \`${d}\`: a type is \`float\`, \`int\` or \`bool\`, and/or a shape in brackets such as \`[N, C]\`${hint || (shapeNode ? '' : ` (for a shape, write \`[${d}]\`)`)}`,
+          `unknown dtype \`${d}\`: a type is \`float\`, \`int\` or \`bool\`, and/or a shape in brackets such as \`[N, C]\`${hint || (shapeNode || !/^[A-Z]|^.$/.test(d) ? '' : ` (for a shape, write \`[${d}]\`)`)}`,
           this.span(dtypeTok),
         );
       }
@@ -319,7 +322,7 @@ export class AstBuilder {
    * operator stack (shunting-yard). Loosest first: or, and, not, comparisons (non-associative),
    * + -, * /, unary -, ^ (right-associative; its right operand may start with unary minus).
    */
-  private operatorChain(operands: CstNode[], ops: IToken[]): Expr {
+  private operatorChain(operands: readonly CstNode[], ops: readonly IToken[]): Expr {
     const out: Expr[] = [];
     const stack: OpEntry[] = [];
     const reduce = (): void => {
@@ -337,9 +340,8 @@ export class AstBuilder {
     for (let i = 0; i < operands.length; i++) {
       const operand = operands[i]!;
       const prefixes = tokens(operand, 'PrefixOperator');
-      const atomNode = operand;
       // `-1` written together, and not raised to a power (`-1^2` is `-(1^2)`), is one literal.
-      const num = token(atomNode, 'NumberLiteral');
+      const num = token(operand, 'NumberLiteral');
       const minus = prefixes[prefixes.length - 1];
       if (num && minus && minus.image === '-' && minus.endOffset! + 1 === num.startOffset && ops[i]?.image !== '^') {
         this.pushPrefixes(prefixes.slice(0, -1), stack);
@@ -347,7 +349,7 @@ export class AstBuilder {
         out.push({ kind: 'number', value: -Number(num.image), text, span: this.spanBetween(minus, num) });
       } else {
         this.pushPrefixes(prefixes, stack);
-        out.push(this.atom(atomNode));
+        out.push(this.atom(operand));
       }
       const opTok = ops[i];
       if (!opTok) break;
@@ -372,7 +374,7 @@ export class AstBuilder {
     return out[0]!;
   }
 
-  private pushPrefixes(prefixes: IToken[], stack: OpEntry[]): void {
+  private pushPrefixes(prefixes: readonly IToken[], stack: OpEntry[]): void {
     for (const p of prefixes) {
       const op = p.image === 'not' ? 'not' : '-';
       const top = stack[stack.length - 1];
@@ -452,26 +454,20 @@ export class AstBuilder {
   }
 }
 
-/** The first token of an `expression` node (without recursion: it walks down the left edge). */
+/** The first token of an `expression` node (down its left edge, without recursion). */
 export function firstTokenOfExpression(expr: CstNode): IToken | undefined {
-  let node: CstNode | undefined = expr;
-  while (node) {
-    const ifNode = child(node, 'ifExpression');
-    if (ifNode) return token(ifNode, 'If');
-    const operand = child(node, 'operand');
-    if (!operand) return undefined;
-    const prefix = token(operand, 'PrefixOperator');
-    if (prefix) return prefix;
-    const atom = operand;
-    const direct = firstToken(atom, ['NumberLiteral', 'StringLiteral', 'True', 'False', 'None', 'Identifier', 'LParen']);
-    if (direct) return direct;
-    const callNode = child(atom, 'call');
-    if (callNode) return token(callNode, 'CallName');
-    const listNode = child(atom, 'list');
-    if (listNode) return token(listNode, 'LBracket');
-    node = undefined;
-  }
-  return undefined;
+  const ifNode = child(expr, 'ifExpression');
+  if (ifNode) return token(ifNode, 'If');
+  const operand = child(expr, 'operand');
+  if (!operand) return undefined;
+  const direct = firstToken(operand, [
+    'PrefixOperator', 'NumberLiteral', 'StringLiteral', 'True', 'False', 'None', 'Identifier', 'LParen',
+  ]);
+  if (direct) return direct;
+  const callNode = child(operand, 'call');
+  if (callNode) return token(callNode, 'CallName');
+  const listNode = child(operand, 'list');
+  return listNode ? token(listNode, 'LBracket') : undefined;
 }
 
 const emptyNode: CstNode = { name: '', children: {} };

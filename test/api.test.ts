@@ -36,7 +36,7 @@ describe('errors through the API', () => {
     leakFree(() => {
       expect(errorOf(() => losses.huber!({ delt: 2 })).message).toMatch(/no option `delt`.*did you mean `delta`/);
       expect(errorOf(() => losses.binary_crossentropy!({ from_logits: 'yes' })).message).toMatch(/from_logits.*takes a boolean/);
-      expect(errorOf(() => losses.mse!({ reduction: 'average' })).message).toMatch(/Invalid value for argument `reduction`/);
+      expect(errorOf(() => losses.mse!({ reduction: 'average' as never })).message).toMatch(/Invalid value for argument `reduction`/);
     });
   });
   it('shapes that cannot broadcast name the loss, the inputs and their shapes', () => {

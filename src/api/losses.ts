@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Definition } from '../../grammar/ast.js';
 import { CompiledDefinition } from '../compile/compiled.js';
+import { FastPath } from '../compile/fast.js';
 import { LosscError, didYouMean } from '../errors.js';
 import type { Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
@@ -64,15 +65,25 @@ export function makeLoss(lib: Library, def: Definition, opts: LossOptions = {}):
     else options[key] = toStatic(v, key, def.name);
   }
   const compiled = new CompiledDefinition(lib, def, options);
+  const alignInputs = def.name !== 'elementwise_squared_error';
+  const fast = !bare && reduction !== 'none' && reduction !== 'mean_with_sample_weight' ? new FastPath(lib, def, options, reduction) : undefined;
   const fn = (yTrue: tf.Tensor, yPred: tf.Tensor, sampleWeight?: tf.Tensor | number | null, extras?: CallExtras): tf.Tensor => {
     if (!(yTrue instanceof tf.Tensor) || !(yPred instanceof tf.Tensor)) {
       throw new LosscError('usage', `\`${def.name}\` takes tf.Tensors (yTrue, yPred)`);
+    }
+    if (fast && (sampleWeight === undefined || sampleWeight === null) && !extras?.mask) {
+      // tidy returns what the scope returns (undefined when the fast path does not apply).
+      const out = tf.tidy(() => {
+        const [a, b] = alignInputs ? align(yTrue, yPred) : [yTrue, yPred];
+        return fast.tryCall([a, b]);
+      }) as tf.Tensor | undefined;
+      if (out) return out;
     }
     return tf.tidy(() => {
       const yt = tf.cast(yTrue, 'float32');
       const yp = tf.cast(yPred, 'float32');
       if (bare) return compiled.apply([yt, yp]).value;
-      const [a, b] = def.name === 'elementwise_squared_error' ? [yt, yp] : align(yt, yp);
+      const [a, b] = alignInputs ? align(yt, yp) : [yt, yp];
       const { value, mask } = compiled.apply([a, b]);
       const sw = sampleWeight === undefined || sampleWeight === null ? undefined : typeof sampleWeight === 'number' ? tf.scalar(sampleWeight) : sampleWeight;
       return reduceLoss({ values: value, outMask: mask, inMask: extras?.mask, sampleWeight: sw, reduction, loss: def.name });

@@ -71,7 +71,7 @@ export function tensorFromJson(v: unknown, what: string, dtype: 'float32' | 'boo
     x.forEach((y, i) => walk(y, depth + 1, `${path}[${i}]`));
   };
   walk(v, 0, '');
-  return dtype === 'bool' ? tf.tensor(flat, shape, 'int32').cast('bool') : tf.tensor(flat, shape, 'float32');
+  return dtype === 'bool' ? tf.tensor(flat.map((v) => v !== 0), shape, 'bool') : tf.tensor(flat, shape, 'float32');
 }
 
 function jsonValue(t: tf.Tensor): unknown {

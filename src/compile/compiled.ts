@@ -21,6 +21,8 @@ import { Plan } from './plan.js';
 interface Entry {
   inputs: Node[];
   value: Plan;
+  /** The output mask alone (for losses with one), so it is not recomputed with the value. */
+  mask?: Plan;
   gradient: Plan;
   /** Which inputs the gradient plan differentiates (floats); the others get zeros. */
   differentiable: boolean[];
@@ -119,7 +121,8 @@ export class CompiledDefinition {
     const grads = wrt.length ? rewrite(grad(value, wrt, seed), ALL_RULES) : [];
     return {
       inputs: lowered.inputs,
-      value: new Plan(stable, lowered.inputs),
+      value: new Plan([value], lowered.inputs),
+      mask: stable[1] ? new Plan([stable[1]], lowered.inputs) : undefined,
       gradient: new Plan(grads, [...lowered.inputs, seed]),
       differentiable,
       hasMask: lowered.mask !== undefined,
@@ -131,7 +134,7 @@ export class CompiledDefinition {
     const entry = this.entry(xs);
     const value = this.withGradient(...xs);
     if (!entry.hasMask) return { value };
-    const mask = tf.tidy(() => entry.value.run(this.prepare(entry, xs))[1]!);
+    const mask = tf.tidy(() => entry.mask!.run(this.prepare(entry, xs))[0]!);
     return { value, mask };
   }
 

@@ -6,6 +6,7 @@ import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import type { OpName } from '../ir/ops.js';
 import { LosscError } from '../errors.js';
+import { showShape } from '../ir/shape.js';
 
 /** A compile-time value: what options, literals and axis arguments evaluate to. */
 export type Static = number | boolean | string | null | Static[];
@@ -187,7 +188,51 @@ export const BUILTINS: Record<string, Builtin> = {
       return Node.make('transpose', [x], { perm });
     },
   },
+  check_broadcast: {
+    params: [T('x'), T('like'), S('message')],
+    doc: 'x itself, after checking it broadcasts to the shape of like (else an error with message and both shapes)',
+    build(a) {
+      const x = t(a, 'x');
+      const like = t(a, 'like');
+      try {
+        Node.make('broadcast_like', [x, like]);
+      } catch {
+        throw new LosscError('shape', `${String(a.message)}: ${showShape(x.shape)} does not fit ${showShape(like.shape)}`);
+      }
+      return x;
+    },
+  },
   matmul: { params: [T('a'), T('b')], doc: 'matrix product over the last two axes', build: (a) => Node.make('matmul', [t(a, 'a'), t(a, 'b')]) },
+  squeeze_like: {
+    params: [T('x'), T('like'), S('axis', -1)],
+    doc: 'x without its axis `axis` when x has the rank of like and size 1 there (labels [N, 1] against predictions [N, C] become [N]); otherwise x',
+    build(a) {
+      const x = t(a, 'x');
+      const axis = intOf(a.axis as Static, 'axis');
+      if (x.rank !== t(a, 'like').rank || x.rank === 0) return x;
+      const ax = axis < 0 ? axis + x.rank : axis;
+      return x.shape[ax] === 1 ? b.squeeze(x, ax) : x;
+    },
+  },
+  moveaxis: {
+    params: [T('x'), S('source'), S('destination', -1)],
+    doc: 'x with axis `source` moved to position `destination` (the others keep their order)',
+    build(a) {
+      const x = t(a, 'x');
+      const norm = (v: Static, what: string) => {
+        const k = intOf(v, what);
+        const r = k < 0 ? k + x.rank : k;
+        if (r < 0 || r >= x.rank) throw new LosscError('shape', `${what} ${k} is out of range for a tensor of rank ${x.rank}`);
+        return r;
+      };
+      const src = norm(a.source as Static, 'source axis');
+      const dst = norm(a.destination as Static, 'destination axis');
+      if (src === dst) return x;
+      const perm = Array.from({ length: x.rank }, (_, i) => i).filter((i) => i !== src);
+      perm.splice(dst, 0, src);
+      return Node.make('transpose', [x], { perm });
+    },
+  },
 };
 
 function axesOfPerm(v: Static): number[] {
@@ -203,4 +248,4 @@ export const CONSTANTS: Record<string, number> = {
 };
 
 /** Special forms handled by the lowering itself (their arguments are not plain values). */
-export const SPECIAL_FORMS = new Set(['one_hot', 'masked']);
+export const SPECIAL_FORMS = new Set(['one_hot', 'masked', 'require']);

@@ -200,13 +200,21 @@ export class Lowerer {
   }
 
   private lowerBody(def: Definition, env: Env, top: boolean): { value: Node; mask?: Node } {
-    const scope = new Env(env);
+    let scope = new Env(env);
+    const bindings: Binding[] = [];
     for (const l of def.body.lets) {
+      // A let sees the names bound before it, not itself or later ones (`let x = x * 2` reads the
+      // outer x; a let that saw itself would recurse forever).
       const inner = scope;
+      scope = new Env(inner);
+      const bind = (name: string, bnd: Binding) => {
+        scope.set(name, bnd);
+        bindings.push(bnd);
+      };
       if (l.destructure) {
         const parts = once(() => this.lowerTensors(l.value, inner, l.names.length));
         l.names.forEach((name, i) => {
-          scope.set(name, {
+          bind(name, {
             span: l.span,
             what: `\`${name}\``,
             tensor: () => {
@@ -215,7 +223,7 @@ export class Lowerer {
               return n;
             },
             static: () => {
-              throw new LosscError('type', `\`${name}\` is a tensor, not a compile-time constant`, l.span);
+              throw new LosscError('type', `\`${name}\` is a tensor, not a compile-time constant`);
             },
           });
         });
@@ -227,21 +235,18 @@ export class Lowerer {
           if (n.args.length > 0) setNameHint(n, name);
           return n;
         });
-        scope.set(name, { span: l.span, what: `\`${name}\``, tensor, static: once(() => this.lowerStatic(value, inner)) });
+        bind(name, { span: l.span, what: `\`${name}\``, tensor, static: once(() => this.lowerStatic(value, inner)) });
       }
     }
     // Lets are lazy, but an unused let must still be checked: lower each one now.
-    for (const l of def.body.lets) {
-      for (const name of l.names) {
-        const bnd = scope.get(name)!;
+    for (const bnd of bindings) {
+      try {
+        bnd.tensor();
+      } catch (e) {
         try {
-          bnd.tensor();
-        } catch (e) {
-          try {
-            bnd.static();
-          } catch {
-            throw e;
-          }
+          bnd.static();
+        } catch {
+          throw e;
         }
       }
     }
@@ -289,6 +294,11 @@ export class Lowerer {
       case 'unary': {
         const x = this.lowerTensor(e.operand, env);
         if (e.op === 'not') return at(e.span, () => Node.make('not', [x.dtype === 'bool' ? x : b.cast(x, 'bool')]));
+        // `-inf` written together is the constant -inf (as `-3` is the literal -3, and as the
+        // printer writes it); `-(inf)` stays the negation of inf.
+        if (x.op === 'const' && x.attrs.value === Infinity && e.operand.kind === 'name' && e.operand.span.offset === e.span.offset + 1) {
+          return b.constant(-Infinity);
+        }
         return at(e.span, () => b.neg(x));
       }
       case 'binary': {
@@ -336,6 +346,15 @@ export class Lowerer {
     const entry = this.lib.get(c.callee);
     if (entry) return [this.inlineDefinition(entry.def, c, env)];
     if (c.callee === 'one_hot') return [this.lowerOneHot(c, env)];
+    if (c.callee === 'require') {
+      // require(condition, "message", value): a compile-time check of options, then value.
+      this.checkArgs(c, 3, []);
+      const ok = this.staticArg(c.args[0]!, env, 'the condition of require(...)');
+      const message = this.staticArg(c.args[1]!, env, 'the message of require(...)');
+      if (typeof ok !== 'boolean') throw new LosscError('type', 'the condition of require(...) must be true or false', c.args[0]!.span);
+      if (!ok) throw new LosscError('option', `\`${this.stack[0] ?? '?'}\`: ${String(message)}`, c.span);
+      return [this.lowerTensor(c.args[2]!, env)];
+    }
     if (c.callee === 'masked') {
       // Inside an expression a mask has no meaning: the values are what a caller gets.
       this.checkArgs(c, 2, []);
@@ -499,18 +518,28 @@ export class Lowerer {
       const g = given.get(o.name);
       if (g) {
         let dflt: Static | undefined;
+        const checked = () => {
+          const v = g.static();
+          dflt ??= this.lowerStatic(o.default, new Env());
+          if (!optionAccepts(dflt, v)) {
+            throw new LosscError('option', `option \`${o.name}\` of \`${def.name}\` takes a ${staticType(dflt)}, got ${showStatic(v)}`, g.span);
+          }
+          return v;
+        };
         inner.set(o.name, {
           span: g.span,
           what: `the option \`${o.name}\``,
-          static: () => {
-            const v = g.static();
-            dflt ??= this.lowerStatic(o.default, new Env());
-            if (!optionAccepts(dflt, v)) {
-              throw new LosscError('option', `option \`${o.name}\` of \`${def.name}\` takes a ${staticType(dflt)}, got ${showStatic(v)}`, g.span);
+          static: checked,
+          tensor: () => {
+            // Used as a tensor, a compile-time value is still checked (`delta = true` is no number);
+            // a value computed from tensors has no static type to check.
+            try {
+              checked();
+            } catch (e) {
+              if (!(e instanceof LosscError) || e.kind === 'option') throw e;
             }
-            return v;
+            return g.tensor();
           },
-          tensor: g.tensor,
         });
       } else {
         const value = once(() => this.lowerStatic(o.default, new Env()));
@@ -544,7 +573,7 @@ export class Lowerer {
       case 'list':
         return e.items.map((x) => this.lowerStatic(x, env));
       case 'name':
-        return this.lookup(e.name, e.span, env).static();
+        return at(e.span, () => this.lookup(e.name, e.span, env).static());
       case 'unary': {
         const v = this.lowerStatic(e.operand, env);
         if (e.op === '-') {
@@ -580,7 +609,8 @@ function tensorBinding(node: Node, what: string, span?: Span): Binding {
     what,
     tensor: () => node,
     static: () => {
-      throw new LosscError('type', `${what} is a tensor, not a compile-time constant`, span);
+      // No span here: the error points at the use (attached by lowerStatic), not the declaration.
+      throw new LosscError('type', `${what} is a tensor, not a compile-time constant`);
     },
   };
 }
