@@ -68,8 +68,10 @@ export const VJP: Partial<Record<OpName, Vjp>> = {
   },
   pow: (n, g) => {
     const [x, y] = n.args as [Node, Node];
-    // d/dx x^y = y x^(y-1); d/dy x^y = x^y log(x) (only needed when y depends on an input).
-    return [mul(g, mul(y, pow(x, sub(y, one())))), y.op === 'const' || y.op === 'param' ? null : mul(g, mul(n, b.log(x)))];
+    // d/dx x^y = y x^(y-1); d/dy x^y = x^y log(x) (only needed when y depends on an input),
+    // taken as 0 where x <= 0, as TensorFlow does (0^y has no log, and x^y is 0 or NaN there).
+    const logx = () => where(compare('gt', x, zero()), b.log(x), zero());
+    return [mul(g, mul(y, pow(x, sub(y, one())))), y.op === 'const' || y.op === 'param' ? null : mul(g, mul(n, logx()))];
   },
   // As TensorFlow: ties send the whole adjoint to the first argument of maximum, the first of minimum.
   maximum: (n, g) => {
@@ -116,11 +118,24 @@ export const VJP: Partial<Record<OpName, Vjp>> = {
   // `part` is handled by grad.ts, which gathers every part of a tensor into one concat.
   concat: (n, g) => {
     const axis = n.attrs.axis as number;
-    const sizes = n.args.map((a) => a.shape[axis]);
-    if (!sizes.every((s) => s === sizes[0])) {
-      throw new LosscError('shape', 'the derivative of concat needs parts of equal size along the axis');
+    const gg = full(g, n);
+    const sizes = n.args.map((a) => a.shape[axis]!);
+    if (sizes.every((s) => s === sizes[0])) {
+      return n.args.map((_, index) => Node.make('part', [gg], { axis, parts: n.args.length, index }));
     }
-    return n.args.map((_, index) => Node.make('part', [full(g, n)], { axis, parts: n.args.length, index }));
+    // Unequal sizes: `part` cuts equal parts only, so cut g into pieces of the sizes' greatest
+    // common divisor and give each argument the concat of its own pieces.
+    if (!sizes.every((s): s is number => typeof s === 'number')) {
+      throw new LosscError('shape', `the derivative of concat needs known sizes along the axis when they differ (${sizes.join(', ')})`);
+    }
+    const unit = sizes.reduce(gcd);
+    const pieces = sizes.reduce((p, q) => p + q, 0) / unit;
+    let at = 0;
+    return sizes.map((s) => {
+      const mine = Array.from({ length: s / unit }, (_, i) => Node.make('part', [gg], { axis, parts: pieces, index: at + i }));
+      at += s / unit;
+      return mine.length === 0 ? null : mine.length === 1 ? mine[0]! : Node.make('concat', mine, { axis });
+    });
   },
   transpose: (n, g) => {
     const perm = n.attrs.perm as number[];
@@ -134,6 +149,10 @@ export const VJP: Partial<Record<OpName, Vjp>> = {
   },
   one_hot: none,
 };
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
 
 function swapLast(x: Node): Node {
   const perm = Array.from({ length: x.rank }, (_, i) => i);

@@ -71,6 +71,9 @@ function printDefault(e: Definition['options'][number]['default']): string {
   }
 }
 
+/** Errors that depend on the shapes and dtypes a definition is given. */
+const SHAPE_DEPENDENT = new Set<string>(['shape', 'type', 'value', 'limit']);
+
 const check: Command = {
   flags: { ...help },
   usage: `usage: lossc check FILE... | -
@@ -86,15 +89,23 @@ annotations give). Every error is reported with its line, column and a caret.`,
       let count = 0;
       try {
         const lib = Library.fromSource(io.readFile(file), name);
+        const seen = new Set<string>();
         for (const def of lib.own) {
           count++;
-          if (def.kind === 'def') continue; // helpers are checked where they are called
           try {
             lowerDefinition(lib, def.name, { symbolic: true, signature: displaySignature(def) });
           } catch (e) {
-            if (e instanceof LosscErrors) errors.push(...e.errors);
-            else if (e instanceof LosscError) errors.push(e);
-            else throw e;
+            const found = e instanceof LosscErrors ? e.errors : e instanceof LosscError ? [e] : undefined;
+            if (!found) throw e;
+            // A helper's shapes and dtypes are its callers' to give: for a `def`, only errors that
+            // hold whatever the shapes (an unknown name, arity, options, recursion) are reported.
+            // An error met through two definitions is reported once.
+            for (const x of found) {
+              if ((def.kind !== 'def' || !SHAPE_DEPENDENT.has(x.kind)) && !seen.has(x.message)) {
+                seen.add(x.message);
+                errors.push(x);
+              }
+            }
           }
         }
       } catch (e) {

@@ -73,8 +73,15 @@ export class FastPath {
       return {
         value: tf.scalar(value![0]!),
         gradFunc: (dy: tf.Tensor) => {
+          // dy is a scalar (the loss is); scaling in JS avoids tfjs's slow broadcasting multiply.
+          const scale = dy.dataSync()[0]!;
           let k = 0;
-          return ins.map((x, i) => (e.differentiable[i] ? tf.mul(dy, tf.tensor(grads[k++]!, e.inputShapes[i]!)) : tf.zeros(x.shape)));
+          return ins.map((x, i) => {
+            if (!e.differentiable[i]) return tf.zeros(x.shape);
+            const g = grads[k++]!;
+            const out = scale === 1 ? g : g.map((v) => v * scale);
+            return tf.tensor(out, e.inputShapes[i]!, 'float32');
+          });
         },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...t: tf.Tensor[]) => tf.Tensor;

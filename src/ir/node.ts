@@ -3,7 +3,7 @@
 // holds two copies of anything (derivatives do not swell, and `===` is structural equality).
 
 import { LosscError } from '../errors.js';
-import { OPS, type Attrs, type OpName } from './ops.js';
+import { OPS, type Attrs, type OpName, type OpSpec } from './ops.js';
 import type { DType, Shape } from './shape.js';
 
 let nextId = 1;
@@ -37,10 +37,11 @@ export class Node {
 
   /** Build (or find) a node. Throws a LosscError of kind shape/type when arguments do not fit. */
   static make(op: OpName, args: readonly Node[], attrs: Attrs = {}): Node {
-    const spec = OPS[op];
+    const spec: OpSpec = OPS[op];
     if (spec.arity >= 0 && args.length !== spec.arity) {
       throw new LosscError('arity', `\`${op}\` takes ${spec.arity} argument(s), got ${args.length}`);
     }
+    if (spec.canon) attrs = spec.canon(args, attrs);
     const key = `${op}|${stableJson(attrs)}|${args.map((a) => a.id).join(',')}`;
     const found = table.get(key);
     if (found) return found;

@@ -30,7 +30,27 @@ export interface OpSpec {
   /** Families that passes (printer, fuser, autodiff) treat alike. */
   kind: 'leaf' | 'unary' | 'binary' | 'compare' | 'logic' | 'select' | 'reduce' | 'layout' | 'other';
   infer(args: readonly Typed[], attrs: Attrs): { shape: Shape; dtype: DType };
+  /**
+   * The attributes in canonical form (axes non-negative and sorted, flags explicit), applied by
+   * Node.make before hashing: `sum(x, axis = -1)` and `sum(x, axis = 1)` of a matrix are one node,
+   * and every pass may read an axis as an index.
+   */
+  canon?(args: readonly Typed[], attrs: Attrs): Attrs;
 }
+
+/** Canonical `axis` against the rank of argument `arg` (plus `extra`: expand_dims adds an axis). */
+const axisCanon =
+  (arg = 0, extra = 0) =>
+  (args: readonly Typed[], attrs: Attrs): Attrs =>
+    args[arg] && typeof attrs.axis === 'number' ? { ...attrs, axis: normAxis(attrs.axis, args[arg]!.shape.length + extra) } : attrs;
+
+/** Canonical `axes` (null or absent: every axis) and, for reductions, `keepdims`. */
+const axesCanon =
+  (keepdims: boolean) =>
+  (args: readonly Typed[], attrs: Attrs): Attrs => {
+    const axes = normAxes((attrs.axes as number[] | null | undefined) ?? null, args[0]!.shape.length);
+    return keepdims ? { ...attrs, axes, keepdims: attrs.keepdims === true } : { ...attrs, axes };
+  };
 
 const float = (s: Shape) => ({ shape: s, dtype: 'float32' as DType });
 
@@ -92,6 +112,7 @@ export function reduceAxes(attrs: Attrs, rank: number): number[] {
 const reduction = (name: string): OpSpec => ({
   arity: 1,
   kind: 'reduce',
+  canon: axesCanon(true),
   infer(args, attrs) {
     const x = args[0]!;
     if (name !== 'max' && name !== 'min') requireFloat(name, args);
@@ -99,6 +120,13 @@ const reduction = (name: string): OpSpec => ({
     return { shape: reducedShape(x.shape, axes, attrs.keepdims === true), dtype: x.dtype };
   },
 });
+
+/** `D/3` three times is `D` again (the parts of a split, joined by the derivative of `part`). */
+function joinedParts(dims: readonly Dim[]): Dim | undefined {
+  const m = typeof dims[0] === 'string' ? /^(.+)\/(\d+)$/.exec(dims[0]) : null;
+  if (!m || !dims.every((d) => d === dims[0]) || Number(m[2]) !== dims.length) return undefined;
+  return m[1]!.startsWith('(') && m[1]!.endsWith(')') ? m[1]!.slice(1, -1) : m[1]!;
+}
 
 export const OPS = {
   // Leaves. `input`: a named tensor argument. `const`: a scalar literal. `tensor`: a literal array.
@@ -127,6 +155,7 @@ export const OPS = {
   size: {
     arity: 1,
     kind: 'other',
+    canon: axesCanon(false),
     infer(args, attrs) {
       reduceAxes(attrs, args[0]!.shape.length);
       return float([]);
@@ -136,6 +165,7 @@ export const OPS = {
   indices: {
     arity: 1,
     kind: 'other',
+    canon: axisCanon(),
     infer(args, attrs) {
       const x = args[0]!;
       const a = normAxis(attrs.axis as number, x.shape.length);
@@ -238,6 +268,7 @@ export const OPS = {
   expand_dims: {
     arity: 1,
     kind: 'layout',
+    canon: axisCanon(0, 1),
     infer(args, attrs) {
       const x = args[0]!;
       const a = normAxis(attrs.axis as number, x.shape.length + 1);
@@ -249,6 +280,7 @@ export const OPS = {
   squeeze: {
     arity: 1,
     kind: 'layout',
+    canon: axisCanon(),
     infer(args, attrs) {
       const x = args[0]!;
       const a = normAxis(attrs.axis as number, x.shape.length);
@@ -262,6 +294,7 @@ export const OPS = {
   part: {
     arity: 1,
     kind: 'layout',
+    canon: axisCanon(),
     infer(args, attrs) {
       const x = args[0]!;
       const a = normAxis(attrs.axis as number, x.shape.length);
@@ -275,6 +308,7 @@ export const OPS = {
   concat: {
     arity: -1,
     kind: 'layout',
+    canon: axisCanon(),
     infer(args, attrs) {
       if (args.length === 0) throw new LosscError('arity', 'concat needs at least one tensor');
       const first = args[0]!;
@@ -289,7 +323,7 @@ export const OPS = {
       const s = [...first.shape];
       s[a] = total.every((d) => typeof d === 'number')
         ? (total as number[]).reduce((p, q) => p + q, 0)
-        : total.join('+');
+        : joinedParts(total) ?? total.join('+');
       return { shape: s, dtype: first.dtype };
     },
   },
@@ -328,6 +362,7 @@ export const OPS = {
   one_hot: {
     arity: -1,
     kind: 'other',
+    canon: axisCanon(1),
     infer(args, attrs) {
       if (args.length < 1 || args.length > 2) throw new LosscError('arity', 'one_hot takes labels and a depth');
       const labels = args[0]!;

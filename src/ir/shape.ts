@@ -102,7 +102,7 @@ export function dimProduct(dims: readonly Dim[]): Dim {
   const syms: string[] = [];
   for (const d of dims) {
     if (typeof d === 'number') n *= d;
-    else syms.push(d.includes('/') || d.includes('*') ? `(${d})` : d);
+    else syms.push(compound(d) ? `(${d})` : d);
   }
   if (syms.length === 0) return n;
   return n === 1 ? syms.join('*') : `${n}*${syms.join('*')}`;
@@ -121,5 +121,10 @@ export function divideDim(d: Dim, parts: number, what: string): Dim {
     const k = Number(m[1]) / parts;
     return k === 1 ? m[2]! : `${k}*${m[2]}`;
   }
-  return d.includes('/') || d.includes('*') ? `(${d})/${parts}` : `${d}/${parts}`;
+  return compound(d) ? `(${d})/${parts}` : `${d}/${parts}`;
+}
+
+/** A symbolic dim built from others (`D+E`, `N*D`, `D/2`), which needs parentheses inside another. */
+function compound(d: string): boolean {
+  return !/^[A-Za-z_][A-Za-z0-9_]*$/.test(d);
 }

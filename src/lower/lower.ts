@@ -7,13 +7,13 @@
 // lazy bindings that can produce either on demand.
 
 import type { Call, Definition, Expr, Span } from '../../grammar/ast.js';
-import { LosscError, didYouMean } from '../errors.js';
+import { LosscError, LosscErrors, didYouMean } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import { setNameHint } from '../ir/names.js';
 import type { Shape } from '../ir/shape.js';
 import { BUILTINS, CONSTANTS, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
-import type { Library } from './library.js';
+import { Library } from './library.js';
 import { displaySignature, paramDtype, type TensorType } from './signature.js';
 
 export interface LowerOptions {
@@ -163,6 +163,10 @@ export class Lowerer {
     this.stack.push(def.name);
     try {
       const { value, mask } = this.lowerBody(def, env, true);
+      // A loss or a penalty is a number per sample: a comparison or an int there is a slip.
+      if (def.kind !== 'def' && value.dtype !== 'float32') {
+        throw new LosscError('type', `a ${def.kind} must give float values, but \`${def.name}\` gives ${value.dtype} (convert with float(...))`, def.body.result.span);
+      }
       return { def, inputs, value, mask, options };
     } finally {
       this.stack.pop();
@@ -343,7 +347,7 @@ export class Lowerer {
 
   /** Lower a call; `want` > 1 asks for a list result (split). */
   private lowerCall(c: Call, env: Env, want: number): Node[] {
-    const entry = this.lib.get(c.callee);
+    const entry = this.libraryAt(c.span).get(c.callee);
     if (entry) return [this.inlineDefinition(entry.def, c, env)];
     if (c.callee === 'one_hot') return [this.lowerOneHot(c, env)];
     if (c.callee === 'require') {
@@ -371,6 +375,14 @@ export class Lowerer {
       return out;
     }
     return [out];
+  }
+
+  /**
+   * The definitions a call sees: a stdlib definition calls the stdlib's own helpers, so that a
+   * program defining its own `relu` or `square` does not change how `hinge` is computed.
+   */
+  private libraryAt(span: Span): Library {
+    return inStdlib(span) ? Library.stdlib() : this.lib;
   }
 
   private checkArgs(c: Call, n: number, kw: string[]): void {
@@ -552,6 +564,13 @@ export class Lowerer {
       const { value } = this.lowerBody(def, inner, false);
       this.memo.set(key, value);
       return value;
+    } catch (e) {
+      // An error inside a stdlib definition, caused by what the user passed to it, is shown at
+      // the user's call (the stdlib is not theirs to change), naming where inside it arose.
+      if (e instanceof LosscError && !(e instanceof LosscErrors) && e.span && inStdlib(e.span) && !inStdlib(c.span)) {
+        throw new LosscError(e.kind, `${e.detail} (in \`${def.name}\`, ${e.span.file}:${e.span.line}:${e.span.column})`, c.span);
+      }
+      throw e;
     } finally {
       this.stack.pop();
       this.depth--;
@@ -593,6 +612,11 @@ export class Lowerer {
         throw new LosscError('type', `\`${e.callee}(...)\` is computed from tensors, but a compile-time constant is needed here`, e.span);
     }
   }
+}
+
+/** Is this place in a stdlib file (parsed under the name `stdlib/<file>`)? */
+function inStdlib(span: Span): boolean {
+  return span.file.startsWith('stdlib/');
 }
 
 function tryKey(f: () => unknown): string {

@@ -473,8 +473,9 @@ export function renderText(n: Node): Rendered {
       return atom(tensorText(n.attrs.values as number[], n.attrs.shape as unknown[]));
     case 'neg': {
       const x = a[0]!;
-      // `-3` would read back as the constant -3: the negation of the constant 3 is `-(3)`.
-      if (x.op === 'const' && x.attrs.dtype === undefined && /^\d/.test(floatText(x.attrs.value as number))) {
+      // `-3` would read back as the constant -3: the negation of the constant 3 is `-(3)`
+      // (likewise `-inf` is the constant -inf, the negation of inf is `-(inf)`).
+      if (x.op === 'const' && x.attrs.dtype === undefined && /^(\d|inf$)/.test(floatText(x.attrs.value as number))) {
         return { prec: PREC.neg, pieces: ['-(', floatText(x.attrs.value as number), ')'] };
       }
       // `-(-x)` rather than `--x`, which the grammar accepts but reads as a typo.
@@ -509,8 +510,7 @@ export function renderText(n: Node): Rendered {
       return call('size', a, ax === undefined ? [] : [['axis', ax]]);
     }
     case 'indices':
-      // Printed as stored: lowering keeps the axis as written, so this is what rebuilds the node.
-      return call('indices', a, [['axis', String(n.attrs.axis)]]);
+      return call('indices', a, [['axis', axisText(n.attrs.axis as number, a[0]!.rank)]]);
     case 'broadcast_like': {
       const [x, like] = a as [Node, Node];
       if (isFloatConst(x, 0)) return call('zeros_like', [like]);

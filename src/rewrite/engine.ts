@@ -94,16 +94,22 @@ function fits(r: Node, n: Node): boolean {
   }
 }
 
-/** A node with exactly `n`'s shape to widen a shrunken replacement against, preferably an input. */
+/**
+ * A node with exactly `n`'s shape to widen a shrunken replacement against: preferably an input,
+ * else the deepest such node below `n` (`x * y` for `x * y * 0`), else `n` itself.
+ */
 export function shapeWitness(n: Node): Node {
   const seen = new Set<Node>();
   const queue: Node[] = [n];
   let best: Node | undefined;
+  let deepest: Node | undefined;
   for (let i = 0; i < queue.length && i < 400; i++) {
     const x = queue[i]!;
-    if (x.op === 'input' && sameShape(x.shape, n.shape)) {
-      if (x.attrs.name === 'y_pred') return x;
-      best ??= x;
+    if (sameShape(x.shape, n.shape) && x !== n) {
+      if (x.op === 'input') {
+        if (x.attrs.name === 'y_pred') return x;
+        best ??= x;
+      } else if (x.args.length > 0) deepest = x;
     }
     for (const a of x.args) {
       if (!seen.has(a)) {
@@ -112,21 +118,26 @@ export function shapeWitness(n: Node): Node {
       }
     }
   }
-  return best ?? n;
+  return best ?? deepest ?? n;
 }
 
 const ELEMENTWISE_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'select']);
+
+/** Arguments whose values an op never reads, only their shape. */
+const SHAPE_ONLY_ARGS: Partial<Record<OpName, number[]>> = { broadcast_like: [1], size: [0], indices: [0], one_hot: [1] };
 
 /** Rewrite `roots` to a fixed point. `log` collects every rule that fired. */
 export function rewrite(roots: readonly Node[], rules: readonly CompiledRule[], log?: Fired[], maxPasses = 40): Node[] {
   const index = new RuleIndex(rules);
   let current = [...roots];
   for (let pass = 0; pass < maxPasses; pass++) {
-    const next = rewritePass(current, index, log);
-    if (next.every((n, i) => n === current[i])) return fixRoots(next, roots);
+    // Roots are widened inside the loop, so that the witness a widening points at is rewritten
+    // too and what is returned is a fixed point (rewriting it again changes nothing).
+    const next = fixRoots(rewritePass(current, index, log), roots);
+    if (next.every((n, i) => n === current[i])) return next;
     current = next;
   }
-  return fixRoots(current, roots);
+  return current;
 }
 
 function fixRoots(out: Node[], roots: readonly Node[]): Node[] {
@@ -140,7 +151,11 @@ function rewritePass(roots: readonly Node[], index: RuleIndex, log?: Fired[]): N
     if (!ELEMENTWISE_KINDS.has(OPS[orig.op].kind)) {
       args = newArgs.map((a, i) => {
         const o = orig.args[i]!;
-        return sameShape(a.shape, o.shape) ? a : b.broadcastLike(a, shapeWitness(o));
+        if (sameShape(a.shape, o.shape)) return a;
+        // An argument read only for its shape keeps its old form: widening it would wrap it in a
+        // new broadcast_like on every pass (whose own shape argument is widened again, ...).
+        if (SHAPE_ONLY_ARGS[orig.op]?.includes(i)) return o;
+        return b.broadcastLike(a, shapeWitness(o));
       });
     }
     let n = withArgs(orig, args);

@@ -18,6 +18,7 @@ interface Term {
   coef: number;
 }
 
+/** Collect the terms of `n`, each counted `sign` times (a coefficient: ±1, or c in c * x). */
 function collectTerms(n: Node, sign: number, out: Term[], acc: { c: number }): void {
   if (n.op === 'add') {
     collectTerms(n.args[0]!, sign, out, acc);
@@ -30,8 +31,13 @@ function collectTerms(n: Node, sign: number, out: Term[], acc: { c: number }): v
   } else if (isConst(n)) {
     acc.c += sign * cval(n);
   } else if (n.op === 'mul' && isConst(n.args[0]!)) {
-    // c * x counts as c copies of x, so 2*x + x becomes 3*x.
-    out.push({ node: n.args[1]!, coef: sign * cval(n.args[0]!) });
+    // c * x counts as c copies of x, so 2*x + x becomes 3*x, and 1 * -x + x becomes 0. A sum
+    // inside is opened only when c is ±1, where it would print unwrapped anyway (so that a second
+    // pass finds nothing to do); 2 * (a - b) stays as written.
+    const k = sign * cval(n.args[0]!);
+    const x = n.args[1]!;
+    if (Math.abs(k) === 1 || (x.op !== 'add' && x.op !== 'sub')) collectTerms(x, k, out, acc);
+    else out.push({ node: x, coef: k });
   } else {
     out.push({ node: n, coef: sign });
   }
@@ -89,6 +95,10 @@ function collectFactors(n: Node, inv: boolean, f: Factors): void {
     collectFactors(n.args[0]!, inv, f);
   } else if (isConst(n) && cval(n) !== 0 && Number.isFinite(cval(n))) {
     f.coef = inv ? f.coef / cval(n) : f.coef * cval(n);
+  } else if (n.op === 'pow' && isConst(n.args[1]!) && Number.isInteger(cval(n.args[1]!)) && cval(n.args[1]!) > 0) {
+    // x^k is k factors x, so p * y / p^2 becomes y / p.
+    const m = inv ? f.den : f.num;
+    m.set(n.args[0]!, (m.get(n.args[0]!) ?? 0) + cval(n.args[1]!));
   } else {
     const m = inv ? f.den : f.num;
     m.set(n, (m.get(n) ?? 0) + 1);
@@ -102,8 +112,8 @@ function asDivisor(c: number): number | undefined {
   return Math.abs(r) > 1 && Math.abs(r) <= 1000 && Math.fround(1 / r) === Math.fround(c) ? r : undefined;
 }
 
-function product(ms: Map<Node, number>): Node | undefined {
-  let out: Node | undefined;
+function product(ms: Map<Node, number>, first?: Node): Node | undefined {
+  let out = first;
   for (const [node, k] of ms) {
     const term = k === 1 ? node : b.pow(node, b.constant(k));
     out = out ? b.mul(out, term) : term;
@@ -144,12 +154,11 @@ export function normalizeProduct(n: Node): Node | null {
   const neg = coef < 0;
   const mag = Math.abs(coef);
   const divisor = asDivisor(mag);
-  let num = product(f.num);
-  let den = product(f.den);
-  if (divisor !== undefined) den = den ? b.mul(b.constant(divisor), den) : b.constant(divisor);
-  else if (mag !== 1) num = num ? b.mul(b.constant(mag), num) : b.constant(mag);
+  // The coefficient leads the factors: 2 * w * x, not 2 * (w * x); likewise x / (3 * a * b).
+  const num = product(f.num, divisor === undefined && mag !== 1 ? b.constant(mag) : undefined);
+  const den = product(f.den, divisor !== undefined ? b.constant(divisor) : undefined);
   let out = num ?? b.constant(1);
   if (den) out = b.div(out, den);
-  if (neg) out = b.neg(out);
+  if (neg) out = out.op === 'const' ? b.constant(-cval(out)) : b.neg(out);
   return out === n ? null : out;
 }

@@ -1,0 +1,313 @@
+// Graph-level planning of the fused target: which nodes are computed into buffers ("targets")
+// and which are inlined as expressions into the loop of the target that reads them, and the
+// index algebra that lets an inlined node be read "at a position" of its consumer's loop.
+//
+// A position says, for each axis of a node, which loop axis (of the iteration space of the
+// target being computed, its "SX" axes) indexes it, plus a constant offset: layout ops (views)
+// only move, drop, insert or shift these entries, broadcasting replaces an entry by the constant
+// 0, so a whole chain of views and broadcasts costs nothing at run time.
+
+import { REDUCTIONS, reduceAxes, type OpName } from '../../ir/ops.js';
+import type { Node } from '../../ir/node.js';
+import { int, Unsupported } from './scalar.js';
+
+/** One axis of a position: loop axis `d` of the iteration space (-1: none, i.e. 0), plus `off`. */
+export interface Ix {
+  readonly d: number;
+  readonly off: number;
+}
+export type Pos = readonly Ix[];
+export const Z: Ix = Object.freeze({ d: -1, off: 0 });
+
+export const posKey = (p: Pos): string => p.map((x) => (x.off ? `${x.d}+${x.off}` : `${x.d}`)).join(',');
+
+/** Sizes of a node's shape (all concrete here). */
+export function dims(n: Node): number[] {
+  return n.shape.map((d) => int(d));
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let s = 1;
+  for (const d of shape) s *= d;
+  return s;
+}
+
+export function stridesOf(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = s;
+    s *= shape[i]!;
+  }
+  return st;
+}
+
+/** The ops this target evaluates elementwise (inlinable into a consumer's loop). */
+const INLINE_OPS = new Set<OpName>([
+  'const', 'param', 'tensor', 'size', 'indices',
+  'neg', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'sign', 'sigmoid', 'softplus', 'tanh', 'floor',
+  'not', 'cast', 'stop_gradient',
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
+  'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or',
+  'where', 'clip',
+  'broadcast_like', 'expand_dims', 'squeeze', 'part', 'transpose', 'one_hot',
+]);
+
+export type TargetKind = 'ew' | 'red' | 'mm' | 'cat';
+
+/** A reduction that actually reduces (over no axes it is the identity, and inlines). */
+export function isRealReduction(n: Node): boolean {
+  return REDUCTIONS.has(n.op) && reductionAxes(n).length > 0;
+}
+
+export function reductionAxes(n: Node): number[] {
+  const axes = reduceAxes(n.attrs, n.args[0]!.rank);
+  for (const a of axes) int(a, 0, n.args[0]!.rank - 1);
+  return axes;
+}
+
+/** How a node is computed when it is a target. */
+export function targetKind(n: Node): TargetKind {
+  if (isRealReduction(n)) return 'red';
+  if (n.op === 'matmul') return 'mm';
+  if (n.op === 'concat') return 'cat';
+  return 'ew';
+}
+
+/** Whether the fused target knows this op at all. */
+export function supported(n: Node): boolean {
+  return INLINE_OPS.has(n.op) || REDUCTIONS.has(n.op) || n.op === 'matmul' || n.op === 'concat' || n.op === 'input';
+}
+
+/** The arguments whose values an op reads (the others only lend it their shape). */
+export function valueArgs(n: Node): readonly Node[] {
+  switch (n.op) {
+    case 'size':
+    case 'indices':
+      return [];
+    case 'broadcast_like':
+    case 'one_hot':
+      return [n.args[0]!];
+    default:
+      return n.args;
+  }
+}
+
+/** Leaves that live in a buffer: bound inputs and literal tensors (param vectors, tensor). */
+export function isBufferLeaf(n: Node, bound: ReadonlySet<Node>): boolean {
+  return bound.has(n) || n.op === 'tensor' || (n.op === 'param' && Array.isArray(n.attrs.value));
+}
+
+/** Literal scalars: no buffer, no loop axes. */
+export function isLiteral(n: Node): boolean {
+  return n.op === 'const' || n.op === 'size' || (n.op === 'param' && !Array.isArray(n.attrs.value));
+}
+
+/** Broadcast position: `pos` of a node of rank `rank`, read for an argument of shape `shape`. */
+function broadcastPos(pos: Pos, shape: readonly number[]): Ix[] {
+  const shift = pos.length - shape.length;
+  if (shift < 0) throw new Unsupported('argument of higher rank than its consumer');
+  return shape.map((d, k) => (d === 1 ? Z : pos[k + shift]!));
+}
+
+/** A position with every size-1 axis of `shape` set to 0 (the only index it has). */
+export function normPos(pos: Pos, shape: readonly number[]): Pos {
+  if (pos.length !== shape.length) throw new Unsupported('position of the wrong rank');
+  return pos.some((x, k) => shape[k] === 1 && x !== Z) ? pos.map((x, k) => (shape[k] === 1 ? Z : x)) : pos;
+}
+
+/**
+ * Where each value argument of `n` is read when `n` is read at `pos` (n's own axes). Only for
+ * inlinable ops; `one_hot` gives its labels' position (its last axis is compared, not read).
+ */
+export function argPositions(n: Node, pos: Pos): Pos[] {
+  const args = valueArgs(n);
+  switch (n.op) {
+    case 'expand_dims': {
+      const a = int(n.attrs.axis, 0, n.rank - 1);
+      return [pos.filter((_, k) => k !== a)];
+    }
+    case 'squeeze': {
+      const x = args[0]!;
+      const a = int(n.attrs.axis, 0, x.rank - 1);
+      const p = [...pos];
+      p.splice(a, 0, Z);
+      return [p];
+    }
+    case 'transpose': {
+      const perm = n.attrs.perm;
+      if (!Array.isArray(perm) || perm.length !== n.rank) throw new Unsupported('bad permutation');
+      const p = new Array<Ix>(n.rank);
+      perm.forEach((src, i) => (p[int(src, 0, n.rank - 1)] = pos[i]!));
+      if (p.some((x) => x === undefined)) throw new Unsupported('bad permutation');
+      return [p];
+    }
+    case 'part': {
+      const x = args[0]!;
+      const a = int(n.attrs.axis, 0, n.rank - 1);
+      const parts = int(n.attrs.parts, 1);
+      const index = int(n.attrs.index, 0, parts - 1);
+      const size = dims(n)[a]!;
+      if (dims(x)[a] !== size * parts) throw new Unsupported('part does not divide');
+      const p = [...pos];
+      p[a] = { d: pos[a]!.d, off: pos[a]!.off + index * size };
+      return [normPos(p, dims(x))];
+    }
+    case 'one_hot':
+      return [pos.slice(0, -1)];
+    default:
+      // Elementwise ops (and reductions over no axes): NumPy broadcasting, right-aligned.
+      return args.map((a) => broadcastPos(pos, dims(a)));
+  }
+}
+
+/** Rough cost of evaluating one element of `n` alone (for recompute-or-store decisions). */
+export function opCost(n: Node): number {
+  switch (n.op) {
+    case 'exp':
+    case 'log':
+    case 'log1p':
+    case 'expm1':
+    case 'tanh':
+    case 'sigmoid':
+    case 'softplus':
+    case 'pow':
+      return 10;
+    case 'div':
+    case 'sqrt':
+      return 3;
+    case 'broadcast_like':
+    case 'expand_dims':
+    case 'squeeze':
+    case 'part':
+    case 'transpose':
+    case 'stop_gradient':
+    case 'const':
+    case 'param':
+    case 'size':
+    case 'tensor':
+    case 'input':
+      return 0;
+    default:
+      return 1;
+  }
+}
+
+const VIEW_OPS = new Set<OpName>(['broadcast_like', 'expand_dims', 'squeeze', 'part', 'transpose', 'stop_gradient']);
+
+export interface Materialization {
+  /** Nodes computed into buffers, arguments before users. */
+  targets: Node[];
+  targetSet: Set<Node>;
+  /** Every node some target reads (through value edges), arguments before users. */
+  order: Node[];
+  index: Map<Node, number>;
+}
+
+/**
+ * Decide which nodes get buffers. Forced: roots, reductions, matmuls, concats (and the base of a
+ * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
+ * expensive and read by two or more targets, or non-trivial and read broadcast (its recomputation
+ * would repeat per broadcast element); everything else is inlined into its readers' loops.
+ */
+export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
+  // Topological order over value edges only (shape-only arguments are never computed).
+  const order: Node[] = [];
+  const seen = new Set<Node>();
+  const stack: Array<[Node, number]> = [];
+  for (const r of roots) {
+    if (seen.has(r)) continue;
+    seen.add(r);
+    stack.push([r, 0]);
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [n, i] = top;
+      const args = bound.has(n) ? [] : valueArgs(n);
+      if (i < args.length) {
+        top[1]++;
+        const a = args[i]!;
+        if (!seen.has(a)) {
+          seen.add(a);
+          stack.push([a, 0]);
+        }
+      } else {
+        stack.pop();
+        order.push(n);
+      }
+    }
+  }
+  const index = new Map<Node, number>();
+  order.forEach((n, i) => index.set(n, i));
+
+  const consumers = new Map<Node, Node[]>();
+  for (const n of order) {
+    if (bound.has(n)) continue;
+    for (const a of new Set(valueArgs(n))) {
+      let list = consumers.get(a);
+      if (!list) consumers.set(a, (list = []));
+      list.push(n);
+    }
+  }
+
+  const forced = new Set<Node>(roots);
+  for (const n of order) {
+    if (bound.has(n)) continue;
+    if (!supported(n)) throw new Unsupported(`op ${n.op}`);
+    if (targetKind(n) !== 'ew') forced.add(n);
+    if (n.op === 'matmul') {
+      // Operands are read k times each: they must be buffers, or views of buffers.
+      for (const a of n.args) {
+        let base = a;
+        while (VIEW_OPS.has(base.op) && !bound.has(base)) base = base.args[0]!;
+        if (!isBufferLeaf(base, bound) && !isLiteral(base)) forced.add(base);
+      }
+    }
+  }
+
+  // Upper bound of the cost of one element of n inlined (tree sum; shared parts counted twice).
+  const cost = new Map<Node, number>();
+  for (const n of order) {
+    if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n)) {
+      cost.set(n, 0);
+      continue;
+    }
+    let c = opCost(n);
+    for (const a of valueArgs(n)) if (!forced.has(a)) c += cost.get(a)!;
+    cost.set(n, Math.min(c, 1e6));
+  }
+
+  const targetSet = new Set<Node>();
+  const owners = new Map<Node, Set<Node>>();
+  const iterSize = (t: Node): number => {
+    switch (targetKind(t)) {
+      case 'red':
+        return sizeOf(dims(t.args[0]!));
+      case 'mm':
+        return sizeOf(dims(t)) * dims(t.args[0]!).at(-1)!;
+      default:
+        return sizeOf(dims(t));
+    }
+  };
+  for (let i = order.length - 1; i >= 0; i--) {
+    const n = order[i]!;
+    // Leaves are read where they are; a root that is a leaf gets a copy loop.
+    if ((bound.has(n) || isBufferLeaf(n, bound)) && !forced.has(n)) continue;
+    const own = new Set<Node>();
+    for (const c of consumers.get(n) ?? []) {
+      if (targetSet.has(c)) own.add(c);
+      else for (const o of owners.get(c) ?? []) own.add(o);
+    }
+    let store = forced.has(n);
+    if (!store && !isLiteral(n)) {
+      const c = cost.get(n)!;
+      const size = sizeOf(dims(n));
+      const widest = Math.max(0, ...[...own].map(iterSize));
+      if (own.size >= 2 && c >= 4) store = true;
+      else if (c >= 2 && size > 1 && size < widest) store = true;
+    }
+    if (store) targetSet.add(n);
+    else owners.set(n, own);
+  }
+  const targets = order.filter((n) => targetSet.has(n));
+  return { targets, targetSet, order, index };
+}
