@@ -35,9 +35,16 @@ export class Derivative {
     readonly grads: Node[],
     /** The value the derivative is of (after stabilisation unless raw). */
     readonly value: Node,
-    /** Rewrite rules that fired, in order (for --explain). */
-    readonly fired: Fired[],
+    /** Recomputes the rewrites with a log (rewrites are memoised, so the log is made on demand). */
+    private readonly replay: () => Fired[],
   ) {}
+
+  private firedLog?: Fired[];
+
+  /** Rewrite rules that fired, in order (for --explain). */
+  get fired(): Fired[] {
+    return (this.firedLog ??= this.replay());
+  }
 
   /** The derivative as lossc source: `let` lines, then the result (a list for several inputs). */
   toString(): string {
@@ -76,11 +83,16 @@ export function derivative(loss: string | Lowered, wrt: string | string[], opts:
     }
     return lowered.inputs[i]!;
   });
-  const fired: Fired[] = [];
-  if (opts.raw) return new Derivative(lowered, inputs, grad(lowered.value, inputs), lowered.value, fired);
-  const [value] = rewrite([lowered.value], STABILIZE_RULES, fired);
-  const grads = rewrite(grad(value!, inputs), ALL_RULES, fired);
-  return new Derivative(lowered, inputs, grads, value!, fired);
+  if (opts.raw) return new Derivative(lowered, inputs, grad(lowered.value, inputs), lowered.value, () => []);
+  const [value] = rewrite([lowered.value], STABILIZE_RULES);
+  const grads = rewrite(grad(value!, inputs), ALL_RULES);
+  const replay = () => {
+    const fired: Fired[] = [];
+    const [v] = rewrite([lowered.value], STABILIZE_RULES, fired);
+    rewrite(grad(v!, inputs), ALL_RULES, fired);
+    return fired;
+  };
+  return new Derivative(lowered, inputs, grads, value!, replay);
 }
 
 /** A one-line-per-rule summary of what fired, for `--explain`. */

@@ -3,6 +3,10 @@
 // on the CPU (cpu, wasm). Value and gradient come from ONE generated JavaScript function over
 // the tensors' data (src/compile/fused.ts), instead of one tfjs kernel per primitive forward and
 // again backward. Anything else goes the op-by-op tfjs way.
+//
+// Which gradients: training differentiates with respect to y_pred (the last input), so its
+// gradient is computed in the same pass as the value. The others (y_true, rarely wanted) are
+// computed only if tfjs's backprop actually asks for them, by a second generated function.
 
 import * as tf from '@tensorflow/tfjs';
 import type { Definition } from '../../grammar/ast.js';
@@ -25,8 +29,11 @@ export type FastReduction = 'sum' | 'sum_over_batch_size' | 'mean';
 interface FastEntry {
   /** value only */
   value: FusedKernel;
-  /** value, then the gradient for each input (null where an input is not differentiable) */
+  /** value, then the gradient of the primary input (the last differentiable one) */
   valueAndGrad: FusedKernel;
+  /** the gradients of the other inputs, built when first asked for */
+  others: () => FusedKernel | null;
+  primary: number;
   differentiable: boolean[];
   inputShapes: number[][];
   /** Inputs declared int (labels) are truncated, as Keras casts them. */
@@ -35,10 +42,25 @@ interface FastEntry {
 
 const CACHE_LIMIT = 32;
 
+interface EngineInternals {
+  state: { gradientDepth: number; kernelDepth: number };
+  runKernelFunc(config: {
+    forwardFunc: (backend: unknown, save: (ts: tf.Tensor[]) => void) => tf.Tensor;
+    backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
+    inputs: Record<string, tf.Tensor>;
+  }): tf.Tensor;
+}
+
+const engine = () => tf.engine() as unknown as EngineInternals;
+
 /** Is a gradient being recorded right now (inside tf.grad, variableGrads, model.fit)? */
 function recordingGradients(): boolean {
-  const state = (tf.engine() as unknown as { state: { gradientDepth: number; kernelDepth: number } }).state;
+  const { state } = engine();
   return state.gradientDepth > 0 && state.kernelDepth === 0;
+}
+
+function scaled(g: Float32Array, s: number): Float32Array {
+  return s === 1 ? g : g.map((v) => v * s);
 }
 
 export class FastPath {
@@ -51,41 +73,49 @@ export class FastPath {
     private readonly reduction: FastReduction,
   ) {}
 
-  /** The reduced loss with its gradient attached, or undefined when this call cannot take the fast path. */
-  tryCall(xs: tf.Tensor[]): tf.Tensor | undefined {
-    if (!CPU_BACKENDS.has(tf.getBackend())) return undefined;
-    const key = xs.map((x) => x.shape.join('x')).join('|');
+  /** Build (or find) the generated functions for these input shapes; false when not possible. */
+  prepare(shapes: number[][]): boolean {
+    const key = shapes.map((s) => s.join('x')).join('|');
     let entry = this.cache.get(key);
     if (entry === undefined) {
-      entry = this.build(xs.map((x) => x.shape));
+      entry = this.build(shapes);
       this.cache.set(key, entry);
       if (this.cache.size > CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
     }
-    if (!entry) return undefined;
-    const e = entry;
+    return entry !== null;
+  }
+
+  /** The reduced loss with its gradient attached, or undefined when this call cannot take the fast path. */
+  tryCall(xs: tf.Tensor[]): tf.Tensor | undefined {
+    if (!CPU_BACKENDS.has(tf.getBackend())) return undefined;
+    if (!this.prepare(xs.map((x) => x.shape))) return undefined;
+    const e = this.cache.get(xs.map((x) => x.shape.join('x')).join('|'))!;
     const data = xs.map((x, i) => (e.intInputs[i] ? Int32Array.from(x.dataSync(), Math.trunc) : (x.dataSync() as ArrayLike<number>)));
     if (!recordingGradients()) return tf.scalar(e.value.run(data)[0]![0]!);
-    const [value, ...grads] = e.valueAndGrad.run(data);
-    const f = tf.customGrad(((...args: unknown[]) => {
-      const save = args.pop() as (ts: tf.Tensor[]) => void;
-      const ins = args as tf.Tensor[];
-      save([]);
-      return {
-        value: tf.scalar(value![0]!),
-        gradFunc: (dy: tf.Tensor) => {
-          // dy is a scalar (the loss is); scaling in JS avoids tfjs's slow broadcasting multiply.
-          const scale = dy.dataSync()[0]!;
-          let k = 0;
-          return ins.map((x, i) => {
+    const [value, primaryGrad] = e.valueAndGrad.run(data);
+    const inputs: Record<string, tf.Tensor> = {};
+    xs.forEach((x, i) => (inputs[i] = x));
+    // What tf.customGrad does, but with a thunk per input, so tfjs asks only for the
+    // gradients on its path (model.fit never asks for y_true's).
+    return engine().runKernelFunc({
+      forwardFunc: () => tf.scalar(value![0]!),
+      backwardsFunc: (dy) => {
+        const s = dy.dataSync()[0]!; // the loss is a scalar, so dy is one number
+        const out: Record<string, () => tf.Tensor> = {};
+        xs.forEach((x, i) => {
+          out[i] = () => {
             if (!e.differentiable[i]) return tf.zeros(x.shape);
-            const g = grads[k++]!;
-            const out = scale === 1 ? g : g.map((v) => v * scale);
-            return tf.tensor(out, e.inputShapes[i]!, 'float32');
-          });
-        },
-      };
-    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...t: tf.Tensor[]) => tf.Tensor;
-    return f(...xs);
+            if (i === e.primary) return tf.tensor(scaled(primaryGrad!, s), e.inputShapes[i]!, 'float32');
+            const others = e.others();
+            if (!others) throw new Error('lossc: no gradient kernel for a secondary input');
+            const k = e.differentiable.filter((d, j) => d && j !== e.primary && j < i).length;
+            return tf.tensor(scaled(others.run(data)[k]!, s), e.inputShapes[i]!, 'float32');
+          };
+        });
+        return out;
+      },
+      inputs,
+    });
   }
 
   private build(shapes: number[][]): FastEntry | null {
@@ -102,14 +132,25 @@ export class FastPath {
         total = b.reduce('sum', v, null);
         if (this.reduction !== 'sum') total = b.div(total, b.size(v, null));
       }
-      const differentiable = lowered.inputs.map((n) => n.dtype === 'float32');
-      const wrt = lowered.inputs.filter((_, i) => differentiable[i]);
-      const grads = rewrite(grad(total, wrt), ALL_RULES);
       const [folded] = rewrite([total], STABILIZE_RULES);
+      const differentiable = lowered.inputs.map((n) => n.dtype === 'float32');
+      const primary = differentiable.lastIndexOf(true);
+      if (primary < 0) return null;
+      const [primaryGrad] = rewrite(grad(folded!, [lowered.inputs[primary]!]), ALL_RULES);
       const value = fuse([folded!], lowered.inputs);
-      const valueAndGrad = fuse([folded!, ...grads], lowered.inputs);
+      const valueAndGrad = fuse([folded!, primaryGrad!], lowered.inputs);
       if (!value || !valueAndGrad) return null;
-      return { value, valueAndGrad, differentiable, inputShapes: shapes, intInputs: lowered.inputs.map((n) => n.dtype === 'int32') };
+      const rest = lowered.inputs.filter((_, i) => differentiable[i] && i !== primary);
+      let others: FusedKernel | null | undefined;
+      return {
+        value,
+        valueAndGrad,
+        others: () => (others ??= rest.length ? fuse(rewrite(grad(folded!, rest), ALL_RULES), lowered.inputs) : null),
+        primary,
+        differentiable,
+        inputShapes: shapes,
+        intInputs: lowered.inputs.map((n) => n.dtype === 'int32'),
+      };
     } catch {
       return null; // shape errors and the like are reported by the general path, with context
     }

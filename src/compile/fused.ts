@@ -67,6 +67,7 @@ export function lastFuseRefusal(): string | undefined {
 /** For tests: forget the cached answer of fusedCodegenAvailable. */
 export function resetFusedCodegenProbe(): void {
   codegenAllowed = undefined;
+  kernels.clear();
 }
 
 /** Backends that keep tensor data in CPU memory, where the fused target pays off. */
@@ -77,7 +78,24 @@ export const FUSED_BACKENDS: ReadonlySet<string> = new Set(['cpu', 'wasm']);
  * the graph uses an op the fused target does not know, a shape is not concrete, or generated
  * code is not allowed here; the caller then uses the tfjs plan.
  */
+/** Kernels already generated, by their (hash-consed, immutable) roots and inputs. */
+const kernels = new Map<string, { kernel: FusedKernel | null; refusal?: string }>();
+const KERNEL_LIMIT = 256;
+
 export function fuse(roots: readonly Node[], inputs: readonly Node[]): FusedKernel | null {
+  const key = `${roots.map((r) => r.id).join(',')}|${inputs.map((r) => r.id).join(',')}`;
+  const hit = kernels.get(key);
+  if (hit) {
+    refusal = hit.refusal;
+    return hit.kernel;
+  }
+  const kernel = fuseUncached(roots, inputs);
+  if (kernels.size >= KERNEL_LIMIT) kernels.delete(kernels.keys().next().value!);
+  kernels.set(key, { kernel, refusal });
+  return kernel;
+}
+
+function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKernel | null {
   refusal = undefined;
   const refuse = (why: string) => {
     refusal = why;

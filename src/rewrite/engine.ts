@@ -127,7 +127,29 @@ const ELEMENTWISE_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'selec
 const SHAPE_ONLY_ARGS: Partial<Record<OpName, number[]>> = { broadcast_like: [1], size: [0], indices: [0], one_hot: [1] };
 
 /** Rewrite `roots` to a fixed point. `log` collects every rule that fired. */
+/**
+ * Results of earlier rewrites, per rule table. Nodes are hash-consed and never change, so the
+ * same roots always rewrite to the same result: compiling a loss again (another call site, the
+ * same shapes) finds its simplified gradient here instead of redoing the fixed point.
+ */
+const memo = new WeakMap<readonly CompiledRule[], Map<string, Node[]>>();
+const MEMO_LIMIT = 512;
+
 export function rewrite(roots: readonly Node[], rules: readonly CompiledRule[], log?: Fired[], maxPasses = 40): Node[] {
+  // With a log the caller wants to see the rules fire, so compute afresh.
+  if (log) return rewriteUncached(roots, rules, log, maxPasses);
+  let table = memo.get(rules);
+  if (!table) memo.set(rules, (table = new Map()));
+  const key = `${maxPasses}:${roots.map((r) => r.id).join(',')}`;
+  const hit = table.get(key);
+  if (hit) return [...hit];
+  const out = rewriteUncached(roots, rules, undefined, maxPasses);
+  if (table.size >= MEMO_LIMIT) table.delete(table.keys().next().value!);
+  table.set(key, out);
+  return [...out];
+}
+
+function rewriteUncached(roots: readonly Node[], rules: readonly CompiledRule[], log: Fired[] | undefined, maxPasses: number): Node[] {
   const index = new RuleIndex(rules);
   let current = [...roots];
   for (let pass = 0; pass < maxPasses; pass++) {
