@@ -2,8 +2,8 @@
 // `main(argv, out, err)`. Exit status: 0 success, 1 a user error (bad source, unknown name, ...),
 // 2 misuse of the command itself (unknown command or flag, missing argument).
 
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
@@ -29,6 +29,7 @@ async function lossc(...argv: string[]): Promise<Run> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'lossc-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -134,9 +135,9 @@ describe('lossc show', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('huber: loss from stdlib/regression.loss');
     expect(r.out).toContain('Huber loss');
-    expect(r.out).toContain('loss huber(y_true, y_pred; delta = 1)');
+    expect(r.out).toContain('loss huber(y_true, y_pred; delta = 1.0)');
     expect(r.out).toContain('y_pred: [N, D]');
-    expect(r.out).toContain('delta = 1');
+    expect(r.out).toContain('delta = 1.0');
     expect(r.out).toContain('formula (value shape [N]):');
     expect(r.out).toContain('  let e = y_pred - y_true');
     expect(r.out).toMatch(/mean\(where\(\w+ <= delta, 0\.5 \* e\^2, delta \* \w+ - 0\.5 \* delta\^2\), axis = -1\)/);

@@ -2,8 +2,8 @@
 // (symbolic for printing, constants for compiling), compile-time `if` folded, lets, destructuring
 // of split, keyword arguments; and every error a user can cause there, with its place.
 
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as b from '../src/ir/build.js';
@@ -408,6 +408,7 @@ describe('errors point at their place (file:line:col, the line, a caret)', () =>
 
   it('import errors: a missing file, a cycle', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lossc-lower-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const main = join(dir, 'main.loss');
     writeFileSync(main, 'import "missing.loss"\nloss t(y_true, y_pred) = y_pred\n');
     let e = errorOf(() => Library.fromFile(main));

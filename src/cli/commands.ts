@@ -64,6 +64,8 @@ function header(def: Definition): string {
 }
 
 function printDefault(e: Definition['options'][number]['default']): string {
+  // A literal default is shown as it was written (`1.0`, not `1`).
+  if (e.kind === 'number') return e.text;
   try {
     return showStatic(evalStatic(Library.stdlib(), e));
   } catch {
@@ -146,7 +148,10 @@ Print a definition's documentation, signature, options and its formula after low
     for (const p of def.params) lines.push(`  ${p.name}: ${sig[p.name]!.dtype === 'float32' ? '' : sig[p.name]!.dtype + ' '}${showShape(sig[p.name]!.shape)}`);
     if (def.options.length) {
       lines.push('', 'options:');
-      for (const o of def.options) lines.push(`  ${o.name} = ${showStatic(lowered.options[o.name]!)}`);
+      const given = parseOptionFlags(flags.option);
+      for (const o of def.options) {
+        lines.push(`  ${o.name} = ${o.name in given ? showStatic(lowered.options[o.name]!) : printDefault(o.default)}${o.name in given ? '  (given)' : ''}`);
+      }
     }
     lines.push('', `formula (value shape ${showShape(lowered.value.shape)}):`);
     if (flags.latex) lines.push(toLatex(lowered.value));
