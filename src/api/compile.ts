@@ -13,7 +13,8 @@ import { LosscError, didYouMean } from '../errors.js';
 import { Library } from '../lower/library.js';
 import type { Static } from '../lower/builtins.js';
 import { CompiledDefinition } from '../compile/compiled.js';
-import { camel, makeLoss, snake, type LossFactory, type LossOptions } from './losses.js';
+import { makeLoss, snake, type LossFactory, type LossOptions } from './losses.js';
+import { addNamed } from './registry.js';
 import { makeRegularizer, type RegularizerFactory } from './regularizers.js';
 
 export interface CompiledModule {
@@ -50,15 +51,8 @@ export function compile(strings: TemplateStringsArray | string, ...values: unkno
   const losses: Record<string, LossFactory> = {};
   const regularizers: Record<string, RegularizerFactory> = {};
   for (const def of lib.own) {
-    if (def.kind === 'loss') {
-      const f: LossFactory = (opts?: LossOptions) => makeLoss(lib, def, opts);
-      losses[def.name] = f;
-      losses[camel(def.name)] ??= f;
-    } else if (def.kind === 'regularizer') {
-      const f: RegularizerFactory = (opts) => makeRegularizer(lib, def, opts);
-      regularizers[def.name] = f;
-      regularizers[camel(def.name)] ??= f;
-    }
+    if (def.kind === 'loss') addNamed(losses, def.name, (opts?: LossOptions) => makeLoss(lib, def, opts));
+    else if (def.kind === 'regularizer') addNamed(regularizers, def.name, (opts?: Record<string, unknown>) => makeRegularizer(lib, def, opts));
   }
   const module: CompiledModule = {
     losses,

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Definition } from '../../grammar/ast.js';
 import { CompiledDefinition } from '../compile/compiled.js';
 import { FastPath } from '../compile/fast.js';
-import { LosscError, didYouMean } from '../errors.js';
+import { LosscError } from '../errors.js';
+import { addNamed, namedRegistry } from './registry.js';
 import type { Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
 import { align, checkReduction, reduceLoss, type Reduction } from '../keras/wrapper.js';
@@ -38,9 +39,7 @@ export function snake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-export function camel(name: string): string {
-  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
+export { camel } from './registry.js';
 
 function toStatic(v: unknown, name: string, loss: string): Static {
   if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') {
@@ -96,44 +95,13 @@ export function makeLoss(lib: Library, def: Definition, opts: LossOptions = {}):
 
 export type LossFactory = (opts?: LossOptions) => LossFunction;
 
-/** `losses.binary_crossentropy(...)`, `losses.binaryCrossentropy(...)`, ... for every stdlib loss. */
-function buildLosses(): Record<string, LossFactory> {
+/** Every stdlib loss, `losses.binary_crossentropy(...)` and `losses.binaryCrossentropy(...)` (parsed on first use). */
+export const losses: Record<string, LossFactory> = namedRegistry('loss', () => {
   const lib = Library.stdlib();
   const out: Record<string, LossFactory> = {};
   for (const name of lib.names()) {
     const { def } = lib.get(name)!;
-    if (def.kind !== 'loss') continue;
-    const factory: LossFactory = (opts) => makeLoss(lib, def, opts);
-    out[name] = factory;
-    out[camel(name)] ??= factory;
+    if (def.kind === 'loss') addNamed(out, name, (opts?: LossOptions) => makeLoss(lib, def, opts));
   }
-  return new Proxy(out, {
-    get(target, prop) {
-      if (typeof prop !== 'string' || prop in target) return Reflect.get(target, prop);
-      if (prop === 'then' || prop === 'toJSON' || prop.startsWith('__')) return undefined;
-      throw new LosscError('name', `unknown loss \`${prop}\`${didYouMean(prop, Object.keys(target))}`);
-    },
-  });
-}
-
-let lossesCache: Record<string, LossFactory> | undefined;
-
-/** Every stdlib loss (parsed on first use). */
-export const losses: Record<string, LossFactory> = new Proxy({} as Record<string, LossFactory>, {
-  get(_t, prop) {
-    lossesCache ??= buildLosses();
-    return Reflect.get(lossesCache, prop);
-  },
-  has(_t, prop) {
-    lossesCache ??= buildLosses();
-    return prop in lossesCache;
-  },
-  ownKeys() {
-    lossesCache ??= buildLosses();
-    return Reflect.ownKeys(lossesCache);
-  },
-  getOwnPropertyDescriptor(_t, prop) {
-    lossesCache ??= buildLosses();
-    return Reflect.getOwnPropertyDescriptor(lossesCache, prop);
-  },
+  return out;
 });

@@ -7,7 +7,8 @@ import { CompiledDefinition } from '../compile/compiled.js';
 import { LosscError } from '../errors.js';
 import type { Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
-import { camel, snake } from './losses.js';
+import { snake } from './losses.js';
+import { addNamed, namedRegistry } from './registry.js';
 
 // tfjs-layers accepts only instances of its own (unexported) Regularizer class; reach it
 // through one of its built-in regularizers.
@@ -57,37 +58,13 @@ export function makeRegularizer(lib: Library, def: Definition, opts: Record<stri
   return new CompiledRegularizer(new CompiledDefinition(lib, def, options), options) as unknown as LosscRegularizer;
 }
 
-function buildRegularizers(): Record<string, RegularizerFactory> {
+/** Every stdlib regularizer: `regularizers.l2({ l2: 0.001 })` (parsed on first use). */
+export const regularizers: Record<string, RegularizerFactory> = namedRegistry('regularizer', () => {
   const lib = Library.stdlib();
   const out: Record<string, RegularizerFactory> = {};
   for (const name of lib.names()) {
     const { def } = lib.get(name)!;
-    if (def.kind !== 'regularizer') continue;
-    const f: RegularizerFactory = (opts) => makeRegularizer(lib, def, opts);
-    out[name] = f;
-    out[camel(name)] ??= f;
+    if (def.kind === 'regularizer') addNamed(out, name, (opts?: Record<string, unknown>) => makeRegularizer(lib, def, opts));
   }
   return out;
-}
-
-let cache: Record<string, RegularizerFactory> | undefined;
-
-/** Every stdlib regularizer: `regularizers.l2({ l2: 0.001 })`. */
-export const regularizers: Record<string, RegularizerFactory> = new Proxy({} as Record<string, RegularizerFactory>, {
-  get(_t, prop) {
-    cache ??= buildRegularizers();
-    return Reflect.get(cache, prop);
-  },
-  has(_t, prop) {
-    cache ??= buildRegularizers();
-    return prop in cache;
-  },
-  ownKeys() {
-    cache ??= buildRegularizers();
-    return Reflect.ownKeys(cache);
-  },
-  getOwnPropertyDescriptor(_t, prop) {
-    cache ??= buildRegularizers();
-    return Reflect.getOwnPropertyDescriptor(cache, prop);
-  },
 });

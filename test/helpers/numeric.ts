@@ -9,16 +9,7 @@ import { fromData, sizeOf, type NdArray } from '../../src/eval/ndarray.js';
 import { grad } from '../../src/autodiff/grad.js';
 
 /** A small seeded generator (mulberry32): the same seed gives the same inputs on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../examples/common.js';
 
 export type Sampler = (r: () => number) => number;
 

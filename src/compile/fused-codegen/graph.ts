@@ -10,6 +10,7 @@
 import { REDUCTIONS, reduceAxes, type OpName } from '../../ir/ops.js';
 import type { Node } from '../../ir/node.js';
 import { int, Unsupported } from './scalar.js';
+import { sizeOf, stridesOf } from '../../eval/ndarray.js';
 
 /** One axis of a position: loop axis `d` of the iteration space (-1: none, i.e. 0), plus `off`. */
 export interface Ix {
@@ -26,21 +27,8 @@ export function dims(n: Node): number[] {
   return n.shape.map((d) => int(d));
 }
 
-export function sizeOf(shape: readonly number[]): number {
-  let s = 1;
-  for (const d of shape) s *= d;
-  return s;
-}
-
-export function stridesOf(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    st[i] = s;
-    s *= shape[i]!;
-  }
-  return st;
-}
+// Shape arithmetic is the reference evaluator's: one definition of row-major layout.
+export { sizeOf, stridesOf };
 
 /** The ops this target evaluates elementwise (inlinable into a consumer's loop). */
 const INLINE_OPS = new Set<OpName>([
