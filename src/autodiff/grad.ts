@@ -5,6 +5,8 @@
 import { LosscError } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node, topoSort } from '../ir/node.js';
+import { OPS } from '../ir/ops.js';
+import { sameShape } from '../ir/shape.js';
 import { VJP } from './rules.js';
 
 /**
@@ -66,7 +68,7 @@ export function grad(output: Node, wrt: readonly Node[], seed: Node = b.constant
     const contributions = rule(n, g);
     n.args.forEach((a, k) => {
       const c = contributions[k];
-      if (c && needs.has(a) && a.dtype === 'float32') accumulate(a, sumToShape(c, a));
+      if (c && needs.has(a) && a.dtype === 'float32') accumulate(a, sumToShape(widenForBroadcast(c, a, n), a));
     });
   }
   return wrt.map((w) => {
@@ -89,6 +91,20 @@ interface PartAdjoints {
   axis: number;
   parts: number;
   adjoints: Map<number, Node>;
+}
+
+const BROADCASTING_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'select']);
+
+/**
+ * An argument that was broadcast up to its node's shape receives the SUM of the adjoint over the
+ * broadcast axes. Adjoints may be kept smaller than their node (a scalar 1 seeds a whole sum), so
+ * a small contribution is first widened to the node's shape: otherwise `sum(x) + mean(x, axis)`
+ * would hand its scalar term an adjoint of 1 instead of N.
+ */
+function widenForBroadcast(c: Node, arg: Node, n: Node): Node {
+  const broadcasting = BROADCASTING_KINDS.has(OPS[n.op].kind) || n.op === 'broadcast_like';
+  if (!broadcasting || sameShape(arg.shape, n.shape) || sameShape(c.shape, n.shape)) return c;
+  return b.broadcastLike(c, n);
 }
 
 /** Sum a contribution over the axes it was broadcast along, so it fits `target`'s shape. */

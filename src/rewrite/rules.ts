@@ -65,8 +65,14 @@ function foldSize(n: Node): Node | null {
 function sizeOfLeaf(n: Node): Node | null {
   if (n.op !== 'size') return null;
   const x = n.args[0]!;
-  if (!FOLDABLE_KINDS.has(OPS[x.op].kind) && x.op !== 'broadcast_like') return null;
   const axes = n.attrs.axes as number[];
+  // The size of a reduction's result is the size of its argument along the axes it kept.
+  if (OPS[x.op].kind === 'reduce' && x.attrs.keepdims !== true) {
+    const reduced = new Set(x.attrs.axes as number[]);
+    const kept = x.args[0]!.shape.map((_, i) => i).filter((i) => !reduced.has(i));
+    return b.size(x.args[0]!, axes.map((k) => kept[k]!));
+  }
+  if (!FOLDABLE_KINDS.has(OPS[x.op].kind) && x.op !== 'broadcast_like') return null;
   const candidates = (x.op === 'broadcast_like' ? [x.args[1]!] : x.args).filter(
     (a) => a.rank === x.rank && a.op !== 'const' && axes.every((k) => a.shape[k] === x.shape[k]),
   );
