@@ -20,26 +20,35 @@ const lossNames = lib.names().filter((n) => lib.get(n)!.def.kind === 'loss');
 function baseName(name: string): string {
   const def = lib.get(name)!.def;
   const r = def.body.result;
-  if (def.body.lets.length === 0 && r.kind === 'call' && lib.get(r.callee)?.def.kind === 'loss' && r.args.length === 2) return baseName(r.callee);
+  // (A loss wrapping the builtin of its own name, as `ctc`, is no alias.)
+  if (def.body.lets.length === 0 && r.kind === 'call' && r.callee !== name && lib.get(r.callee)?.def.kind === 'loss' && r.args.length === 2) return baseName(r.callee);
   return name;
 }
 
-function flat(x: number[] | number[][]): number[] {
-  return (x as unknown[]).flat() as number[];
+type Nested = number | Nested[];
+
+function flat(x: Nested): number[] {
+  return Array.isArray(x) ? x.flatMap(flat) : [x];
 }
 
-/** d sum(loss) / d y_pred by central differences in float64. */
-function finiteDifference(name: string, options: Record<string, Static>, yTrue: number[] | number[][], yPred: number[][]): number[] {
+function shapeOf(x: Nested): number[] {
+  const s: number[] = [];
+  for (let v = x; Array.isArray(v); v = v[0]!) s.push(v.length);
+  return s;
+}
+
+/** d sum(loss) / d y_pred by central differences in float64 (y_pred of any rank). */
+function finiteDifference(name: string, options: Record<string, Static>, yTrue: Nested, yPred: Nested): number[] {
   const def = lib.get(name)!.def;
-  const shapeT = Array.isArray(yTrue[0]) ? [yTrue.length, (yTrue[0] as number[]).length] : [yTrue.length];
-  const shapeP = [yPred.length, yPred[0]!.length];
+  const shapeT = shapeOf(yTrue);
+  const shapeP = shapeOf(yPred);
   const sig = bindSignature(def, { [def.params[0]!.name]: { shape: shapeT }, [def.params[1]!.name]: { shape: shapeP } });
   const lowered = new Lowerer(lib, false).lowerTop(def, options, sig);
   const total = b.reduce('sum', lowered.value, null);
   const t: NdArray = ndarray(yTrue);
   const base = flat(yPred);
   const at = (vals: number[]) => {
-    const p = ndarray(vals.length ? yPred.map((row, i) => row.map((_, j) => vals[i * row.length + j]!)) : yPred);
+    const p: NdArray = { shape: shapeP, dtype: 'float32', data: Float64Array.from(vals) };
     return evaluate([total], { [def.params[0]!.name]: t, [def.params[1]!.name]: p })[0]!.data[0]!;
   };
   return base.map((v, k) => {

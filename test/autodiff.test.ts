@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import * as b from '../src/ir/build.js';
-import { Node } from '../src/ir/node.js';
+import { Node, topoSort } from '../src/ir/node.js';
 import type { OpName } from '../src/ir/ops.js';
 import { VJP } from '../src/autodiff/rules.js';
 import { grad } from '../src/autodiff/grad.js';
@@ -255,7 +255,22 @@ const CASES: Record<string, Make> = {
     const oh2 = Node.make('one_hot', [labels], { depth: 4 });
     return { out: b.mul(b.mul(oh, x), b.add(oh2, c(1))), wrt: [x], inputs };
   },
+  // CTC, a primitive whose derivative is the primitive ctc_grad (forward-backward): labels [B, 3]
+  // (a repeat, a plain sequence, a short one with padding), logits [B, 5, 4], rows weighted.
+  ctc: (r, shape) => {
+    const inputs: Record<string, NdArray> = {};
+    const n = shape[0]!;
+    const labels = b.input(`l${++fresh}`, [n, 3], 'int32');
+    const rows = Array.from({ length: n }, (_, i) => [[1, 1, 0], [2, 3, 1], [3, 0, 0]][i % 3]!);
+    inputs[labels.attrs.name as string] = fromData([n, 3], rows.flat(), 'int32');
+    const x = inp(r, [n, 5, 4], uniform(-2, 2), inputs);
+    const w = inp(r, [n], uniform(0.5, 1.5), inputs);
+    return { out: b.mul(Node.make('ctc', [labels, x]), w), wrt: [x], inputs };
+  },
 };
+
+/** Ops whose rule refuses to differentiate (checked by their own test below, not by differences). */
+const REFUSED: readonly string[] = ['ctc_grad'];
 
 /** Which op each case exercises, when its name is not an op. */
 const COVERS: Record<string, string> = {
@@ -267,7 +282,7 @@ const SHAPES: Shape[] = [[3], [2, 3], [3, 4], [2, 2, 3]];
 describe('every derivative rule agrees with central differences', () => {
   it('every op of the VJP table has a case here', () => {
     const covered = new Set(Object.keys(CASES).map((k) => COVERS[k] ?? k.split(' ')[0]!));
-    const missing = (Object.keys(VJP) as OpName[]).filter((op) => !covered.has(op));
+    const missing = (Object.keys(VJP) as OpName[]).filter((op) => !covered.has(op) && !REFUSED.includes(op));
     expect(missing).toEqual([]);
     expect(covered.has('part')).toBe(true);
   });
@@ -387,6 +402,21 @@ describe('second derivatives', () => {
       checkGrad(weighted, [x], inputs, 1e-5, `d/dx (w * f'(x)) for ${name}`);
     });
   }
+
+  it('ctc has none: differentiating ctc_grad is a clear type error', () => {
+    const labels = b.input('cl', [2, 2], 'int32');
+    const x = b.input('cx', [2, 3, 3]);
+    const [g] = grad(b.reduce('sum', Node.make('ctc', [labels, x]), null), [x]);
+    expect(topoSort([g!]).some((n) => n.op === 'ctc_grad')).toBe(true);
+    try {
+      grad(b.reduce('sum', b.mul(g!, g!), null), [x]);
+      expect.fail('no error');
+    } catch (e) {
+      expect(e).toBeInstanceOf(LosscError);
+      expect((e as LosscError).kind).toBe('type');
+      expect((e as LosscError).message).toContain('second derivatives of ctc are not supported');
+    }
+  });
 
   it('a Hessian-vector product of a small loss matches differences of the gradient', () => {
     // loss(p) = mean(log(1 + exp(-y * (p @ W))) + 0.1 * p^2): binary logistic loss with a penalty.

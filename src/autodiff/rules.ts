@@ -148,6 +148,17 @@ export const VJP: Partial<Record<OpName, Vjp>> = {
     return [Node.make('matmul', [gg, swapLast(y)]), Node.make('matmul', [swapLast(x), gg])];
   },
   one_hot: none,
+  // d ctc(labels, logits)_b / d logits[b, t, c] is the primitive ctc_grad (forward-backward);
+  // the adjoint of row b (a vector of the batch, or a scalar seed) scales its (T, C) block.
+  ctc: (n, g) => {
+    const [labels, logits] = n.args as [Node, Node];
+    const perRow = g.rank === 0 ? g : b.expandDims(b.expandDims(full(g, n), -1), -1);
+    return [null, mul(perRow, Node.make('ctc_grad', [labels, logits]))];
+  },
+  // Its own derivative (the second derivative of ctc) is not implemented.
+  ctc_grad: () => {
+    throw new LosscError('type', 'second derivatives of ctc are not supported (ctc_grad has no derivative rule)');
+  },
 };
 
 function gcd(a: number, b: number): number {

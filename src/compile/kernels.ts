@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Node } from '../ir/node.js';
 import type { OpName } from '../ir/ops.js';
+import { LosscError } from '../errors.js';
+import { ctcGrad, ctcLoss, type CtcDims } from '../eval/ctc.js';
 
 export type Kernel = (args: tf.Tensor[], n: Node) => tf.Tensor;
 
@@ -49,6 +51,46 @@ function noGradient(f: (...xs: tf.Tensor[]) => tf.Tensor): Kernel {
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
   return (args) => g(...args);
 }
+
+// ---- CTC: tfjs has no CTC op, so the data is read out (dataSync) and the forward(-backward)
+// algorithm runs in JavaScript, in float64 (src/eval/ctc.ts); the result is a new tensor. ----
+
+function ctcDims(labels: tf.Tensor, logits: tf.Tensor): CtcDims {
+  if (labels.rank !== 2 || logits.rank !== 3 || labels.shape[0] !== logits.shape[0]) {
+    throw new LosscError('shape', `ctc needs labels [batch, max label length] and logits [batch, time, classes] of one batch size, got [${labels.shape.join(', ')}] and [${logits.shape.join(', ')}]`);
+  }
+  const [B, L] = labels.shape as [number, number];
+  const [, T, C] = logits.shape as [number, number, number];
+  return { batch: B, labels: L, time: T, classes: C };
+}
+
+function ctcValue(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor {
+  const d = ctcDims(labels, logits);
+  return tf.tensor(Float32Array.from(ctcLoss(labels.dataSync(), logits.dataSync(), d)), [d.batch], 'float32');
+}
+
+function ctcGradient(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor {
+  const d = ctcDims(labels, logits);
+  return tf.tensor(Float32Array.from(ctcGrad(labels.dataSync(), logits.dataSync(), d)), [d.batch, d.time, d.classes], 'float32');
+}
+
+/**
+ * The ctc kernel, with its derivative attached for tfjs's tape (a tensor made from data is not
+ * on the tape otherwise): d/d logits = dy[b] * ctc_grad(labels, logits), none for the labels.
+ */
+const ctcTaped = tf.customGrad(((labels: tf.Tensor, logits: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+  save([labels, logits]);
+  return {
+    value: ctcValue(labels, logits),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [l, x] = saved as [tf.Tensor, tf.Tensor];
+      const g = ctcGradient(l, x);
+      const scaled = tf.mul(tf.expandDims(tf.expandDims(dy, -1), -1), g);
+      g.dispose();
+      return [tf.zeros(l.shape, 'float32'), scaled];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (labels: tf.Tensor, logits: tf.Tensor) => tf.Tensor;
 
 export const KERNELS: Record<OpName, Kernel> = {
   input: () => {
@@ -114,4 +156,6 @@ export const KERNELS: Record<OpName, Kernel> = {
   transpose: ([x], n) => tf.transpose(x!, n.attrs.perm as number[]),
   matmul: ([a, b]) => tf.matMul(a!, b!),
   one_hot: ([labels], n) => tf.cast(tf.oneHot(tf.cast(labels!, 'int32').flatten(), shapeOf(n)[n.rank - 1]!).reshape(shapeOf(n)), 'float32'),
+  ctc: ([labels, logits]) => ctcTaped(labels!, logits!),
+  ctc_grad: ([labels, logits]) => ctcGradient(labels!, logits!),
 };

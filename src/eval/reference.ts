@@ -16,6 +16,7 @@ import {
   tabulate,
   type NdArray,
 } from './ndarray.js';
+import { ctcGrad, ctcLoss, type CtcDims } from './ctc.js';
 
 export type Inputs = Readonly<Record<string, NdArray>>;
 
@@ -249,6 +250,19 @@ function oneHot(args: NdArray[], node: Node): Raw {
   return { shape: [...labels.shape, depth], data };
 }
 
+// ---- Sequence ----
+
+/** The sizes of `ctc`'s arguments: labels [B, L] and logits [B, T, C], one batch size. */
+function ctcDims(labels: NdArray, logits: NdArray): CtcDims {
+  if (labels.shape.length !== 2 || logits.shape.length !== 3) {
+    throw new LosscError('shape', `ctc needs labels [batch, max label length] and logits [batch, time, classes], got ${showShape(labels.shape)} and ${showShape(logits.shape)}`);
+  }
+  const [B, L] = labels.shape as [number, number];
+  const [B2, T, C] = logits.shape as [number, number, number];
+  if (B !== B2) throw new LosscError('shape', `ctc: labels ${showShape(labels.shape)} and logits ${showShape(logits.shape)} have different batch sizes`);
+  return { batch: B, labels: L, time: T, classes: C };
+}
+
 // ---- The table: what every op means ----
 
 const IMPLS: Record<OpName, Impl> = {
@@ -331,4 +345,13 @@ const IMPLS: Record<OpName, Impl> = {
   },
   matmul: ([a, b]) => matmul(a!, b!),
   one_hot: (args, node) => oneHot(args, node),
+  // The forward algorithm in log space (log-sum-exp accumulations, log 0 as -1e5): src/eval/ctc.ts.
+  ctc: ([labels, logits]) => {
+    const d = ctcDims(labels!, logits!);
+    return { shape: [d.batch], data: ctcLoss(labels!.data, logits!.data, d) };
+  },
+  ctc_grad: ([labels, logits]) => {
+    const d = ctcDims(labels!, logits!);
+    return { shape: [d.batch, d.time, d.classes], data: ctcGrad(labels!.data, logits!.data, d) };
+  },
 };

@@ -373,7 +373,64 @@ export const OPS = {
       return float([...labels.shape, depth]);
     },
   },
+
+  // Sequence. A primitive because the CTC forward algorithm is a recurrence over time, which the
+  // language cannot express (src/eval/ctc.ts has the algorithm and the conventions).
+  /**
+   * ctc(labels, logits): per row, -log p(labels | logits) of Connectionist Temporal
+   * Classification. labels int (B, L), 0 the blank and the padding; logits float (B, T, C)
+   * unnormalised (log_softmax over C is part of the op). Result (B).
+   */
+  ctc: {
+    arity: 2,
+    kind: 'other',
+    infer(args) {
+      const [labels, logits] = checkCtcArgs('ctc', args);
+      return float([ctcBatch(labels, logits)]);
+    },
+  },
+  /** d ctc(labels, logits)_b / d logits[b, t, c], by the forward-backward algorithm: (B, T, C). */
+  ctc_grad: {
+    arity: 2,
+    kind: 'other',
+    infer(args) {
+      const [labels, logits] = checkCtcArgs('ctc_grad', args);
+      return float([ctcBatch(labels, logits), logits.shape[1]!, logits.shape[2]!]);
+    },
+  },
 } satisfies Record<string, OpSpec>;
+
+/** The argument checks of `ctc` and `ctc_grad`: int labels [B, L], float logits [B, T, C]. */
+function checkCtcArgs(op: string, args: readonly Typed[]): [Typed, Typed] {
+  const [labels, logits] = args as [Typed, Typed];
+  if (labels.dtype !== 'int32') {
+    throw new LosscError('type', `\`${op}\` needs integer labels (class ids, 0 the blank) as its first argument, got ${labels.dtype} (convert with int(...))`);
+  }
+  if (logits.dtype !== 'float32') {
+    throw new LosscError('type', `\`${op}\` needs float logits as its second argument, got ${logits.dtype} (convert with float(...))`);
+  }
+  if (labels.shape.length !== 2) {
+    throw new LosscError('shape', `\`${op}\` needs labels of rank 2 [batch, max label length], got ${showShape(labels.shape)}`);
+  }
+  if (logits.shape.length !== 3) {
+    throw new LosscError('shape', `\`${op}\` needs logits of rank 3 [batch, time, classes], got ${showShape(logits.shape)}`);
+  }
+  const c = logits.shape[2]!;
+  if (typeof c === 'number' && c < 1) {
+    throw new LosscError('shape', `\`${op}\` needs at least one class (class 0, the blank) on the last axis of the logits, got ${showShape(logits.shape)}`);
+  }
+  return [labels, logits];
+}
+
+/** The batch size of `ctc`'s arguments, which must agree. */
+function ctcBatch(labels: Typed, logits: Typed): Dim {
+  const a = labels.shape[0]!;
+  const b = logits.shape[0]!;
+  if (typeof a === 'number' && typeof b === 'number' && a !== b) {
+    throw new LosscError('shape', `ctc: labels ${showShape(labels.shape)} and logits ${showShape(logits.shape)} have different batch sizes (${a} and ${b})`);
+  }
+  return typeof b === 'number' ? b : a;
+}
 
 export type OpName = keyof typeof OPS;
 

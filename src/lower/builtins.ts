@@ -203,6 +203,16 @@ export const BUILTINS: Record<string, Builtin> = {
     },
   },
   matmul: { params: [T('a'), T('b')], doc: 'matrix product over the last two axes', build: (a) => Node.make('matmul', [t(a, 'a'), t(a, 'b')]) },
+  ctc: {
+    params: [T('labels'), T('logits')],
+    doc: 'per row, -log p(labels | logits) of CTC (Graves et al. 2006): labels int [B, L] (0 the blank and padding), logits [B, T, C] unnormalised; gives [B]',
+    build: (a) => Node.make('ctc', ctcArgs(a)),
+  },
+  ctc_grad: {
+    params: [T('labels'), T('logits')],
+    doc: 'the derivative of ctc(labels, logits) (row by row) with respect to logits, [B, T, C]: softmax(logits) minus the CTC state posteriors per class',
+    build: (a) => Node.make('ctc_grad', ctcArgs(a)),
+  },
   squeeze_like: {
     params: [T('x'), T('like'), S('axis', -1)],
     doc: 'x without its axis `axis` when x has the rank of like and size 1 there (labels [N, 1] against predictions [N, C] become [N]); otherwise x',
@@ -234,6 +244,12 @@ export const BUILTINS: Record<string, Builtin> = {
     },
   },
 };
+
+/** ctc's arguments: labels as ints (floats truncate, as Keras casts labels), logits as floats. */
+function ctcArgs(a: Args): [Node, Node] {
+  const labels = t(a, 'labels');
+  return [labels.dtype === 'int32' ? labels : b.cast(labels, 'int32'), b.asFloat(t(a, 'logits'))];
+}
 
 function axesOfPerm(v: Static): number[] {
   if (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x))) return v as number[];

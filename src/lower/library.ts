@@ -34,7 +34,7 @@ export function stdlibDir(): string {
 }
 
 /** The stdlib files, prelude first, in a fixed order. */
-export const STDLIB_FILES = ['prelude.loss', 'regression.loss', 'probabilistic.loss', 'hinge.loss', 'segmentation.loss', 'similarity.loss', 'custom.loss', 'regularizers.loss'];
+export const STDLIB_FILES = ['prelude.loss', 'regression.loss', 'probabilistic.loss', 'hinge.loss', 'segmentation.loss', 'similarity.loss', 'sequence.loss', 'custom.loss', 'regularizers.loss'];
 
 export class Library {
   readonly entries = new Map<string, LibraryEntry>();

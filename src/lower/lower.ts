@@ -348,7 +348,11 @@ export class Lowerer {
   /** Lower a call; `want` > 1 asks for a list result (split). */
   private lowerCall(c: Call, env: Env, want: number): Node[] {
     const entry = this.libraryAt(c.span).get(c.callee);
-    if (entry) return [this.inlineDefinition(entry.def, c, env)];
+    // A definition named after a builtin wraps it: inside its own body (where calling itself would
+    // be recursion, which is not allowed) the name means the builtin, as in the stdlib's
+    // `loss ctc(y_true, y_pred) = ctc(y_true, y_pred)`.
+    const wrapsBuiltin = entry !== undefined && c.callee in BUILTINS && this.stack.includes(c.callee);
+    if (entry && !wrapsBuiltin) return [this.inlineDefinition(entry.def, c, env)];
     if (c.callee === 'one_hot') return [this.lowerOneHot(c, env)];
     if (c.callee === 'require') {
       // require(condition, "message", value): a compile-time check of options, then value.

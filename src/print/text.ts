@@ -150,7 +150,7 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   'exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'sign', 'sigmoid', 'softplus', 'tanh', 'floor', 'stop_gradient',
   'float', 'int', 'bool', 'where', 'clip', 'maximum', 'minimum', 'max', 'min', 'sum', 'mean', 'logsumexp',
   'size', 'indices', 'zeros_like', 'ones_like', 'broadcast_like', 'expand_dims', 'squeeze', 'split', 'part',
-  'concat', 'transpose', 'matmul', 'one_hot', 'masked',
+  'concat', 'transpose', 'matmul', 'one_hot', 'masked', 'ctc', 'ctc_grad',
   // prelude helpers people call constantly
   'relu', 'square', 'softmax', 'log_softmax', 'l2_normalize', 'norm',
   // the placeholder of unused destructured names
@@ -556,6 +556,7 @@ export function renderText(n: Node): Rendered {
     }
     default:
       // exp log log1p expm1 sqrt abs sign sigmoid softplus tanh floor stop_gradient where clip matmul
+      // ctc ctc_grad (`ctc(labels, logits)`, `ctc_grad(labels, logits)`: builtins of the same names)
       return call(n.op, a);
   }
 }

@@ -4,7 +4,8 @@
 
 import { rng } from '../../examples/common.js';
 
-export type Gen = (r: () => number) => { yTrue: number[][] | number[]; yPred: number[][] };
+/** y_pred is a matrix, except for sequence losses (CTC: [batch, time, classes]). */
+export type Gen = (r: () => number) => { yTrue: number[][] | number[]; yPred: number[][] | number[][][] };
 
 const N = 4;
 const C = 3;
@@ -54,6 +55,16 @@ const normalizedEmbeddings: Gen = (r) => ({
 const embeddings = (parts: number): Gen => (r) => ({ yTrue: Array.from({ length: N }, () => 0), yPred: rows(N, parts * 2, () => uniform(r, -1, 1)) });
 const labelledEmbeddings: Gen = (r) => ({ yTrue: [0, 0, 1, 1, 2, 2], yPred: rows(6, 3, () => uniform(r, -1, 1)) });
 const distances: Gen = (r) => ({ yTrue: rows(N, 1, () => (r() < 0.5 ? 0 : 1)), yPred: rows(N, 1, () => away(r, 0.05, 2, 1, 0.1)) });
+/** CTC: labels [N, 3] in 1..3 (a repeat now and then), padded with 0 at the end; logits [N, 6, 4]. */
+const sequences: Gen = (r) => ({
+  yTrue: Array.from({ length: N }, (_, i) => {
+    const len = i % 4;
+    const row = [0, 0, 0];
+    for (let k = 0; k < len; k++) row[k] = k > 0 && r() < 0.3 ? row[k - 1]! : 1 + Math.floor(r() * 3);
+    return row;
+  }),
+  yPred: Array.from({ length: N }, () => rows(6, 4, () => uniform(r, -2, 2))),
+});
 const nonzeroTargets: Gen = (r) => ({ yTrue: rows(N, C, () => away(r, -2, 2, 0, 0.3)), yPred: rows(N, C, () => uniform(r, -2, 2)) });
 
 /** Per loss: its input generator and the option sets to try. */
@@ -95,6 +106,7 @@ export const LOSS_INPUTS: Record<string, { gen: Gen; options: Array<Record<strin
   batch_hard_triplet_loss: { gen: labelledEmbeddings, options: [{}, { margin: 1 }] },
   quadruplet_loss: { gen: embeddings(4), options: [{}] },
   contrastive_loss: { gen: distances, options: [{}, { margin: 2 }] },
+  ctc: { gen: sequences, options: [{}] },
 };
 
 /** The option sets with from_logits on, for losses that have the option. */
