@@ -36,3 +36,25 @@ export function curve(label: string, losses: number[]): string {
 export function seededInit(seed: number): ReturnType<typeof tf.initializers.glorotUniform> {
   return tf.initializers.glorotUniform({ seed });
 }
+
+/** An imbalanced 2-D binary problem: a `rate` fraction of positives, shifted by `shift`. */
+export function imbalancedData(n: number, seed: number, rate: number, shift: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  const r = rng(seed);
+  const xs: number[][] = [];
+  const ys: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const positive = r() < rate;
+    const c = positive ? shift : 0;
+    xs.push([c + gaussian(r), c + gaussian(r)]);
+    ys.push([positive ? 1 : 0]);
+  }
+  return { x: tf.tensor2d(xs), y: tf.tensor2d(ys) };
+}
+
+/** The small classifier the binary examples train: 2 → 8 (relu) → 1 (sigmoid). */
+export function binaryClassifier(seed: number): tf.Sequential {
+  const m = tf.sequential();
+  m.add(tf.layers.dense({ inputShape: [2], units: 8, activation: 'relu', kernelInitializer: seededInit(seed) }));
+  m.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: seededInit(seed + 1) }));
+  return m;
+}

@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { derivative, losses, lowerDefinition, Library, printBody, type LossFunction } from '../src/index.js';
-import { curve, gaussian, rng, seededInit } from './common.js';
+import { binaryClassifier, curve, imbalancedData } from './common.js';
 
 export interface FocalResult {
   recallFocal: number;
@@ -14,25 +14,8 @@ export interface FocalResult {
   text: string;
 }
 
-function makeData(n: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  const r = rng(seed);
-  const xs: number[][] = [];
-  const ys: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const positive = r() < 0.05;
-    const c = positive ? 1.6 : 0;
-    xs.push([c + gaussian(r), c + gaussian(r)]);
-    ys.push([positive ? 1 : 0]);
-  }
-  return { x: tf.tensor2d(xs), y: tf.tensor2d(ys) };
-}
-
-function model(seed: number): tf.Sequential {
-  const m = tf.sequential();
-  m.add(tf.layers.dense({ inputShape: [2], units: 8, activation: 'relu', kernelInitializer: seededInit(seed) }));
-  m.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: seededInit(seed + 1) }));
-  return m;
-}
+const makeData = (n: number, seed: number) => imbalancedData(n, seed, 0.05, 1.6);
+const model = binaryClassifier;
 
 function recall(m: tf.Sequential, x: tf.Tensor2D, y: tf.Tensor2D): number {
   return tf.tidy(() => {
