@@ -23,26 +23,12 @@ import { derivative } from '../src/autodiff/derivative.js';
 import { printDefinition } from '../src/print/text.js';
 import { toLatex } from '../src/print/latex.js';
 import { expectAllClose, numericGrad, rng } from './helpers/numeric.js';
+import { mismatch, shapeOf } from './helpers/arrays.js';
 
 // ---- helpers -----------------------------------------------------------------------------------
 
 const flatten = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flatten) : [Number(v)]);
-function shapeOf(v: unknown): number[] {
-  const s: number[] = [];
-  for (; Array.isArray(v); v = v[0]) s.push(v.length);
-  return s;
-}
 
-/** As keras-cases.test.ts: same shape, every element within atol + rtol |want|. */
-function close(got: unknown, want: unknown, rtol: number, atol: number): string | undefined {
-  if (JSON.stringify(shapeOf(got)) !== JSON.stringify(shapeOf(want))) return `shape ${JSON.stringify(shapeOf(got))} != ${JSON.stringify(shapeOf(want))}`;
-  const g = flatten(got);
-  const w = flatten(want);
-  for (let i = 0; i < w.length; i++) {
-    if (!(Math.abs(g[i]! - w[i]!) <= atol + rtol * Math.abs(w[i]!))) return `element ${i}: got ${g[i]}, want ${w[i]}`;
-  }
-  return undefined;
-}
 
 let fresh = 0;
 
@@ -156,12 +142,12 @@ describe('Keras reference cases for ctc', () => {
       const out = answer({ id: c.id, loss: c.loss, options: c.options, reduction: c.reduction, y_true: c.y_true, y_pred: c.y_pred, grad: true });
       expect(tf.memory().numTensors).toBe(before);
       if ('error' in out) throw new Error(`${out.error.kind}: ${out.error.message}`);
-      expect(close(out.value, c.expected, c.rtol, c.atol), `against expected ${JSON.stringify(c.expected)}`).toBeUndefined();
-      expect(close(out.value, c.expected_ref, 1e-5, 1e-6), `against expected_ref ${JSON.stringify(c.expected_ref)}`).toBeUndefined();
+      expect(mismatch(out.value, c.expected, c.rtol, c.atol), `against expected ${JSON.stringify(c.expected)}`).toBeUndefined();
+      expect(mismatch(out.value, c.expected_ref, 1e-5, 1e-6), `against expected_ref ${JSON.stringify(c.expected_ref)}`).toBeUndefined();
       // The float64 reference agrees too (per row; the correctness case is the mean of two rows).
       const ref = refValues(c.y_true as number[][], c.y_pred as number[][][]).value;
       const mean = ref.reduce((s, v) => s + v, 0) / ref.length;
-      expect(close(c.reduction === 'none' ? ref : mean, c.expected_ref, 1e-6, 1e-6)).toBeUndefined();
+      expect(mismatch(c.reduction === 'none' ? ref : mean, c.expected_ref, 1e-6, 1e-6)).toBeUndefined();
     });
   }
 
@@ -315,8 +301,8 @@ describe('ctc on tfjs', () => {
         return new Plan([value, g], [l, x]).run([lt, xt]).map((t) => Array.from(t.dataSync()));
       });
       expect(tf.memory().numTensors).toBe(before);
-      expect(close(got[0], [...want[0]!.data], 1e-5, 1e-5), `value B${B} T${T} C${C}`).toBeUndefined();
-      expect(close(got[1], [...want[1]!.data], 1e-4, 1e-5), `ctc_grad B${B} T${T} C${C}`).toBeUndefined();
+      expect(mismatch(got[0], [...want[0]!.data], 1e-5, 1e-5), `value B${B} T${T} C${C}`).toBeUndefined();
+      expect(mismatch(got[1], [...want[1]!.data], 1e-4, 1e-5), `ctc_grad B${B} T${T} C${C}`).toBeUndefined();
     }
   });
 
@@ -349,9 +335,9 @@ describe('ctc on tfjs', () => {
       expect(tf.memory().numTensors, reduction).toBe(before);
       const scale = reduction === 'sum_over_batch_size' ? 1 / 3 : 1;
       const want = reduction === 'none' ? ref.value : [ref.value.reduce((s, q) => s + q, 0) * scale];
-      expect(close(value, want, 1e-5, 1e-5), reduction).toBeUndefined();
-      expect(close(gl, ref.grad.map((q) => q * scale), 1e-4, 1e-5), `${reduction}: lossc gradient`).toBeUndefined();
-      expect(close(gt, ref.grad, 1e-4, 1e-5), `${reduction}: tfjs tape through the kernel`).toBeUndefined();
+      expect(mismatch(value, want, 1e-5, 1e-5), reduction).toBeUndefined();
+      expect(mismatch(gl, ref.grad.map((q) => q * scale), 1e-4, 1e-5), `${reduction}: lossc gradient`).toBeUndefined();
+      expect(mismatch(gt, ref.grad, 1e-4, 1e-5), `${reduction}: tfjs tape through the kernel`).toBeUndefined();
     }
   });
 

@@ -24,6 +24,7 @@ import { ALL_RULES, STABILIZE_RULES } from '../src/rewrite/rules.js';
 import { supported } from '../src/compile/fused-codegen/graph.js';
 import { LOSS_INPUTS, logitOptions, seeded } from './helpers/loss-inputs.js';
 import { rng } from './helpers/numeric.js';
+import { baseName, shapeOf } from './helpers/arrays.js';
 
 // ---- helpers ----------------------------------------------------------------------------------
 
@@ -448,23 +449,7 @@ describe('fused random elementwise graphs (property)', () => {
 const lib = Library.stdlib();
 const lossNames = lib.names().filter((n) => lib.get(n)!.def.kind === 'loss');
 
-/** The loss an alias stands for (a loss whose body is just a call of another loss). */
-function baseName(name: string): string {
-  const def = lib.get(name)!.def;
-  const r = def.body.result;
-  // (A loss wrapping the builtin of its own name, as `ctc`, is no alias.)
-  if (def.body.lets.length === 0 && r.kind === 'call' && r.callee !== name && lib.get(r.callee)?.def.kind === 'loss' && r.args.length === 2) return baseName(r.callee);
-  return name;
-}
 
-function shapeOf(v: unknown): number[] {
-  const s: number[] = [];
-  while (Array.isArray(v)) {
-    s.push(v.length);
-    v = v[0];
-  }
-  return s;
-}
 
 interface LossGraph {
   roots: Node[];
@@ -494,21 +479,21 @@ function lossGraph(name: string, options: Record<string, unknown>, yTrue: unknow
 
 describe('every stdlib loss: value and gradient, fused vs reference and vs the tfjs plan', () => {
   it('every stdlib loss has inputs to test with', () => {
-    const missing = lossNames.filter((n) => !LOSS_INPUTS[n] && !LOSS_INPUTS[baseName(n)]);
+    const missing = lossNames.filter((n) => !LOSS_INPUTS[n] && !LOSS_INPUTS[baseName(lib, n)]);
     expect(missing).toEqual([]);
   });
 
   const cases: Array<[string, Record<string, unknown>, boolean]> = [];
   for (const name of lossNames) {
-    const entry = LOSS_INPUTS[name] ?? LOSS_INPUTS[baseName(name)];
+    const entry = LOSS_INPUTS[name] ?? LOSS_INPUTS[baseName(lib, name)];
     if (!entry) continue;
     for (const o of entry.options) cases.push([name, o, false]);
-    for (const o of logitOptions(LOSS_INPUTS[name] ? name : baseName(name))) cases.push([name, o, true]);
+    for (const o of logitOptions(LOSS_INPUTS[name] ? name : baseName(lib, name))) cases.push([name, o, true]);
   }
 
   for (const [name, options, logits] of cases) {
     it(`${name} ${JSON.stringify(options)}`, () => {
-      const entry = LOSS_INPUTS[name] ?? LOSS_INPUTS[baseName(name)]!;
+      const entry = LOSS_INPUTS[name] ?? LOSS_INPUTS[baseName(lib, name)]!;
       const { yTrue, yPred } = (logits ? entry.gen2! : entry.gen)(seeded(name.length * 31 + JSON.stringify(options).length));
       // As generated, and with the batch tiled 5 times (longer loops; per-batch losses see more rows).
       const tile = <T,>(a: T[]): T[] => [...a, ...a, ...a, ...a, ...a];

@@ -5,6 +5,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { answer } from '../src/cli/eval.js';
+import { mismatch } from './helpers/arrays.js';
 
 interface Case {
   id: string;
@@ -25,29 +26,7 @@ interface Case {
 const path = new URL('../../shared/keras_cases.json', import.meta.url);
 const cases: Case[] = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : [];
 
-function flatten(v: unknown): number[] {
-  return Array.isArray(v) ? v.flatMap(flatten) : [typeof v === 'string' ? Number(v) : (v as number)];
-}
-function shapeOf(v: unknown): number[] {
-  const s: number[] = [];
-  while (Array.isArray(v)) {
-    s.push(v.length);
-    v = v[0];
-  }
-  return s;
-}
 
-export function close(got: unknown, want: unknown, rtol: number, atol: number): string | undefined {
-  if (JSON.stringify(shapeOf(got)) !== JSON.stringify(shapeOf(want))) {
-    return `shape ${JSON.stringify(shapeOf(got))} != ${JSON.stringify(shapeOf(want))}`;
-  }
-  const g = flatten(got);
-  const w = flatten(want);
-  for (let i = 0; i < w.length; i++) {
-    if (!(Math.abs(g[i]! - w[i]!) <= atol + rtol * Math.abs(w[i]!))) return `element ${i}: got ${g[i]}, want ${w[i]}`;
-  }
-  return undefined;
-}
 
 describe('Keras reference cases', () => {
   beforeAll(async () => {
@@ -62,9 +41,9 @@ describe('Keras reference cases', () => {
       const out = answer({ id: c.id, loss: c.loss, options: c.options, reduction: c.reduction, call: c.call, y_true: c.y_true, y_pred: c.y_pred, sample_weight: c.sample_weight, mask: c.mask });
       expect(tf.memory().numTensors).toBe(before);
       if ('error' in out) throw new Error(`${out.error.kind}: ${out.error.message}`);
-      const problem = close(out.value, c.expected, c.rtol, c.atol);
+      const problem = mismatch(out.value, c.expected, c.rtol, c.atol);
       expect(problem, `against expected ${JSON.stringify(c.expected)}`).toBeUndefined();
-      const tight = close(out.value, c.expected_ref, 1e-5, 1e-6);
+      const tight = mismatch(out.value, c.expected_ref, 1e-5, 1e-6);
       expect(tight, `against expected_ref ${JSON.stringify(c.expected_ref)}`).toBeUndefined();
     });
   }

@@ -18,23 +18,13 @@ import type { Static } from '../src/lower/builtins.js';
 import { rewrite } from '../src/rewrite/engine.js';
 import { ALL_RULES, STABILIZE_RULES } from '../src/rewrite/rules.js';
 import { expectAllClose, numericGrad, rng } from './helpers/numeric.js';
+import { flatten, shapeOf } from './helpers/arrays.js';
 
 type Nested = number | Nested[];
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-function flat(v: unknown): number[] {
-  return Array.isArray(v) ? v.flatMap(flat) : [typeof v === 'string' ? Number(v) : (v as number)];
-}
-function shapeOf(v: unknown): number[] {
-  const s: number[] = [];
-  while (Array.isArray(v)) {
-    s.push(v.length);
-    v = v[0];
-  }
-  return s;
-}
-const nd = (v: Nested): NdArray => fromData(shapeOf(v), flat(v));
+const nd = (v: Nested): NdArray => fromData(shapeOf(v), flatten(v));
 
 /** Run a request through `lossc eval`'s handler; fail on an error answer. */
 function run(req: EvalRequest): { value: unknown; grad?: unknown } {
@@ -49,8 +39,8 @@ const fn = (loss: string, y_true: Nested, y_pred: Nested, options: Record<string
 
 function close(got: unknown, want: unknown, rtol = 1e-5, atol = 1e-6, what = ''): void {
   expect(shapeOf(got), `${what}: shape`).toEqual(shapeOf(want));
-  const g = flat(got);
-  const w = flat(want);
+  const g = flatten(got);
+  const w = flatten(want);
   for (let i = 0; i < w.length; i++) {
     if (!(Math.abs(g[i]! - w[i]!) <= atol + rtol * Math.abs(w[i]!))) {
       expect.fail(`${what}[${i}]: got ${g[i]}, want ${w[i]}\n  got  ${JSON.stringify(got)}\n  want ${JSON.stringify(want)}`);
@@ -207,7 +197,7 @@ describe('Keras losses: the gradient tfjs trains with is lossc\'s symbolic one',
       const want = evaluate([g], inputs)[0]!;
       // reduction "sum": d sum(values) / d y_pred, as the float64 gradient (masked entries are 0 there too).
       const out = run({ loss: c.loss, options: c.options ?? {}, reduction: 'sum', y_true: c.y_true, y_pred: c.y_pred, grad: true });
-      expectAllClose(flat(out.grad), want.data, 2e-4, `${c.loss} tfjs gradient`);
+      expectAllClose(flatten(out.grad), want.data, 2e-4, `${c.loss} tfjs gradient`);
     });
   }
 });
@@ -332,7 +322,7 @@ describe('Keras losses: options against the spec', () => {
     close(none.value, [-Math.log(0.8), 0, -Math.log(0.6), 0]);
     const avg = run({ loss: 'sparse_categorical_crossentropy', options: { ignore_class: -1 }, y_true: labels, y_pred: p, grad: true });
     close(avg.value, (-Math.log(0.8) - Math.log(0.6)) / 2);
-    const g = flat(avg.grad);
+    const g = flatten(avg.grad);
     for (const v of g) expect(Number.isFinite(v)).toBe(true);
     expect(g.slice(2, 4)).toEqual([0, 0]);
     expect(g.slice(6, 8)).toEqual([0, 0]);
@@ -405,7 +395,7 @@ describe('Keras losses: options against the spec', () => {
       1e-5,
     );
     // Sample 4 (label 2) has no positive: loss 0, and the default reduction leaves it out of the mean.
-    const values = flat(fn('circle', labels, emb, { gamma: 10 }));
+    const values = flatten(fn('circle', labels, emb, { gamma: 10 }));
     expect(values[4]).toBe(0);
     close(run({ loss: 'circle', options: { gamma: 10 }, y_true: labels, y_pred: emb }).value, mean(values.slice(0, 4)), 1e-5);
   });

@@ -1,0 +1,42 @@
+// Nested JSON arrays as tests meet them (Keras cases, eval answers): their shape, their values
+// flattened, and an elementwise tolerance check. Also the stdlib-loss → base-loss alias map.
+
+import { Library } from '../../src/lower/library.js';
+
+export function shapeOf(v: unknown): number[] {
+  const s: number[] = [];
+  while (Array.isArray(v)) {
+    s.push(v.length);
+    v = v[0];
+  }
+  return s;
+}
+
+/** Values in row-major order; strings (eval's "NaN", "Infinity") become numbers. */
+export function flatten(v: unknown): number[] {
+  return Array.isArray(v) ? v.flatMap(flatten) : [typeof v === 'string' ? Number(v) : (v as number)];
+}
+
+/** Why `got` is not within `atol + rtol * |want|` of `want` elementwise (same shape), or undefined. */
+export function mismatch(got: unknown, want: unknown, rtol: number, atol: number): string | undefined {
+  if (JSON.stringify(shapeOf(got)) !== JSON.stringify(shapeOf(want))) {
+    return `shape ${JSON.stringify(shapeOf(got))} != ${JSON.stringify(shapeOf(want))}`;
+  }
+  const g = flatten(got);
+  const w = flatten(want);
+  for (let i = 0; i < w.length; i++) {
+    if (!(Math.abs(g[i]! - w[i]!) <= atol + rtol * Math.abs(w[i]!))) return `element ${i}: got ${g[i]}, want ${w[i]}`;
+  }
+  return undefined;
+}
+
+/** The loss an alias stands for (a loss whose body is just a call of another loss). */
+export function baseName(lib: Library, name: string): string {
+  const def = lib.get(name)!.def;
+  const r = def.body.result;
+  // (A loss wrapping the builtin of its own name, as `ctc`, is no alias.)
+  if (def.body.lets.length === 0 && r.kind === 'call' && r.callee !== name && lib.get(r.callee)?.def.kind === 'loss' && r.args.length === 2) {
+    return baseName(lib, r.callee);
+  }
+  return name;
+}
