@@ -4,7 +4,6 @@
 // kernels against the reference; Keras's conventions (0 the blank and the padding, labels the
 // first label-length entries, repeated labels need a blank, log 0 = -1e5 for impossible
 // alignments, empty labels); errors; no tensor leaks.
-import { readFileSync, existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { answer } from '../src/cli/eval.js';
@@ -23,7 +22,7 @@ import { derivative } from '../src/autodiff/derivative.js';
 import { printDefinition } from '../src/print/text.js';
 import { toLatex } from '../src/print/latex.js';
 import { expectAllClose, numericGrad, rng } from './helpers/numeric.js';
-import { mismatch, shapeOf } from './helpers/arrays.js';
+import { kerasCases, mismatch } from './helpers/arrays.js';
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -116,21 +115,8 @@ beforeAll(async () => {
 
 // ---- Keras's reference cases -------------------------------------------------------------------
 
-interface Case {
-  id: string;
-  loss: string;
-  options: Record<string, unknown>;
-  reduction: string;
-  y_true: unknown;
-  y_pred: unknown;
-  expected: unknown;
-  expected_ref: unknown;
-  rtol: number;
-  atol: number;
-}
 
-const casesPath = new URL('../../shared/keras_cases.json', import.meta.url);
-const ctcCases: Case[] = existsSync(casesPath) ? (JSON.parse(readFileSync(casesPath, 'utf8')) as Case[]).filter((c) => c.loss === 'ctc') : [];
+const ctcCases = kerasCases().filter((c) => c.loss === 'ctc');
 
 describe('Keras reference cases for ctc', () => {
   it('both are in the case file', () => {

@@ -1,30 +1,13 @@
 // Every reference case from Keras's own test suites (../shared/keras_cases.json), run through
 // `lossc eval`'s request handler on the cpu backend, within each case's own tolerance and
 // again against the float32 reference value with tight tolerances.
-import { readFileSync, existsSync } from 'node:fs';
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { answer } from '../src/cli/eval.js';
-import { mismatch } from './helpers/arrays.js';
+import { kerasCases, mismatch } from './helpers/arrays.js';
 
-interface Case {
-  id: string;
-  loss: string;
-  options: Record<string, unknown>;
-  reduction: string;
-  y_true: unknown;
-  y_pred: unknown;
-  sample_weight: unknown;
-  mask?: unknown;
-  call?: string;
-  expected: unknown;
-  expected_ref: unknown;
-  rtol: number;
-  atol: number;
-}
 
-const path = new URL('../../shared/keras_cases.json', import.meta.url);
-const cases: Case[] = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : [];
+const cases = kerasCases();
 
 
 

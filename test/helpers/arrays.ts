@@ -1,6 +1,7 @@
 // Nested JSON arrays as tests meet them (Keras cases, eval answers): their shape, their values
 // flattened, and an elementwise tolerance check. Also the stdlib-loss → base-loss alias map.
 
+import { existsSync, readFileSync } from 'node:fs';
 import { Library } from '../../src/lower/library.js';
 
 export function shapeOf(v: unknown): number[] {
@@ -39,4 +40,27 @@ export function baseName(lib: Library, name: string): string {
     return baseName(lib, r.callee);
   }
   return name;
+}
+
+/** One reference case of ../shared/keras_cases.json (see keras_losses.md §6). */
+export interface KerasCase {
+  id: string;
+  loss: string;
+  options: Record<string, unknown>;
+  reduction: string;
+  y_true: unknown;
+  y_pred: unknown;
+  sample_weight: unknown;
+  mask?: unknown;
+  call?: string;
+  expected: unknown;
+  expected_ref: unknown;
+  rtol: number;
+  atol: number;
+}
+
+/** The Keras reference cases (none when ../shared is not beside the repo). */
+export function kerasCases(): KerasCase[] {
+  const path = new URL('../../../shared/keras_cases.json', import.meta.url);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as KerasCase[]) : [];
 }
