@@ -26,7 +26,6 @@ interface Entry {
   gradient: Plan;
   /** Which inputs the gradient plan differentiates (floats); the others get zeros. */
   differentiable: boolean[];
-  hasMask: boolean;
 }
 
 const CACHE_LIMIT = 32;
@@ -125,7 +124,6 @@ export class CompiledDefinition {
       mask: stable[1] ? new Plan([stable[1]], lowered.inputs) : undefined,
       gradient: new Plan(grads, [...lowered.inputs, seed]),
       differentiable,
-      hasMask: lowered.mask !== undefined,
     };
   }
 
@@ -133,8 +131,9 @@ export class CompiledDefinition {
   apply(xs: tf.Tensor[]): Evaluated {
     const entry = this.entry(xs);
     const value = this.withGradient(...xs);
-    if (!entry.hasMask) return { value };
-    const mask = tf.tidy(() => entry.mask!.run(this.prepare(entry, xs))[0]!);
+    if (!entry.mask) return { value };
+    const maskPlan = entry.mask;
+    const mask = tf.tidy(() => maskPlan.run(this.prepare(entry, xs))[0]!);
     return { value, mask };
   }
 

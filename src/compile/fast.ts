@@ -73,8 +73,8 @@ export class FastPath {
     private readonly reduction: FastReduction,
   ) {}
 
-  /** Build (or find) the generated functions for these input shapes; false when not possible. */
-  prepare(shapes: number[][]): boolean {
+  /** Build (or find) the generated functions for these input shapes; null when not possible. */
+  prepare(shapes: number[][]): FastEntry | null {
     const key = shapes.map((s) => s.join('x')).join('|');
     let entry = this.cache.get(key);
     if (entry === undefined) {
@@ -82,14 +82,14 @@ export class FastPath {
       this.cache.set(key, entry);
       if (this.cache.size > CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
     }
-    return entry !== null;
+    return entry;
   }
 
   /** The reduced loss with its gradient attached, or undefined when this call cannot take the fast path. */
   tryCall(xs: tf.Tensor[]): tf.Tensor | undefined {
     if (!CPU_BACKENDS.has(tf.getBackend())) return undefined;
-    if (!this.prepare(xs.map((x) => x.shape))) return undefined;
-    const e = this.cache.get(xs.map((x) => x.shape.join('x')).join('|'))!;
+    const e = this.prepare(xs.map((x) => x.shape));
+    if (!e) return undefined;
     const data = xs.map((x, i) => (e.intInputs[i] ? Int32Array.from(x.dataSync(), Math.trunc) : (x.dataSync() as ArrayLike<number>)));
     if (!recordingGradients()) return tf.scalar(e.value.run(data)[0]![0]!);
     const [value, primaryGrad] = e.valueAndGrad.run(data);
