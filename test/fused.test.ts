@@ -394,6 +394,41 @@ describe('fused code shape', () => {
     expect(expLine).toBeLessThan(inner);
   });
 
+  it('value numbering: b*a, -(a*b), a*(-b) and 1-x vs -(x-1) are built once (exact identities)', () => {
+    const x = inp([3, 4]);
+    const y = inp([3, 4]);
+    const mk = (op: string, ...args: Node[]) => Node.make(op as never, args);
+    const one = b.constant(1);
+    const xy = mk('mul', x, y);
+    const roots = [xy, mk('mul', y, x), mk('neg', xy), mk('mul', x, mk('neg', y)), mk('mul', mk('neg', y), x), mk('sub', one, x), mk('neg', mk('sub', x, one)), mk('mul', mk('sub', one, x), y)];
+    const k = check(roots, [x, y]);
+    // One product x*y; (1 - x) * y is -((x - 1) * y) only if that was built, so it is a product too.
+    const products = k.source.split('\n').filter((l) => /const t\d+ = \S+ \* \S+;/.test(l));
+    expect(products).toHaveLength(2);
+    expect(k.source.match(/ = -t\d+;/g)!.length).toBeLessThanOrEqual(3);
+  });
+
+  it('sigmoid and softplus of ±z share one exp and one log1p, with the helpers\' values at ±inf, ±0, NaN', () => {
+    const x = inp([10]);
+    const y = inp([10]);
+    const z = Node.make('mul', [x, y]);
+    const mz = Node.make('mul', [y, Node.make('neg', [x])]); // -z written another way
+    const roots = ['sigmoid', 'softplus'].flatMap((op) => [Node.make(op as never, [z]), Node.make(op as never, [mz]), Node.make(op as never, [Node.make('neg', [z])])]);
+    const data = [Float32Array.from([0, -0, Infinity, -Infinity, NaN, 1e-30, -3, 40, -100, 0.5]), Float32Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, -1])];
+    const k = check(roots, [x, y], { data, rtol: 1e-6, atol: 1e-44 });
+    expect(k.source.match(/Math\.exp\(/g)).toHaveLength(1);
+    expect(k.source.match(/Math\.log1p\(/g)).toHaveLength(1);
+    check(roots, [x, y], { sample: U(-30, 30), rtol: 1e-6, atol: 1e-44 });
+  });
+
+  it('small whole powers are products, not Math.pow', () => {
+    const x = inp([3, 4]);
+    const roots = [3, 4, 8, -2, -3].map((e) => b.pow(x, b.constant(e)));
+    const k = check(roots, [x], { sample: (r) => (r() < 0.5 ? -1 : 1) * (0.2 + 2 * r()), rtol: 1e-6 });
+    expect(k.source).not.toContain('Math.pow');
+    expect(check([b.pow(x, b.constant(9))], [x], { sample: U(0.5, 1.5) }).source).toContain('Math.pow');
+  });
+
   it('deep chains (no recursion on depth)', () => {
     const x = inp([3, 4]);
     let y = x;

@@ -503,25 +503,132 @@ class Scope {
         // Views, and reductions over no axes: the argument itself.
         return vs[0]!;
       case 'where':
-        return this.combine(key, order, vs, () => `(${code(vs[0]!)} !== 0 ? ${code(vs[1]!)} : ${code(vs[2]!)})`);
+        return this.numbered(n.op, key, order, vs, () => `(${code(vs[0]!)} !== 0 ? ${code(vs[1]!)} : ${code(vs[2]!)})`);
       case 'clip':
-        return this.combine(key, order, vs, () => `Math.min(Math.max(${code(vs[0]!)}, ${code(vs[1]!)}), ${code(vs[2]!)})`);
+        return this.numbered(n.op, key, order, vs, () => `Math.min(Math.max(${code(vs[0]!)}, ${code(vs[1]!)}), ${code(vs[2]!)})`);
       case 'pow': {
         const e = n.args[1]!;
         const ev = isLiteral(e) ? literalNumber(e) : undefined;
-        return this.combine(key, order, vs, () => powCode(code(vs[0]!), code(vs[1]!), ev));
+        return this.numbered(n.op, key, order, vs, () => powCode(code(vs[0]!), code(vs[1]!), ev));
+      }
+      case 'sigmoid':
+      case 'softplus': {
+        const x = vs[0]!;
+        if (typeof x !== 'string') return this.logistic(n.op, key, order, x);
+        return this.numbered(n.op, key, order, vs, () => unaryCode(n.op, code(x), use)!);
       }
       default: {
         if (vs.length === 1 && unaryCode(n.op, 'x', () => {}) !== undefined) {
-          return this.combine(key, order, vs, () => unaryCode(n.op, code(vs[0]!), use)!);
+          return this.numbered(n.op, key, order, vs, () => unaryCode(n.op, code(vs[0]!), use)!);
         }
         if (vs.length === 2 && binaryCode(n.op, 'a', 'b') !== undefined) {
-          return this.combine(key, order, vs, () => binaryCode(n.op, code(vs[0]!), code(vs[1]!))!);
+          return this.numbered(n.op, key, order, vs, () => binaryCode(n.op, code(vs[0]!), code(vs[1]!))!);
         }
         throw new Unsupported(`op ${n.op}`);
       }
     }
   }
+
+  // ---- Value numbering. The gradient rebuilds values the forward pass already has, written
+  // differently: b * a for a * b, 1 - x for -(x - 1), y * -x for -(x * y). These identities are
+  // exact in IEEE arithmetic, so recognising them changes no result, only the work done.
+
+  /** For a local made by negating another: that other, and back. */
+  private readonly negOf = new Map<Local, Local>();
+  /** A local as ±(the earliest local of its negation family). */
+  private readonly family = new Map<Local, { rep: Local; negated: boolean }>();
+
+  private familyOf(x: Local): { rep: Local; negated: boolean } {
+    return this.family.get(x) ?? { rep: x, negated: false };
+  }
+
+  /** `hit` also answers to `key` from now on. */
+  private alias(key: string, hit: Local): Local {
+    this.locals.set(key, hit);
+    return hit;
+  }
+
+  /** The local for op(vs), unless the same value (up to the identities above) is already built. */
+  private numbered(op: string, key: string, order: number, vs: Val[], render: () => string): Val {
+    const sk = structuralKey(op, vs);
+    const hit = this.locals.get(sk);
+    if (hit) return this.alias(key, hit);
+    const x = vs[0]!;
+    if (op === 'neg' && typeof x !== 'string') return this.negate(key, order, x);
+    if (op === 'sub') {
+      const swapped = this.locals.get(structuralKey('sub', [vs[1]!, x]));
+      if (swapped) return this.negate(key, order, swapped);
+    }
+    if (op === 'mul' || op === 'div') {
+      for (let i = 0; i < 2; i++) {
+        const v = vs[i]!;
+        const positive = typeof v === 'string' ? undefined : this.negOf.get(v);
+        if (!positive) continue;
+        const other = this.locals.get(structuralKey(op, i === 0 ? [positive, vs[1]!] : [x, positive]));
+        if (other) return this.negate(key, order, other);
+      }
+    }
+    const made = this.combine(key, order, vs, render);
+    this.locals.set(sk, made);
+    return made;
+  }
+
+  /** -x, built once. */
+  private negate(key: string, order: number, x: Local): Local {
+    const known = this.negOf.get(x);
+    if (known) return this.alias(key, known);
+    const made = this.combine(key, order, [x], () => `-${code(x)}`);
+    this.locals.set(structuralKey('neg', [x]), made);
+    this.negOf.set(x, made);
+    this.negOf.set(made, x);
+    const f = this.familyOf(x);
+    this.family.set(made, { rep: f.rep, negated: !f.negated });
+    return made;
+  }
+
+  /** A local computed once per scope under `key` (shared subexpressions of several ops). */
+  private once(key: string, deps: Local[], render: () => string): Local {
+    const hit = this.locals.get(key);
+    if (hit) return hit;
+    let order = -1;
+    for (const d of deps) order = Math.max(order, d.order);
+    return this.combine(key, order, deps, render);
+  }
+
+  /**
+   * sigmoid and softplus of ±r share one exp(-|r|) (and softplus one log1p of it): a focal
+   * loss's gradient asks for sigmoid(z), sigmoid(-z), softplus(-z)... of one z. Same formulas
+   * as the stand-alone helpers, so the same results.
+   */
+  private logistic(op: 'sigmoid' | 'softplus', key: string, order: number, x: Local): Val {
+    const sk = structuralKey(op, [x]);
+    const hit = this.locals.get(sk);
+    if (hit) return this.alias(key, hit);
+    const { rep, negated } = this.familyOf(x);
+    const e = this.once(`X:${rep.key}`, [rep], () => `Math.exp(-Math.abs(${code(rep)}))`);
+    let made: Local;
+    if (op === 'sigmoid') {
+      const big = () => `1 / (1 + ${code(e)})`; // sigmoid of the one of ±r that is >= 0
+      const small = () => `${code(e)} / (1 + ${code(e)})`;
+      made = this.combine(key, order, [x, rep, e], () =>
+        negated ? `(${code(rep)} >= 0 ? ${small()} : ${big()})` : `(${code(rep)} >= 0 ? ${big()} : ${small()})`,
+      );
+    } else {
+      const l = this.once(`L:${rep.key}`, [e], () => `Math.log1p(${code(e)})`);
+      made = this.combine(key, order, [x, l], () => `Math.max(${code(x)}, 0) + ${code(l)}`);
+    }
+    this.locals.set(sk, made);
+    return made;
+  }
+}
+
+const COMMUTATIVE = new Set(['add', 'mul', 'maximum', 'minimum', 'eq', 'ne', 'and', 'or']);
+
+/** What op(vs) computes, as a key: its op and its arguments' keys (sorted where order is free). */
+function structuralKey(op: string, vs: readonly Val[]): string {
+  const ks = vs.map((v) => (typeof v === 'string' ? v : v.key));
+  if (COMMUTATIVE.has(op)) ks.sort();
+  return `S:${op}:${ks.join('|')}`;
 }
 
 /** The number a literal node stands for. */
@@ -693,12 +800,16 @@ export function planNest(ctx: Ctx, nest: Nest): () => string[] {
     const lines: string[] = [];
     let indent = 1;
     const out = (t: string) => lines.push('  '.repeat(indent) + t);
+    // In node order; a local that value numbering shares may have been made for a later node,
+    // so its dependencies at this level go first.
+    const emit = (l: Local, lv: number) => {
+      l.emitted = true;
+      for (const d of l.deps) if (d.level === lv && !d.emitted) emit(d, lv);
+      out(`const ${l.name} = ${l.render()};`);
+    };
     const emitLocals = (ls: Iterable<Local>, lv: number) => {
       const list = [...ls].filter((l) => l.level === lv && !l.emitted).sort((a, b) => a.order - b.order);
-      for (const l of list) {
-        l.emitted = true;
-        out(`const ${l.name} = ${l.render()};`);
-      }
+      for (const l of list) if (!l.emitted) emit(l, lv);
     };
     out(`{ // nest ${nest.id}: [${sx.join(', ')}], loops ${sizes.slice(0, outer).join('x') || '-'} / ${sizes.slice(outer).join('x') || '-'}, ${passes} pass(es)`);
     indent++;

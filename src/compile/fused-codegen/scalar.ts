@@ -63,11 +63,16 @@ export function unaryCode(op: string, a: string, use: (h: Helper) => void): stri
   }
 }
 
-/** `x ^ p` for a constant exponent: the exact shortcuts V8's pow also takes, else Math.pow. */
+/** Whole exponents up to this size are written as products (V8's Math.pow is ~80× a multiply). */
+const MAX_PRODUCT_POWER = 8;
+
+/** `x ^ p` for a constant exponent: small whole powers as products, else Math.pow. */
 export function powCode(a: string, b: string, exponent: number | undefined): string {
-  if (exponent === 1) return a;
-  if (exponent === 2) return `${a} * ${a}`;
-  if (exponent === -1) return `1 / ${a}`;
+  if (exponent !== undefined && exponent !== 0 && Number.isInteger(exponent) && Math.abs(exponent) <= MAX_PRODUCT_POWER) {
+    const product = Array<string>(Math.abs(exponent)).fill(a).join(' * ');
+    if (exponent > 0) return product;
+    return exponent === -1 ? `1 / ${a}` : `1 / (${product})`;
+  }
   return `Math.pow(${a}, ${b})`;
 }
 
