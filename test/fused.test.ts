@@ -558,6 +558,13 @@ describe('every stdlib loss: value and gradient, fused vs reference and vs the t
             expect(k!.shapes[i]).toEqual(want[i]!.shape);
             expectClose(outs[i]!, want[i]!, 1e-5, 1e-6, `${name} root ${i}`);
           });
+          // Written into given arrays (the wasm heap's memory is not zeroed): every element set.
+          const given = outs.map((o) => new Float32Array(o.length).fill(NaN));
+          const into = k!.run(data, given);
+          into.forEach((o, i) => {
+            expect(o).toBe(given[i]);
+            expect(Array.from(o)).toEqual(Array.from(outs[i]!));
+          });
         }
         // The op-by-op tfjs plan (float32 throughout) agrees to float32 tolerance where finite.
         const tfOuts = tf.tidy(() => {
@@ -633,7 +640,7 @@ describe('fused target: refusals and the safety of generated code', () => {
     // Every identifier in the source is one the compiler makes up.
     const code = k.source.replace(/\/\/[^\n]*/g, '');
     const idents = new Set(code.match(/[A-Za-z_$][\w$]*/g));
-    const allowed = /^([xrbtokvajs]\d+|K|Math|exp|log|log1p|expm1|sqrt|abs|tanh|floor|trunc|max|min|pow|sign|sigmoid|softplus|Infinity|NaN|e|const|let|for|return|function|fused|new|Float32Array|Float64Array|Uint8Array|use|strict|if)$/;
+    const allowed = /^([xrbtokvajs]\d+|K|Math|exp|log|log1p|expm1|sqrt|abs|tanh|floor|trunc|max|min|pow|sign|sigmoid|softplus|Infinity|NaN|e|const|let|for|return|function|fused|new|Float32Array|Float64Array|Uint8Array|use|strict|if|outs)$/;
     expect([...idents].filter((s) => !allowed.test(s))).toEqual([]);
   });
 

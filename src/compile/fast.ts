@@ -20,6 +20,7 @@ import { bindSignature } from '../lower/signature.js';
 import { rewrite } from '../rewrite/engine.js';
 import { ALL_RULES, STABILIZE_RULES } from '../rewrite/rules.js';
 import { fuse, type FusedKernel } from './fused.js';
+import { newOutput, readData } from './tensor-data.js';
 
 /** Backends whose tensors live in CPU memory, where reading data out costs a copy, not a sync. */
 const CPU_BACKENDS = new Set(['cpu', 'wasm']);
@@ -90,32 +91,50 @@ export class FastPath {
     if (!CPU_BACKENDS.has(tf.getBackend())) return undefined;
     const e = this.prepare(xs.map((x) => x.shape));
     if (!e) return undefined;
-    const data = xs.map((x, i) => (e.intInputs[i] ? Int32Array.from(x.dataSync(), Math.trunc) : (x.dataSync() as ArrayLike<number>)));
-    if (!recordingGradients()) return tf.scalar(e.value.run(data)[0]![0]!);
-    const [value, primaryGrad] = e.valueAndGrad.run(data);
+    if (!recordingGradients()) return tf.scalar(e.value.run(this.read(e, xs))[0]![0]!);
+    // The gradient's tensor is made before the inputs are read (on wasm, making it may move the
+    // heap that the inputs are read from) and written by the kernel in place.
+    const out = newOutput(e.inputShapes[e.primary]!);
+    let value: number;
+    try {
+      value = e.valueAndGrad.run(this.read(e, xs), [undefined, out.data])[0]![0]!;
+    } catch (err) {
+      out.discard();
+      throw err;
+    }
     const inputs: Record<string, tf.Tensor> = {};
     xs.forEach((x, i) => (inputs[i] = x));
     // What tf.customGrad does, but with a thunk per input, so tfjs asks only for the
-    // gradients on its path (model.fit never asks for y_true's).
+    // gradients on its path (model.fit never asks for y_true's). The gradient is a saved
+    // tensor: the tape keeps it until backprop is over, then disposes it, used or not.
     return engine().runKernelFunc({
-      forwardFunc: () => tf.scalar(value![0]!),
-      backwardsFunc: (dy) => {
+      forwardFunc: (_backend, save) => {
+        save([out.toTensor()]);
+        return tf.scalar(value);
+      },
+      backwardsFunc: (dy, saved) => {
+        const primaryGrad = saved[0]!;
         const s = dy.dataSync()[0]!; // the loss is a scalar, so dy is one number
         const out: Record<string, () => tf.Tensor> = {};
         xs.forEach((x, i) => {
           out[i] = () => {
             if (!e.differentiable[i]) return tf.zeros(x.shape);
-            if (i === e.primary) return tf.tensor(scaled(primaryGrad!, s), e.inputShapes[i]!, 'float32');
+            if (i === e.primary) return s === 1 ? primaryGrad.clone() : tf.mul(primaryGrad, s);
             const others = e.others();
             if (!others) throw new Error('lossc: no gradient kernel for a secondary input');
             const k = e.differentiable.filter((d, j) => d && j !== e.primary && j < i).length;
-            return tf.tensor(scaled(others.run(data)[k]!, s), e.inputShapes[i]!, 'float32');
+            return tf.tensor(scaled(others.run(this.read(e, xs))[k]!, s), e.inputShapes[i]!, 'float32');
           };
         });
         return out;
       },
       inputs,
     });
+  }
+
+  /** The inputs' data as the kernel takes it (labels declared int are truncated, as Keras casts them). */
+  private read(e: FastEntry, xs: tf.Tensor[]): ArrayLike<number>[] {
+    return xs.map((x, i) => (e.intInputs[i] ? Int32Array.from(readData(x), Math.trunc) : readData(x)));
   }
 
   private build(shapes: number[][]): FastEntry | null {

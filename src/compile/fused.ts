@@ -36,9 +36,10 @@ export interface FusedKernel {
   /**
    * Compute every root. `inputs`: one array per input, row-major, already in the input node's
    * dtype (float data for float inputs, whole numbers for int, 0/1 for bool). Returns one
-   * row-major Float32Array per root (bools as 0/1, ints as floats).
+   * row-major Float32Array per root (bools as 0/1, ints as floats). `outs`, where given, are
+   * the arrays to write the roots into (one per root, of its size; a missing one is allocated).
    */
-  run(inputs: readonly ArrayLike<number>[]): Float32Array[];
+  run(inputs: readonly ArrayLike<number>[], outs?: readonly (Float32Array | undefined)[]): Float32Array[];
 }
 
 /** Whether `new Function` may be used here: undefined until first tried. */
@@ -115,7 +116,7 @@ function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKer
     if (e instanceof RangeError) return refuse(`graph too deep: ${e.message}`);
     throw e;
   }
-  let factory: (consts: Float64Array[]) => (...xs: ArrayLike<number>[]) => Float32Array[];
+  let factory: (consts: Float64Array[]) => (outs: Float32Array[], ...xs: ArrayLike<number>[]) => void;
   try {
     factory = new Function('K', built.source) as typeof factory;
   } catch (e) {
@@ -126,13 +127,13 @@ function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKer
     throw e;
   }
   const kernel = factory(built.consts);
-  const { inputShapes, inputSizes, rootSlots } = built;
+  const { inputShapes, inputSizes, rootSlots, slotSizes } = built;
   return {
     shapes: roots.map((r) => dims(r)),
     inputShapes,
     source: built.source,
     nests: built.nests,
-    run(xs: readonly ArrayLike<number>[]): Float32Array[] {
+    run(xs: readonly ArrayLike<number>[], outs?: readonly (Float32Array | undefined)[]): Float32Array[] {
       if (xs.length !== inputSizes.length) {
         throw new LosscError('arity', `the fused kernel takes ${inputSizes.length} input(s), got ${xs.length}`);
       }
@@ -141,16 +142,30 @@ function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKer
           throw new LosscError('value', `input ${i} should have shape ${showShape(inputShapes[i]!)} (${inputSizes[i]} values), got ${x.length} values`);
         }
       });
-      const outs = kernel(...xs);
-      const seen = new Set<number>();
-      return rootSlots.map((s) => {
-        const o = outs[s]!;
-        if (seen.has(s)) return o.slice();
-        seen.add(s);
+      // One array per distinct root (a root given twice is computed once, then copied).
+      const slots: Float32Array[] = [];
+      rootSlots.forEach((s, i) => {
+        const given = given_(outs, i, slotSizes[s]!);
+        if (slots[s] === undefined && given) slots[s] = given;
+      });
+      slotSizes.forEach((n, s) => (slots[s] ??= new Float32Array(n)));
+      kernel(slots, ...xs);
+      return rootSlots.map((s, i) => {
+        const given = given_(outs, i, slotSizes[s]!);
+        if (given === slots[s]) return given;
+        const o = given ?? new Float32Array(slotSizes[s]!);
+        o.set(slots[s]!);
         return o;
       });
     },
   };
+}
+
+/** The array given for root i, checked to have the root's size. */
+function given_(outs: readonly (Float32Array | undefined)[] | undefined, i: number, size: number): Float32Array | undefined {
+  const o = outs?.[i];
+  if (o !== undefined && o.length !== size) throw new LosscError('value', `output ${i} should hold ${size} values, got ${o.length}`);
+  return o;
 }
 
 interface Built {
@@ -160,6 +175,8 @@ interface Built {
   inputSizes: number[];
   /** For each root, which of the kernel's outputs it is (a root given twice shares one). */
   rootSlots: number[];
+  /** Size of each distinct root. */
+  slotSizes: number[];
   nests: number;
 }
 
@@ -232,10 +249,9 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
     const size = sizeOf(dims(n));
     src.push(`const ${name} = new ${n.dtype === 'bool' ? 'Uint8Array' : 'Float64Array'}(${size});`);
   }
-  src.push(`return function fused(${inputs.map((_, i) => `x${i}`).join(', ')}) {`);
-  for (const r of uniqueRoots) src.push(`  const ${outName.get(r)} = new Float32Array(${sizeOf(dims(r))});`);
+  src.push(`return function fused(outs${inputs.map((_, i) => `, x${i}`).join('')}) {`);
+  uniqueRoots.forEach((r, i) => src.push(`  const ${outName.get(r)} = outs[${i}];`));
   src.push(...body);
-  src.push(`  return [${uniqueRoots.map((r) => outName.get(r)).join(', ')}];`);
   src.push('};');
   return {
     source: src.join('\n'),
@@ -243,6 +259,7 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
     inputShapes,
     inputSizes: inputShapes.map(sizeOf),
     rootSlots: roots.map((r) => uniqueRoots.indexOf(r)),
+    slotSizes: uniqueRoots.map((r) => sizeOf(dims(r))),
     nests: nests.length,
   };
 }
