@@ -429,6 +429,19 @@ describe('fused code shape', () => {
     expect(check([b.pow(x, b.constant(9))], [x], { sample: U(0.5, 1.5) }).source).toContain('Math.pow');
   });
 
+  it('concat pieces of one shape share one loop and are written in place (no piece buffers)', () => {
+    const x = inp([16, 4]);
+    const y = inp([16, 4]);
+    const d = b.sub(x, y);
+    const roots = [Node.make('concat', [b.mul(d, d), b.neg(b.mul(d, b.exp(y))), b.add(x, b.constant(1))], { axis: 1 })];
+    const k = check(roots, [x, y]);
+    expect(k.nests).toBe(1);
+    expect(k.source).not.toContain('Float64Array');
+    // no local is computed that nothing reads
+    const defined = [...k.source.matchAll(/const (t\d+) = /g)].map((m) => m[1]!);
+    for (const t of defined) expect(k.source.split(new RegExp(`\\b${t}\\b`)).length - 1, `${t} is read`).toBeGreaterThan(1);
+  });
+
   it('deep chains (no recursion on depth)', () => {
     const x = inp([3, 4]);
     let y = x;

@@ -272,6 +272,9 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
         return sizeOf(dims(t.args[0]!));
       case 'mm':
         return sizeOf(dims(t)) * dims(t.args[0]!).at(-1)!;
+      case 'cat':
+        // each piece is written by its own loop over the piece
+        return Math.max(...t.args.map((a) => sizeOf(dims(a))));
       default:
         return sizeOf(dims(t));
     }

@@ -92,7 +92,7 @@ function formOf(shape: readonly number[], pos: Pos, rank: number): Form {
 
 // ---- Building items and nests ----------------------------------------------------------------
 
-/** The items and space of one target (a concat gives one sealed item per piece). */
+/** The items and space of one target (a concat gives one copy item per piece). */
 export function itemsFor(t: Node): Array<{ space: Space; item: Item; sealed: boolean }> {
   const kind = targetKind(t);
   const base = { target: t, op: 'sum' as ReduceOp, pass: 0, endPass: 0, count: 1 };
@@ -166,7 +166,9 @@ export function itemsFor(t: Node): Array<{ space: Space; item: Item; sealed: boo
     const store = { coefs: sx.map((d, k) => (d === 1 ? 0 : st[k]!)), c: offset * st[axis]! };
     offset += sx[axis]!;
     const space = { sx, perm: sx.map((_, k) => k), outer: sx.length };
-    return { space, sealed: true, item: { ...base, kind: 'copy' as const, terms: [{ node: a, pos: identity(sx) }], store } };
+    // Not sealed: a piece's loop joins other loops over its shape (the pieces of a gradient
+    // split three ways are computed in one loop and written straight to their places).
+    return { space, sealed: false, item: { ...base, kind: 'copy' as const, terms: [{ node: a, pos: identity(sx) }], store } };
   });
 }
 
@@ -263,7 +265,7 @@ export function groupNests(g: Graph, targets: readonly Node[]): { nests: Nest[];
           const nestHasRed = nest.items.some((i) => i.kind === 'red');
           const identityPerm = nest.space.perm.every((p, i) => p === i);
           let convert = false;
-          if (item.kind === 'ew') {
+          if (item.kind === 'ew' || item.kind === 'copy') {
             if (!identityPerm) continue;
           } else {
             // A reduction: same loop order and split, or an all-elementwise nest it can split.
@@ -781,6 +783,7 @@ export function planNest(ctx: Ctx, nest: Nest): () => string[] {
   // target and its inline recomputation agree): the first pass that needs it defines it, later
   // passes alias it. Above the per-pass slot, it is emitted once at the start of its loop.
   const first = new Map<string, Local>();
+  const definedBy = new Map<Local, Local>();
   const shared: Local[] = [];
   for (const s of scopes) {
     for (const l of s.all) {
@@ -789,12 +792,28 @@ export function planNest(ctx: Ctx, nest: Nest): () => string[] {
       if (f) {
         l.name = f.name;
         l.emitted = true;
+        definedBy.set(l, f);
       } else {
         first.set(l.key, l);
         if (l.level < lastOuter) shared.push(l);
       }
     }
   }
+
+  // 6. Values nothing stores or accumulates (left behind by value numbering: the -x it built
+  // before finding -(x*y) ready-made) are not emitted.
+  const used = new Set<Local>();
+  const pending: Local[] = [];
+  for (const m of vals.values()) for (const vs of m.values()) for (const x of vs) if (typeof x !== 'string') pending.push(x);
+  while (pending.length) {
+    const l = pending.pop()!;
+    if (used.has(l)) continue;
+    used.add(l);
+    pending.push(...l.deps);
+    const f = definedBy.get(l);
+    if (f) pending.push(f);
+  }
+  for (const s of scopes) for (const l of s.all) if (!used.has(l) && !l.read && !l.index && !l.key.startsWith('B:')) l.emitted = true;
 
   return () => {
     const lines: string[] = [];
