@@ -1,8 +1,9 @@
 // `npm run bench`: lossc against the tfjs code it replaces, measured in one run.
 //
 // For each workload, on each backend: the tfjs built-in loss (where one exists), the same formula
-// written in plain tfjs ops, and lossc — each for the value alone and for value + gradient with
-// respect to y_pred. Results are checked for agreement before any time is reported. Then the
+// written in plain tfjs ops, a hand-written JavaScript loop, and lossc — each for the value alone
+// and for value + gradient with respect to y_pred. Results are checked for agreement before any
+// time is reported. A goals table follows: lossc against tfjs and against the hand loop. Then the
 // compile time of every stdlib loss (source → callable, and → printed derivative).
 //
 //   npm run bench                   full sizes and the small [32, 10] size, cpu and wasm
@@ -19,6 +20,11 @@ import { makeLoss } from '../src/api/losses.js';
 import { FastPath } from '../src/compile/fast.js';
 
 type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
+/**
+ * A hand-written loop over y_true and y_pred (y_pred of the given 2-D shape): returns the loss,
+ * and writes d loss / d y_pred into `g` when one is given (a fresh, zero-filled buffer).
+ */
+type HandLoop = (yt: Float32Array, yp: Float32Array, shape: number[], g?: Float32Array) => number;
 
 interface Workload {
   name: string;
@@ -27,6 +33,7 @@ interface Workload {
   data: (t: number[], p: number[], r: () => number) => { yt: number[]; yp: number[] };
   builtin?: Fn;
   ops: Fn;
+  hand: HandLoop;
   lossc: () => LossFunction;
 }
 
@@ -40,6 +47,132 @@ function lcg(seed: number): () => number {
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const fill = (n: number, f: () => number) => Array.from({ length: n }, f);
 
+// The hand-written loops: what a competent user writes for each `ops` formula, in doubles, one pass
+// per row where the formula allows, numerically stable.
+
+// mse: mean of (p − t)²; gradient 2(p − t)/n.
+function mseHand(yt: Float32Array, yp: Float32Array, _shape: number[], g?: Float32Array): number {
+  const n = yp.length;
+  const k = 2 / n;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const d = yp[i] - yt[i];
+    s += d * d;
+    if (g) g[i] = k * d;
+  }
+  return s / n;
+}
+
+// bce: p clipped to [ε, 1 − ε], mean of −(t log p + (1 − t) log(1 − p)); zero gradient where the clip bites.
+function bceHand(yt: Float32Array, yp: Float32Array, _shape: number[], g?: Float32Array): number {
+  const n = yp.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const t = yt[i];
+    const x = yp[i];
+    const p = x < EPS ? EPS : x > 1 - EPS ? 1 - EPS : x;
+    s -= t * Math.log(p) + (1 - t) * Math.log(1 - p);
+    if (g) g[i] = p === x ? ((1 - t) / (1 - p) - t / p) / n : 0;
+  }
+  return s / n;
+}
+
+// cce from logits, per row: e = exp(z − max z) kept in g; loss T·(max z + log Σe) − Σ t·z (T = Σ t); gradient (T·e/Σe − t)/rows.
+function cceHand(yt: Float32Array, yp: Float32Array, shape: number[], g?: Float32Array): number {
+  const [rows, c] = shape as [number, number];
+  let s = 0;
+  for (let o = 0; o < rows * c; o += c) {
+    let m = -Infinity;
+    for (let j = o; j < o + c; j++) if (yp[j] > m) m = yp[j];
+    let se = 0;
+    let tz = 0;
+    let tt = 0;
+    for (let j = o; j < o + c; j++) {
+      const e = Math.exp(yp[j] - m);
+      se += e;
+      tz += yt[j] * yp[j];
+      tt += yt[j];
+      if (g) g[j] = e;
+    }
+    s += tt * (m + Math.log(se)) - tz;
+    if (g) {
+      const k = tt / se;
+      for (let j = o; j < o + c; j++) g[j] = (k * g[j] - yt[j]) / rows;
+    }
+  }
+  return s / rows;
+}
+
+// focal from logits (γ = 2, α = 0.25): z = (2t − 1)·x; e = exp(−|z|) gives s = σ(−z) and softplus(−z); Σ α_t·s²·softplus(−z) / rows.
+function focalHand(yt: Float32Array, yp: Float32Array, shape: number[], g?: Float32Array): number {
+  const n = yp.length;
+  const rows = shape[0];
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const t = yt[i];
+    const sign = 2 * t - 1;
+    const z = sign * yp[i];
+    const at = 0.25 * t + 0.75 * (1 - t);
+    const e = Math.exp(-Math.abs(z));
+    const r = 1 / (1 + e);
+    const s = z >= 0 ? e * r : r; // σ(−z)
+    const sp = (z >= 0 ? 0 : -z) + Math.log1p(e); // softplus(−z)
+    const ats2 = at * s * s;
+    sum += ats2 * sp;
+    if (g) g[i] = (-sign * ats2 * (2 * (z >= 0 ? r : e * r) * sp + s)) / rows; // 1 − s = σ(z)
+  }
+  return sum / rows;
+}
+
+// triplet: row = [a | p | n], mean of relu(|a − p|² − |a − n|² + 0.2); on active rows gradient 2(n − p), 2(p − a), 2(a − n) / rows.
+function tripletHand(_yt: Float32Array, yp: Float32Array, shape: number[], g?: Float32Array): number {
+  const [rows, w] = shape as [number, number];
+  const d = w / 3;
+  const k = 2 / rows;
+  let s = 0;
+  for (let o = 0; o < rows * w; o += w) {
+    let v = 0.2;
+    for (let j = o; j < o + d; j++) {
+      const ap = yp[j] - yp[j + d];
+      const an = yp[j] - yp[j + 2 * d];
+      v += ap * ap - an * an;
+    }
+    if (v <= 0) continue; // an inactive row: its gradient stays zero
+    s += v;
+    if (g) {
+      for (let j = o; j < o + d; j++) {
+        const a = yp[j];
+        const p = yp[j + d];
+        const q = yp[j + 2 * d];
+        g[j] = k * (q - p);
+        g[j + d] = k * (p - a);
+        g[j + 2 * d] = k * (a - q);
+      }
+    }
+  }
+  return s / rows;
+}
+
+// huber, δ = 1: e = p − t, mean of ½e² where |e| ≤ 1 and |e| − ½ elsewhere; gradient clip(e, −1, 1)/n.
+function huberHand(yt: Float32Array, yp: Float32Array, _shape: number[], g?: Float32Array): number {
+  const n = yp.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const e = yp[i] - yt[i];
+    const a = Math.abs(e);
+    s += a <= 1 ? 0.5 * e * e : a - 0.5;
+    if (g) g[i] = (a <= 1 ? e : e > 0 ? 1 : -1) / n;
+  }
+  return s / n;
+}
+
+/** A hand loop fed from tensors the way a user must: read both inputs, then build the outputs. */
+function runHand(loop: HandLoop, yt: tf.Tensor, yp: tf.Tensor, withGrad: boolean): tf.Tensor[] {
+  const g = withGrad ? new Float32Array(yp.size) : undefined;
+  const value = loop(yt.dataSync() as Float32Array, yp.dataSync() as Float32Array, yp.shape, g);
+  return g ? [tf.scalar(value), tf.tensor(g, yp.shape)] : [tf.scalar(value)];
+}
+
 const WORKLOADS: Workload[] = [
   {
     name: 'mse',
@@ -47,6 +180,7 @@ const WORKLOADS: Workload[] = [
     data: (t, p, r) => ({ yt: fill(size(t), () => r() * 2 - 1), yp: fill(size(p), () => r() * 2 - 1) }),
     builtin: (yt, yp) => tf.losses.meanSquaredError(yt, yp),
     ops: (yt, yp) => tf.mean(tf.square(tf.sub(yt, yp))),
+    hand: mseHand,
     lossc: () => losses.mean_squared_error!(),
   },
   {
@@ -58,6 +192,7 @@ const WORKLOADS: Workload[] = [
       const p = tf.clipByValue(yp, EPS, 1 - EPS);
       return tf.neg(tf.mean(tf.add(tf.mul(yt, tf.log(p)), tf.mul(tf.sub(1, yt), tf.log(tf.sub(1, p))))));
     },
+    hand: bceHand,
     lossc: () => losses.binary_crossentropy!(),
   },
   {
@@ -69,6 +204,7 @@ const WORKLOADS: Workload[] = [
     },
     builtin: (yt, yp) => tf.losses.softmaxCrossEntropy(yt, yp),
     ops: (yt, yp) => tf.neg(tf.mean(tf.sum(tf.mul(yt, tf.logSoftmax(yp)), -1))),
+    hand: cceHand,
     lossc: () => losses.categorical_crossentropy!({ from_logits: true }),
   },
   {
@@ -82,6 +218,7 @@ const WORKLOADS: Workload[] = [
       const term = tf.mul(tf.mul(at, tf.square(tf.sigmoid(tf.neg(z)))), tf.softplus(tf.neg(z)));
       return tf.mean(tf.sum(term, -1));
     },
+    hand: focalHand,
     lossc: () => losses.focal_loss!({ from_logits: true }),
   },
   {
@@ -93,6 +230,7 @@ const WORKLOADS: Workload[] = [
       const d = tf.sub(tf.sum(tf.square(tf.sub(a!, p!)), 1), tf.sum(tf.square(tf.sub(a!, n!)), 1));
       return tf.mean(tf.relu(tf.add(d, 0.2)));
     },
+    hand: tripletHand,
     lossc: () => losses.triplet_loss!(),
   },
   {
@@ -105,9 +243,12 @@ const WORKLOADS: Workload[] = [
       const q = tf.minimum(e, 1);
       return tf.mean(tf.add(tf.mul(0.5, tf.square(q)), tf.sub(e, q)));
     },
+    hand: huberHand,
     lossc: () => losses.huber!(),
   },
 ];
+
+const HAND = 'hand-written JS loop';
 
 interface Row {
   backend: string;
@@ -166,23 +307,29 @@ async function benchLosses(backend: string, small: boolean, reps: number, only?:
     const yt = tf.tensor(d.yt, t);
     const yp = tf.tensor(d.yp, p);
     const lossc = w.lossc();
-    const impls: Array<[string, Fn]> = [['lossc', lossc as Fn], ['tfjs ops + tf.grad', w.ops]];
-    if (w.builtin) impls.push(['tfjs built-in', w.builtin]);
-    // Agreement first: value and gradient of every implementation against lossc's.
+    const fns: Array<[string, Fn]> = [['lossc', lossc as Fn], ['tfjs ops + tf.grad', w.ops]];
+    if (w.builtin) fns.push(['tfjs built-in', w.builtin]);
+    // Every implementation as one call: the value alone, or the value and the gradient.
+    const impls: Array<[string, (withGrad: boolean) => tf.Tensor | tf.Tensor[]]> = fns.map(([name, f]) => [
+      name,
+      (withGrad) => (withGrad ? valueAndGrad(f, yt, yp) : f(yt, yp)),
+    ]);
+    impls.push([HAND, (withGrad) => runHand(w.hand, yt, yp, withGrad)]);
+    // Agreement first: value and gradient of every implementation against lossc's, and the value
+    // alone (its own code path in the hand loop) against lossc's value.
     const ref = tf.tidy(() => valueAndGrad(lossc as Fn, yt, yp));
-    for (const [name, f] of impls.slice(1)) {
-      const other = tf.tidy(() => valueAndGrad(f, yt, yp));
-      agree(other, ref, `${w.name} ${name} vs lossc`);
-      tf.dispose(other);
+    for (const [name, run] of impls.slice(1)) {
+      const both = tf.tidy(() => run(true)) as tf.Tensor[];
+      const value = tf.tidy(() => run(false));
+      agree(both, ref, `${w.name} ${name} vs lossc`);
+      agree([value].flat(), [ref[0]!], `${w.name} ${name} (value alone) vs lossc`);
+      tf.dispose([both, value]);
     }
     tf.dispose(ref);
     const sizeText = `[${p.join(',')}]`;
     for (const mode of ['value', 'value+grad'] as const) {
       const measured: Array<[string, number]> = [];
-      for (const [name, f] of impls) {
-        const ms = await time(() => (mode === 'value' ? f(yt, yp) : valueAndGrad(f, yt, yp)), reps);
-        measured.push([name, ms]);
-      }
+      for (const [name, run] of impls) measured.push([name, await time(() => run(mode === 'value+grad'), reps)]);
       const base = measured[0]![1];
       for (const [name, ms] of measured) {
         rows.push({ backend, workload: w.name, size: sizeText, impl: name, mode, medianMs: ms, ratio: name === 'lossc' ? undefined : ms / base });
@@ -191,6 +338,84 @@ async function benchLosses(backend: string, small: boolean, reps: number, only?:
     tf.dispose([yt, yp]);
   }
   return rows;
+}
+
+/**
+ * The issue's speed goals, for one backend × size × workload × mode. At the full size (value +
+ * gradient): tfjs / lossc ≥ 10 on cpu and ≥ 1.5 on wasm, and lossc / hand loop ≤ 1.5. At the
+ * small size (both modes): tfjs / lossc ≥ 1, lossc never slower. "tfjs" is the faster of its
+ * plain ops and its built-in.
+ */
+interface Goal {
+  backend: string;
+  workload: string;
+  size: string;
+  small: boolean;
+  mode: Row['mode'];
+  opsOverLossc: number;
+  builtinOverLossc?: number;
+  tfjsOverLossc: number;
+  losscOverHand: number;
+  /** tfjs / lossc must be at least this (none for a backend without a stated goal). */
+  tfjsTarget?: number;
+  tfjsMet?: boolean;
+  /** lossc / hand loop must be at most HAND_TARGET (a goal at the full size only). */
+  handMet?: boolean;
+}
+
+const TFJS_TARGET: Record<string, number> = { cpu: 10, wasm: 1.5 };
+const HAND_TARGET = 1.5;
+
+function goals(backend: string, small: boolean, rows: Row[]): Goal[] {
+  const out: Goal[] = [];
+  for (const w of WORKLOADS) {
+    for (const mode of small ? (['value', 'value+grad'] as const) : (['value+grad'] as const)) {
+      const ratio = (impl: string) => rows.find((r) => r.workload === w.name && r.mode === mode && r.impl === impl)?.ratio;
+      const ops = ratio('tfjs ops + tf.grad');
+      const hand = ratio(HAND);
+      if (ops === undefined || hand === undefined) continue; // not run (--only)
+      const builtin = ratio('tfjs built-in');
+      const tfjs = Math.min(ops, builtin ?? Infinity);
+      const tfjsTarget = small ? 1 : TFJS_TARGET[backend];
+      out.push({
+        backend,
+        workload: w.name,
+        size: rows.find((r) => r.workload === w.name)!.size,
+        small,
+        mode,
+        opsOverLossc: ops,
+        builtinOverLossc: builtin,
+        tfjsOverLossc: tfjs,
+        losscOverHand: 1 / hand,
+        tfjsTarget,
+        tfjsMet: tfjsTarget === undefined ? undefined : tfjs >= tfjsTarget,
+        handMet: small ? undefined : 1 / hand <= HAND_TARGET,
+      });
+    }
+  }
+  return out;
+}
+
+function goalsTable(gs: Goal[]): string {
+  const x = (v: number) => `${v.toFixed(2)}×`;
+  const yes = (met: boolean | undefined) => (met === undefined ? '-' : met ? 'yes' : 'NO');
+  const lines = [
+    'goals, full size, value + gradient ("tfjs" is the faster of its ops and its built-in):',
+    `| backend | workload | size | tfjs ops / lossc | tfjs built-in / lossc | lossc / hand loop | tfjs / lossc ≥ goal | lossc within ${HAND_TARGET}× of hand |`,
+    '|---|---|---|---:|---:|---:|---|---|',
+  ];
+  for (const g of gs.filter((g) => !g.small)) {
+    const builtin = g.builtinOverLossc === undefined ? '-' : x(g.builtinOverLossc);
+    const target = g.tfjsTarget === undefined ? '-' : `≥${g.tfjsTarget}×: ${yes(g.tfjsMet)}`;
+    lines.push(`| ${g.backend} | ${g.workload} | ${g.size} | ${x(g.opsOverLossc)} | ${builtin} | ${x(g.losscOverHand)} | ${target} | ${yes(g.handMet)} |`);
+  }
+  const backends = [...new Set(gs.filter((g) => g.small).map((g) => g.backend))];
+  if (backends.length > 0) lines.push('', 'goal, small size: lossc never slower than tfjs (rows where it is, as tfjs / lossc):');
+  for (const b of backends) {
+    const slower = gs.filter((g) => g.small && g.backend === b && !g.tfjsMet);
+    lines.push(`- ${b}: ${slower.length === 0 ? 'none' : slower.map((g) => `${g.workload} ${g.mode} ${x(g.tfjsOverLossc)}`).join('; ')}`);
+  }
+  return lines.join('\n');
 }
 
 interface CompileRow {
@@ -262,16 +487,20 @@ async function main(): Promise<void> {
   const backends = flag('--backend') ? [flag('--backend')!] : ['cpu', 'wasm'];
   const only = flag('--only');
   const rows: Row[] = [];
+  const goalRows: Goal[] = [];
   for (const backend of backends) {
     await useBackend(backend);
     for (const small of [false, true]) {
       const reps = small ? (quick ? 20 : 100) : quick ? 3 : 9;
-      rows.push(...(await benchLosses(backend, small, reps, only)));
+      const part = await benchLosses(backend, small, reps, only);
+      rows.push(...part);
+      goalRows.push(...goals(backend, small, part));
     }
   }
   await useBackend('cpu');
   const compileRows = benchCompile(quick ? 5 : 21);
   console.log(table(rows));
+  console.log('\n' + goalsTable(goalRows));
   console.log('\ncompile time (ms): source → callable with its gradient, and → printed derivative;');
   console.log('"first" is the first compile of that loss in this process, "again" the median of later ones');
   console.log('(rewrites and generated functions are memoised on the hash-consed IR).');
@@ -280,7 +509,7 @@ async function main(): Promise<void> {
     console.log(`| ${c.loss} | ${c.firstCallableMs.toFixed(2)} | ${c.callableMs.toFixed(2)} | ${c.firstDerivativeMs.toFixed(2)} | ${c.derivativeMs.toFixed(2)} |`);
   }
   const out = flag('--json');
-  if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, compile: compileRows }, null, 2));
+  if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, goals: goalRows, compile: compileRows }, null, 2));
 }
 
 await main();
