@@ -334,6 +334,19 @@ describe('fused reductions', () => {
     const sm = b.exp(b.sub(x, lse));
     const k = check([sm, b.reduce('sum', b.mul(sm, x), [1])], [x], { sample: U(-20, 20) });
     expect(k.nests).toBe(1);
+    // one exp per element: the logsumexp pass keeps its exponentials for the softmax pass
+    expect(k.source).toMatch(/w0\[v1\] \/ s\d+/);
+  });
+
+  it('softmax from the kept exponentials: rows of -inf, +inf, NaN, and a reduction over two axes', () => {
+    const x = inp([5, 3]);
+    const sm = b.exp(b.sub(x, b.reduce('logsumexp', x, [1], true)));
+    const data = [Float32Array.from([-Infinity, -Infinity, -Infinity, 1, -Infinity, 2, Infinity, 0, 1, NaN, 0, 1, 300, -300, 0])];
+    check([sm], [x], { data });
+    const y = inp([2, 3, 4]);
+    const sm2 = b.exp(b.sub(y, b.reduce('logsumexp', y, [1, 2], true)));
+    const k = check([sm2, b.reduce('sum', sm2, [2])], [y], { sample: U(-5, 5) });
+    expect(k.source).toContain('new Float64Array(12)');
   });
 
   it('independent reductions and elementwise roots of one index space: one pass', () => {
@@ -653,7 +666,7 @@ describe('fused target: refusals and the safety of generated code', () => {
     // Every identifier in the source is one the compiler makes up.
     const code = k.source.replace(/\/\/[^\n]*/g, '');
     const idents = new Set(code.match(/[A-Za-z_$][\w$]*/g));
-    const allowed = /^([xrbtokvajs]\d+|K|Math|exp|log|log1p|expm1|sqrt|abs|tanh|floor|trunc|max|min|pow|sign|sigmoid|softplus|Infinity|NaN|e|const|let|for|return|function|fused|new|Float32Array|Float64Array|Uint8Array|use|strict|if|outs)$/;
+    const allowed = /^([xrbtokvajs]\d+|K|Math|exp|log|log1p|expm1|sqrt|abs|tanh|floor|trunc|max|min|pow|sign|sigmoid|softplus|Infinity|NaN|e|const|let|for|return|function|fused|new|Float32Array|Float64Array|Uint8Array|use|strict|if|outs|[we]\d+)$/;
     expect([...idents].filter((s) => !allowed.test(s))).toEqual([]);
   });
 

@@ -204,6 +204,7 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
   const tempName = new Map<Node, string>();
   const read = new Set<Node>();
   const helpers = new Set<Helper>();
+  const scratch: number[] = [];
   const uniqueRoots = [...new Set(roots)];
   const outName = new Map<Node, string>(uniqueRoots.map((r, i) => [r, `r${i}`]));
 
@@ -236,6 +237,10 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
     },
     useHelper: (h) => helpers.add(h),
     fresh,
+    scratch(size) {
+      scratch.push(size);
+      return `w${scratch.length - 1}`;
+    },
   };
 
   const renderers = nests.map((nest) => planNest(ctx, nest));
@@ -249,6 +254,7 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
     const size = sizeOf(dims(n));
     src.push(`const ${name} = new ${n.dtype === 'bool' ? 'Uint8Array' : 'Float64Array'}(${size});`);
   }
+  scratch.forEach((size, i) => src.push(`const w${i} = new Float64Array(${sizeOf([size])});`));
   src.push(`return function fused(outs${inputs.map((_, i) => `, x${i}`).join('')}) {`);
   uniqueRoots.forEach((r, i) => src.push(`  const ${outName.get(r)} = outs[${i}];`));
   src.push(...body);

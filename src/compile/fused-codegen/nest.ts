@@ -373,6 +373,22 @@ export interface Ctx {
   storeNames(n: Node): string[];
   useHelper(h: Helper): void;
   fresh(prefix: string): string;
+  /** A Float64Array of `size` made once per kernel, for per-row scratch values. */
+  scratch(size: number): string;
+}
+
+/**
+ * A logsumexp whose exponentials a later pass of its row reuses: softmax's exp(x - lse(x)) is
+ * exp(x - max) / sum, both already computed by the logsumexp's second pass, which keeps them in
+ * a row-sized scratch array (one exp per element instead of two).
+ */
+interface SharedExp {
+  /** The row-offset form of an element (the reduced axes, row-major). */
+  inner: Form;
+  /** Names given at emission: the running max, the sum of exponentials, the scratch array. */
+  names: { a?: string; s?: string; w?: string };
+  /** The places that read the scratch array, and their offset code (set when planned). */
+  reads: Array<{ scope: Scope; off?: () => string }>;
 }
 
 const code = (v: Val): string => (typeof v === 'string' ? v : v.name);
@@ -384,6 +400,7 @@ class Scope {
     readonly ctx: Ctx,
     readonly nest: Nest,
     readonly pass: number,
+    readonly sharedExps: Map<Item, SharedExp>,
   ) {}
 
   private add(l: Omit<Local, 'name' | 'level'>, prefix = 't'): Local {
@@ -513,6 +530,10 @@ class Scope {
         const ev = isLiteral(e) ? literalNumber(e) : undefined;
         return this.numbered(n.op, key, order, vs, () => powCode(code(vs[0]!), code(vs[1]!), ev));
       }
+      case 'exp': {
+        const shared = this.softmaxExp(n, key, order, pos, vs[0]!);
+        return shared ?? this.numbered(n.op, key, order, vs, () => unaryCode(n.op, code(vs[0]!), use)!);
+      }
       case 'sigmoid':
       case 'softplus': {
         const x = vs[0]!;
@@ -529,6 +550,46 @@ class Scope {
         throw new Unsupported(`op ${n.op}`);
       }
     }
+  }
+
+  /**
+   * exp(x - lse(x)) at an element of a row whose logsumexp this nest finished in an earlier
+   * pass: that pass's exp(x - max), kept in the scratch array, over its sum. Rows with a
+   * non-finite max (where lse is not max + log(sum)) take the exp as written.
+   */
+  private softmaxExp(n: Node, key: string, order: number, pos: Pos, arg: Val): Val | undefined {
+    const d = n.args[0]!;
+    if (d.op !== 'sub' || typeof arg === 'string') return undefined;
+    const x = d.args[0]!;
+    const [px, pl0] = argPositions(d, pos) as [Pos, Pos];
+    let l = d.args[1]!;
+    let pl = pl0;
+    while (l.op === 'broadcast_like' || l.op === 'expand_dims') {
+      pl = argPositions(l, pl)[0]!;
+      l = l.args[0]!;
+    }
+    if (l.op !== 'logsumexp' || l.args[0] !== x) return undefined;
+    const it = (this.ctx.itemsOf.get(l) ?? []).find((i) => i.nest === this.nest && i.kind === 'red' && i.op === 'logsumexp');
+    if (!it || it.endPass >= this.pass || it.pass === it.endPass) return undefined;
+    const dx = dims(x);
+    if (posKey(normPos(px, dx)) !== posKey(normPos(it.terms[0]!.pos, dx))) return undefined;
+    if (!outerIdentity(it, normPos(pl, dims(l)), this.nest.space)) return undefined;
+    let shared = this.sharedExps.get(it);
+    if (!shared) {
+      const { sx, perm, outer } = this.nest.space;
+      const coefs = sx.map(() => 0);
+      let stride = 1;
+      for (const k of [...perm.slice(outer)].reverse()) {
+        coefs[k] = sx[k] === 1 ? 0 : stride;
+        stride *= sx[k]!;
+      }
+      shared = { inner: { coefs, c: 0 }, names: {}, reads: [] };
+      this.sharedExps.set(it, shared);
+    }
+    const read: { scope: Scope; off?: () => string } = { scope: this, off: undefined };
+    shared.reads.push(read);
+    const names = shared.names;
+    return this.combine(key, order, [arg], () => `(${names.a} - ${names.a} === 0 ? ${names.w}[${read.off!()}] / ${names.s} : Math.exp(${code(arg)}))`);
   }
 
   // ---- Value numbering. The gradient rebuilds values the forward pass already has, written
@@ -683,9 +744,10 @@ export function planNest(ctx: Ctx, nest: Nest): () => string[] {
   // 1. Values of every item, per pass (a logsumexp is read again in its second pass).
   const scopes: Scope[] = [];
   const vals = new Map<Item, Map<number, Val[]>>();
+  const sharedExps = new Map<Item, SharedExp>();
   for (const it of nest.items) vals.set(it, new Map());
   for (let p = 0; p < passes; p++) {
-    const s = new Scope(ctx, nest, p);
+    const s = new Scope(ctx, nest, p, sharedExps);
     scopes.push(s);
     for (const it of nest.items) {
       if (it.pass === p || isLse2(it, p)) vals.get(it)!.set(p, it.terms.map((t) => s.value(t.node, t.pos)));
@@ -769,6 +831,12 @@ export function planNest(ctx: Ctx, nest: Nest): () => string[] {
     const p = it.kind === 'ew' || it.kind === 'copy' ? it.pass : it.endPass;
     storeOff.set(it, offset(scopes[p]!, it.store));
   }
+  const sharedOff = new Map<Item, () => string>();
+  for (const [it, sh] of sharedExps) {
+    sh.names.w = ctx.scratch(it.count);
+    sharedOff.set(it, offset(scopes[it.endPass]!, sh.inner));
+    for (const r of sh.reads) r.off = offset(r.scope, sh.inner);
+  }
   for (const s of scopes) {
     for (const l of s.all) {
       if (l.read || l.index || l.key.startsWith('B:')) continue;
@@ -851,12 +919,16 @@ export function planNest(ctx: Ctx, nest: Nest): () => string[] {
         if ((it.kind === 'red' || it.kind === 'mm') && it.pass === p) {
           const a = ctx.fresh('a');
           acc.set(it, { a, s: '' });
+          const sh = sharedExps.get(it);
+          if (sh) sh.names.a = a;
           const init = it.op === 'max' || it.op === 'logsumexp' ? '-Infinity' : it.op === 'min' ? 'Infinity' : '0';
           out(`let ${a} = ${init};`);
         }
         if (isLse2(it, p)) {
           const st = ctx.fresh('s');
           acc.get(it)!.s = st;
+          const sh = sharedExps.get(it);
+          if (sh) sh.names.s = st;
           out(`let ${st} = 0;`);
         }
       }
@@ -876,7 +948,13 @@ export function planNest(ctx: Ctx, nest: Nest): () => string[] {
         }
         const { a, s: sum } = acc.get(it)!;
         const x = it.kind === 'mm' ? `${code(vs[0]!)} * ${code(vs[1]!)}` : code(vs[0]!);
-        if (isLse2(it, p)) out(`${sum} += Math.exp(${x} - ${a});`);
+        const sh = sharedExps.get(it);
+        if (isLse2(it, p) && sh) {
+          const e = ctx.fresh('e');
+          out(`const ${e} = Math.exp(${x} - ${a});`);
+          out(`${sh.names.w}[${sharedOff.get(it)!()}] = ${e};`);
+          out(`${sum} += ${e};`);
+        } else if (isLse2(it, p)) out(`${sum} += Math.exp(${x} - ${a});`);
         else if (it.op === 'sum' || it.op === 'mean') out(`${a} += ${x};`);
         else if (it.op === 'max' || it.op === 'logsumexp') out(`${a} = Math.max(${a}, ${x});`);
         else out(`${a} = Math.min(${a}, ${x});`);
