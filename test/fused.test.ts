@@ -141,6 +141,19 @@ describe('fused elementwise ops', () => {
     expect(k.source).toContain('Math.pow');
   });
 
+  it('the tfjs plan takes pow by 1, 2, 3 and -1 as clone, square, cube and reciprocal, with pow\'s results', () => {
+    const x = inp([10]);
+    const data = Float32Array.from([0, -0, 1.5, -2, Infinity, -Infinity, NaN, 1e-20, 3e12, -0.75]);
+    const roots = [1, 2, 3, -1, 0.5, 2.5].map((e) => b.pow(x, b.constant(e)));
+    const bound = { [x.attrs.name as string]: fromData([10], data, 'float32') };
+    const want = evaluate(roots, bound);
+    const got = tf.tidy(() => new Plan(roots, [x]).run([tf.tensor(data)]).map((t) => Array.from(t.dataSync())));
+    got.forEach((g, i) => {
+      const w = Array.from(want[i]!.data, Math.fround);
+      g.forEach((v, j) => expect(close(v, w[j]!, 1e-6, 0) || (Number.isNaN(v) && Number.isNaN(w[j]!)), `pow ${[1, 2, 3, -1, 0.5, 2.5][i]} at ${data[j]}: ${v} vs ${w[j]}`).toBe(true));
+    });
+  });
+
   for (const op of ['lt', 'le', 'gt', 'ge', 'eq', 'ne'] as const) {
     it(`compare ${op} (floats and ints, broadcast)`, () => {
       const a = inp([3, 4]);

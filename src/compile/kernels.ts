@@ -122,7 +122,17 @@ export const KERNELS: Record<OpName, Kernel> = {
   sub: ([a, b]) => tf.sub(a!, b!),
   mul: ([a, b]) => tf.mul(a!, b!),
   div: ([a, b]) => tf.div(a!, b!),
-  pow: ([a, b]) => tf.pow(a!, b!),
+  pow: ([a, b], n) => {
+    // Exponents that are exactly a cheaper op (tfjs's pow is a generic kernel: on wasm,
+    // pow(x, 2) costs 13x square(x)); x*x and 1/x give pow's results, NaN and ±inf included.
+    const e = n.args[1]!;
+    const v = e.op === 'const' ? (e.attrs.value as number) : undefined;
+    if (v === 1) return tf.clone(a!);
+    if (v === 2) return tf.square(a!);
+    if (v === 3) return tf.mul(tf.square(a!), a!);
+    if (v === -1) return tf.reciprocal(a!);
+    return tf.pow(a!, b!);
+  },
   maximum: ([a, b]) => tf.maximum(a!, b!),
   minimum: ([a, b]) => tf.minimum(a!, b!),
   lt: noGradient((a, b) => tf.less(a!, b!)),
