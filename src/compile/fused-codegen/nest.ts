@@ -671,10 +671,11 @@ class Scope {
     const e = this.once(`X:${rep.key}`, [rep], () => `Math.exp(-Math.abs(${code(rep)}))`);
     let made: Local;
     if (op === 'sigmoid') {
-      const big = () => `1 / (1 + ${code(e)})`; // sigmoid of the one of ±r that is >= 0
-      const small = () => `${code(e)} / (1 + ${code(e)})`;
-      made = this.combine(key, order, [x, rep, e], () =>
-        negated ? `(${code(rep)} >= 0 ? ${small()} : ${big()})` : `(${code(rep)} >= 0 ? ${big()} : ${small()})`,
+      // 1 / (1 + e) is the sigmoid of the one of ±r that is >= 0; e / (1 + e) the other's.
+      const big = this.once(`Q:${rep.key}`, [e], () => `1 / (1 + ${code(e)})`);
+      const small = () => `${code(e)} * ${code(big)}`;
+      made = this.combine(key, order, [x, rep, e, big], () =>
+        negated ? `(${code(rep)} >= 0 ? ${small()} : ${code(big)})` : `(${code(rep)} >= 0 ? ${code(big)} : ${small()})`,
       );
     } else {
       const l = this.once(`L:${rep.key}`, [e], () => `Math.log1p(${code(e)})`);
