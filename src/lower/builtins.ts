@@ -152,9 +152,8 @@ export const BUILTINS: Record<string, Builtin> = {
       const x = t(a, 'x');
       const parts = intOf(a.parts as Static, 'the number of parts');
       if (parts < 1) throw new LosscError('option', `split needs at least 1 part, got ${parts}`);
-      const axis = intOf(a.axis as Static, 'axis');
-      const ax = axis < 0 ? axis + x.rank : axis;
-      return Array.from({ length: parts }, (_, index) => Node.make('part', [x], { axis: ax, parts, index }));
+      const axis = intOf(a.axis as Static, 'axis'); // Node.make makes a negative axis canonical
+      return Array.from({ length: parts }, (_, index) => Node.make('part', [x], { axis, parts, index }));
     },
   },
   part: {
@@ -165,8 +164,7 @@ export const BUILTINS: Record<string, Builtin> = {
       const parts = intOf(a.parts as Static, 'parts');
       const index = intOf(a.index as Static, 'index');
       if (index < 0 || index >= parts) throw new LosscError('option', `part index ${index} is not in 0..${parts - 1}`);
-      const axis = intOf(a.axis as Static, 'axis');
-      return Node.make('part', [x], { axis: axis < 0 ? axis + x.rank : axis, parts, index });
+      return Node.make('part', [x], { axis: intOf(a.axis as Static, 'axis'), parts, index });
     },
   },
   concat: {
@@ -175,8 +173,7 @@ export const BUILTINS: Record<string, Builtin> = {
     build(a) {
       const xs = a.xs as Node[];
       if (xs.length === 0) throw new LosscError('arity', 'concat needs at least one tensor');
-      const axis = intOf(a.axis as Static, 'axis');
-      return Node.make('concat', xs, { axis: axis < 0 ? axis + xs[0]!.rank : axis });
+      return Node.make('concat', xs, { axis: intOf(a.axis as Static, 'axis') });
     },
   },
   transpose: {

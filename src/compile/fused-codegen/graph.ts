@@ -151,6 +151,7 @@ export function argPositions(n: Node, pos: Pos): Pos[] {
 
 /** Rough cost of evaluating one element of `n` alone (for recompute-or-store decisions). */
 export function opCost(n: Node): number {
+  if (VIEW_OPS.has(n.op)) return 0;
   switch (n.op) {
     case 'exp':
     case 'log':
@@ -164,12 +165,6 @@ export function opCost(n: Node): number {
     case 'div':
     case 'sqrt':
       return 3;
-    case 'broadcast_like':
-    case 'expand_dims':
-    case 'squeeze':
-    case 'part':
-    case 'transpose':
-    case 'stop_gradient':
     case 'const':
     case 'param':
     case 'size':
@@ -181,7 +176,8 @@ export function opCost(n: Node): number {
   }
 }
 
-const VIEW_OPS = new Set<OpName>(['broadcast_like', 'expand_dims', 'squeeze', 'part', 'transpose', 'stop_gradient']);
+/** Ops that only re-index their argument (no arithmetic): free to inline, read through. */
+export const VIEW_OPS: ReadonlySet<OpName> = new Set<OpName>(['broadcast_like', 'expand_dims', 'squeeze', 'part', 'transpose', 'stop_gradient']);
 
 export interface Materialization {
   /** Nodes computed into buffers, arguments before users. */

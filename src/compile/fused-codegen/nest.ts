@@ -20,6 +20,7 @@ import {
   stridesOf,
   targetKind,
   valueArgs,
+  VIEW_OPS,
   Z,
   type Ix,
   type Pos,
@@ -495,6 +496,7 @@ class Scope {
   private build(n: Node, key: string, pos: Pos, vs: Val[]): Val {
     const order = this.ctx.g.index.get(n) ?? -1;
     const use = (h: Helper) => this.ctx.useHelper(h);
+    if (VIEW_OPS.has(n.op)) return vs[0]!; // positions were mapped by argPositions already
     switch (n.op) {
       case 'indices': {
         const v = this.indexOf(pos[0]!);
@@ -508,18 +510,12 @@ class Scope {
         const from = n.args[0]!.dtype;
         return this.combine(key, order, vs, () => castCode(code(vs[0]!), from, n.dtype));
       }
-      case 'broadcast_like':
-      case 'expand_dims':
-      case 'squeeze':
-      case 'part':
-      case 'transpose':
-      case 'stop_gradient':
       case 'sum':
       case 'mean':
       case 'max':
       case 'min':
       case 'logsumexp':
-        // Views, and reductions over no axes: the argument itself.
+        // Reductions over no axes (the others are targets): the argument itself.
         return vs[0]!;
       case 'where':
         return this.numbered(n.op, key, order, vs, () => `(${code(vs[0]!)} !== 0 ? ${code(vs[1]!)} : ${code(vs[2]!)})`);
