@@ -98,20 +98,26 @@ function nthLine(text: string, line: number): string | undefined {
   return text.slice(start, end < 0 ? text.length : end).replace(/\r$/, '');
 }
 
-/** Damerau-free Levenshtein distance, for "did you mean" suggestions. */
+/**
+ * Edit distance where a swap of two neighbouring letters counts as one edit, like an insertion,
+ * a deletion or a substitution (optimal string alignment): `dleta` is one edit from `delta`.
+ */
 export function editDistance(a: string, b: string): number {
-  const dp = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) dp[j] = j;
+  // rows i-2, i-1 and i of the table
+  let older = new Array<number>(b.length + 1).fill(0);
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
+    const row = new Array<number>(b.length + 1);
+    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, older[j - 2]! + 1);
+      row[j] = d;
     }
+    older = prev;
+    prev = row;
   }
-  return dp[b.length]!;
+  return prev[b.length]!;
 }
 
 /** The closest known name, if it is close enough to be a plausible typo. */

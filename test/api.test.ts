@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile, losses, regularizers, LosscError } from '../src/index.js';
+import { editDistance } from '../src/errors.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -31,6 +32,15 @@ describe('errors through the API', () => {
     const e = errorOf(() => losses.binary_crossentropi);
     expect(e.kind).toBe('name');
     expect(e.message).toContain('did you mean `binary_crossentropy`');
+  });
+  it('swapped neighbouring letters count as one typo', () => {
+    expect(errorOf(() => losses.huber!({ dleta: 2 })).message).toMatch(/no option `dleta`.*did you mean `delta`/);
+    expect(errorOf(() => losses.hubre).message).toContain('did you mean `huber`');
+    expect(editDistance('dleta', 'delta')).toBe(1);
+    expect(editDistance('ab', 'ba')).toBe(1);
+    expect(editDistance('abc', 'ca')).toBe(3); // optimal string alignment: no edit of a swapped pair
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('', 'abc')).toBe(3);
   });
   it('an unknown or mistyped option is reported before any tensor exists', () => {
     leakFree(() => {
