@@ -265,24 +265,34 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function time(f: () => tf.Tensor | tf.Tensor[], reps: number): Promise<number> {
-  const run = () => {
-    const out = tf.tidy(f);
-    const list = Array.isArray(out) ? out : [out];
-    for (const t of list) t.dataSync(); // wait for the result, as a training step would
-    tf.dispose(list);
-  };
+/** One call as a training step makes it: run, wait for every result, free them. */
+function callOnce(f: () => tf.Tensor | tf.Tensor[]): void {
+  const out = tf.tidy(f);
+  const list = Array.isArray(out) ? out : [out];
+  for (const t of list) t.dataSync(); // wait for the result, as a training step would
+  tf.dispose(list);
+}
+
+/**
+ * Median ms per call of each function, measured interleaved (one call of each in turn, `reps`
+ * rounds), so that a slow stretch of a shared machine slows every implementation alike.
+ */
+function timeInterleaved(fs: Array<() => tf.Tensor | tf.Tensor[]>, reps: number): number[] {
   // Warm up to steady state, as in training (thousands of calls): generated code and tfjs's own
   // kernels are first interpreted, then optimised by V8. At least 2 calls and 50 ms (at most 500).
-  const warm = performance.now();
-  for (let i = 0; i < 500 && (i < 2 || performance.now() - warm < 50); i++) run();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    run();
-    times.push(performance.now() - t0);
+  for (const f of fs) {
+    const warm = performance.now();
+    for (let i = 0; i < 500 && (i < 2 || performance.now() - warm < 50); i++) callOnce(f);
   }
-  return median(times);
+  const times = fs.map(() => [] as number[]);
+  for (let r = 0; r < reps; r++) {
+    fs.forEach((f, i) => {
+      const t0 = performance.now();
+      callOnce(f);
+      times[i]!.push(performance.now() - t0);
+    });
+  }
+  return times.map(median);
 }
 
 function valueAndGrad(fn: Fn, yt: tf.Tensor, yp: tf.Tensor): tf.Tensor[] {
@@ -330,8 +340,8 @@ async function benchLosses(backend: string, small: boolean, reps: number, only?:
     tf.dispose(ref);
     const sizeText = `[${p.join(',')}]`;
     for (const mode of ['value', 'value+grad'] as const) {
-      const measured: Array<[string, number]> = [];
-      for (const [name, run] of impls) measured.push([name, await time(() => run(mode === 'value+grad'), reps)]);
+      const ms = timeInterleaved(impls.map(([, run]) => () => run(mode === 'value+grad')), reps);
+      const measured = impls.map(([name], i): [string, number] => [name, ms[i]!]);
       const base = measured[0]![1];
       for (const [name, ms] of measured) {
         rows.push({ backend, workload: w.name, size: sizeText, impl: name, mode, medianMs: ms, ratio: name === 'lossc' ? undefined : ms / base });
@@ -493,7 +503,7 @@ async function main(): Promise<void> {
   for (const backend of backends) {
     await useBackend(backend);
     for (const small of [false, true]) {
-      const reps = small ? (quick ? 20 : 100) : quick ? 3 : 9;
+      const reps = small ? (quick ? 20 : 100) : quick ? 3 : 11;
       const part = await benchLosses(backend, small, reps, only);
       rows.push(...part);
       goalRows.push(...goals(backend, small, part));
