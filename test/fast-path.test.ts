@@ -75,6 +75,7 @@ describe.each(['cpu', 'wasm'])('the fast path on %s', (backend) => {
       const f = losses[c.name]!(c.opts);
       results(f, yt, yp, undefined); // compile and cache first
       const before = tf.memory();
+      const idsBefore = tf.backend().numDataIds(); // the backend's own count (wasm: heap buffers)
       const spy = vi.spyOn(FastPath.prototype, 'tryCall');
       const fast = results(f, yt, yp, undefined);
       // every call took the fast path (none fell back to the general one)
@@ -91,6 +92,7 @@ describe.each(['cpu', 'wasm'])('the fast path on %s', (backend) => {
       expect(after.numTensors, 'tensors leaked').toBe(before.numTensors);
       expect(after.numDataBuffers, 'data buffers leaked').toBe(before.numDataBuffers);
       expect(after.numBytes, 'bytes leaked').toBe(before.numBytes);
+      expect(tf.backend().numDataIds(), 'backend buffers leaked').toBe(idsBefore);
       tf.dispose([yt, yp]);
     });
   }
