@@ -32,9 +32,13 @@ import {
   int,
   lit,
   powCode,
+  stepLines,
   unaryCode,
   Unsupported,
+  EXP_STEPS,
+  LOG1P01_STEPS,
   type Helper,
+  type Step,
 } from './scalar.js';
 
 type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'logsumexp';
@@ -527,8 +531,16 @@ class Scope {
         return this.numbered(n.op, key, order, vs, () => powCode(code(vs[0]!), code(vs[1]!), ev));
       }
       case 'exp': {
-        const shared = this.softmaxExp(n, key, order, pos, vs[0]!);
-        return shared ?? this.numbered(n.op, key, order, vs, () => unaryCode(n.op, code(vs[0]!), use)!);
+        const x = vs[0]!;
+        const shared = this.softmaxExp(n, key, order, pos, x);
+        if (shared) return shared;
+        if (typeof x === 'string') return this.numbered(n.op, key, order, vs, () => unaryCode(n.op, x, use)!);
+        const sk = structuralKey('exp', [x]);
+        const hit = this.locals.get(sk);
+        if (hit) return this.alias(key, hit);
+        const made = this.steps(EXP_STEPS, x, key);
+        this.locals.set(sk, made);
+        return made;
       }
       case 'sigmoid':
       case 'softplus': {
@@ -655,6 +667,25 @@ class Scope {
   }
 
   /**
+   * A function given as straight-line steps (scalar.ts: EXP_STEPS, LOG1P01_STEPS) applied to
+   * `x`: one local per step, the last one under `key` (found again there if already built).
+   */
+  private steps(steps: readonly Step[], x: Local, key: string): Local {
+    const hit = this.locals.get(key);
+    if (hit) return hit;
+    const made = new Map<string, Local>([['x', x]]);
+    const name = (id: string) => code(made.get(id)!);
+    let last = x;
+    steps.forEach((st, i) => {
+      const k = i === steps.length - 1 ? key : `${key}:${st.id}`;
+      last = this.once(k, st.deps.map((d) => made.get(d)!), () => st.code(name));
+      made.set(st.id, last);
+    });
+    if (steps === EXP_STEPS) this.ctx.useHelper('pow2');
+    return last;
+  }
+
+  /**
    * sigmoid and softplus of ±r share one exp(-|r|) (and softplus one log1p of it): a focal
    * loss's gradient asks for sigmoid(z), sigmoid(-z), softplus(-z)... of one z. Same formulas
    * as the stand-alone helpers, so the same results.
@@ -664,7 +695,8 @@ class Scope {
     const hit = this.locals.get(sk);
     if (hit) return this.alias(key, hit);
     const { rep, negated } = this.familyOf(x);
-    const e = this.once(`X:${rep.key}`, [rep], () => `Math.exp(-Math.abs(${code(rep)}))`);
+    const minusAbs = this.once(`A:${rep.key}`, [rep], () => `-Math.abs(${code(rep)})`);
+    const e = this.steps(EXP_STEPS, minusAbs, `X:${rep.key}`);
     let made: Local;
     if (op === 'sigmoid') {
       // 1 / (1 + e) is the sigmoid of the one of ±r that is >= 0; e / (1 + e) the other's.
@@ -674,7 +706,7 @@ class Scope {
         negated ? `(${code(rep)} >= 0 ? ${small()} : ${code(big)})` : `(${code(rep)} >= 0 ? ${code(big)} : ${small()})`,
       );
     } else {
-      const l = this.once(`L:${rep.key}`, [e], () => `Math.log1p(${code(e)})`);
+      const l = this.steps(LOG1P01_STEPS, e, `L:${rep.key}`); // e = exp(-|r|) is in [0, 1]
       made = this.combine(key, order, [x, l], () => `Math.max(${code(x)}, 0) + ${code(l)}`);
     }
     this.locals.set(sk, made);
@@ -946,13 +978,15 @@ export function planNest(ctx: Ctx, nest: Nest): () => string[] {
         const { a, s: sum } = acc.get(it)!;
         const x = it.kind === 'mm' ? `${code(vs[0]!)} * ${code(vs[1]!)}` : code(vs[0]!);
         const sh = sharedExps.get(it);
-        if (isLse2(it, p) && sh) {
-          const e = ctx.fresh('e');
-          out(`const ${e} = Math.exp(${x} - ${a});`);
-          out(`${sh.names.w}[${sharedOff.get(it)!()}] = ${e};`);
-          out(`${sum} += ${e};`);
-        } else if (isLse2(it, p)) out(`${sum} += Math.exp(${x} - ${a});`);
-        else if (it.op === 'sum' || it.op === 'mean') out(`${a} += ${x};`);
+        if (isLse2(it, p)) {
+          const d = ctx.fresh('e');
+          out(`const ${d} = ${x} - ${a};`);
+          const e = stepLines(EXP_STEPS, d, () => ctx.fresh('e'));
+          ctx.useHelper('pow2');
+          e.lines.forEach(out);
+          if (sh) out(`${sh.names.w}[${sharedOff.get(it)!()}] = ${e.value};`);
+          out(`${sum} += ${e.value};`);
+        } else if (it.op === 'sum' || it.op === 'mean') out(`${a} += ${x};`);
         else if (it.op === 'max' || it.op === 'logsumexp') out(`${a} = Math.max(${a}, ${x});`);
         else out(`${a} = Math.min(${a}, ${x});`);
       }

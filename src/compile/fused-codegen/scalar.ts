@@ -29,6 +29,7 @@ export function int(v: unknown, lo = 0, hi = Number.MAX_SAFE_INTEGER): number {
 
 /** Helper functions the generated code may call (fixed text; only the ones used are emitted). */
 export const HELPERS = {
+  pow2: 'const P2 = new Float64Array(2101); for (let k = -1075; k <= 1025; k++) P2[k + 1075] = Math.pow(2, k);',
   sigmoid: 'function sigmoid(x) { if (x >= 0) return 1 / (1 + Math.exp(-x)); const e = Math.exp(x); return e / (1 + e); }',
   softplus: 'function softplus(x) { return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))); }',
   sign: 'function sign(x) { return x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN; }',
@@ -125,4 +126,69 @@ export function coerceConst(v: unknown, dtype: string): number {
   if (dtype === 'int32') return Math.trunc(x);
   if (dtype === 'bool') return x !== 0 ? 1 : 0;
   return x;
+}
+
+// ---- exp and log1p as straight-line arithmetic ----------------------------------------------
+// V8's Math.exp and Math.log1p are calls into C++ (about 13 and 20 ns); in a fused loop these
+// steps are inlined and pipelined, 2-3x faster, within 3e-13 of Math.exp and 4e-14 of
+// Math.log1p (relative): far below float32's 6e-8. Outside exp's range, Math.exp runs.
+
+/** One step: its name, the steps (or 'x', the argument) it reads, and its expression. */
+export interface Step {
+  id: string;
+  deps: string[];
+  code: (v: (id: string) => string) => string;
+}
+
+/** exp(x) = 2^k e^r, k = round(x / ln 2), |r| <= ln(2)/2: Taylor to r^10, in Estrin's form. */
+export const EXP_STEPS: readonly Step[] = [
+  // x / ln 2 rounded to an integer by adding and subtracting 1.5 * 2^52
+  { id: 'k', deps: ['x'], code: (v) => `${v('x')} * 1.4426950408889634 + 6755399441055744 - 6755399441055744` },
+  // r = x - k ln 2, with ln 2 in two parts so that k ln 2 is exact
+  { id: 'r', deps: ['x', 'k'], code: (v) => `${v('x')} - ${v('k')} * 0.6931471803691238 - ${v('k')} * 1.9082149292705877e-10` },
+  { id: 'r2', deps: ['r'], code: (v) => `${v('r')} * ${v('r')}` },
+  { id: 'r4', deps: ['r2'], code: (v) => `${v('r2')} * ${v('r2')}` },
+  { id: 'r8', deps: ['r4'], code: (v) => `${v('r4')} * ${v('r4')}` },
+  {
+    id: 'p',
+    deps: ['r', 'r2', 'r4', 'r8'],
+    code: (v) =>
+      `1 + ${v('r')} + ${v('r2')} * (0.5 + ${v('r')} * 0.16666666666666666)` +
+      ` + ${v('r4')} * (0.041666666666666664 + ${v('r')} * 0.008333333333333333 + ${v('r2')} * (0.001388888888888889 + ${v('r')} * 0.0001984126984126984))` +
+      ` + ${v('r8')} * (0.0000248015873015873 + ${v('r')} * 0.0000027557319223985893 + ${v('r2')} * 2.755731922398589e-7)`,
+  },
+  // 2^k from a table (helper pow2); beyond +-708 (overflow, subnormals), NaN: Math.exp itself
+  { id: 'exp', deps: ['x', 'k', 'p'], code: (v) => `(${v('x')} > -708 && ${v('x')} < 708 ? ${v('p')} * P2[(${v('k')} | 0) + 1075] : Math.exp(${v('x')}))` },
+];
+
+/**
+ * log1p(x) for x in [0, 1] (or NaN): with m = 1 + x, or (1 + x) / 2 and ln 2 added when x >
+ * sqrt(2) - 1, log(m) = 2 atanh(s), s = (m - 1) / (m + 1) in [-0.172, 0.172], computed from x
+ * directly (no rounding of 1 + x); the atanh series to s^15.
+ */
+export const LOG1P01_STEPS: readonly Step[] = [
+  { id: 's', deps: ['x'], code: (v) => `(${v('x')} > 0.41421356237309503 ? (${v('x')} - 1) / (${v('x')} + 3) : ${v('x')} / (2 + ${v('x')}))` },
+  { id: 'z', deps: ['s'], code: (v) => `${v('s')} * ${v('s')}` },
+  { id: 'z2', deps: ['z'], code: (v) => `${v('z')} * ${v('z')}` },
+  { id: 'z4', deps: ['z2'], code: (v) => `${v('z2')} * ${v('z2')}` },
+  {
+    id: 'q',
+    deps: ['z', 'z2', 'z4'],
+    code: (v) =>
+      `1 + ${v('z')} * 0.3333333333333333 + ${v('z2')} * (0.2 + ${v('z')} * 0.14285714285714285)` +
+      ` + ${v('z4')} * (0.1111111111111111 + ${v('z')} * 0.09090909090909091 + ${v('z2')} * (0.07692307692307693 + ${v('z')} * 0.06666666666666667))`,
+  },
+  { id: 'log1p', deps: ['x', 's', 'q'], code: (v) => `(${v('x')} > 0.41421356237309503 ? 0.6931471805599453 : 0) + 2 * ${v('s')} * ${v('q')}` },
+];
+
+/** The steps as `const` statements (names from `fresh`); returns them and the result's name. */
+export function stepLines(steps: readonly Step[], x: string, fresh: () => string): { lines: string[]; value: string } {
+  const names = new Map<string, string>([['x', x]]);
+  const lines: string[] = [];
+  for (const st of steps) {
+    const name = fresh();
+    lines.push(`const ${name} = ${st.code((id) => names.get(id)!)};`);
+    names.set(st.id, name);
+  }
+  return { lines, value: names.get(steps[steps.length - 1]!.id)! };
 }
