@@ -697,6 +697,22 @@ describe('fused target: refusals and the safety of generated code', () => {
     const k = fuse([b.add(x, y)], [x, y])!;
     expect(() => k.run([new Float32Array(2)])).toThrow(/takes 2 input/);
     expect(() => k.run([new Float32Array(2), new Float32Array(3)])).toThrow(/shape \[2\]/);
+    expect(() => k.run([new Float32Array(2), new Float32Array(2)], [new Float32Array(3)])).toThrow(/output 0 should hold 2 values, got 3/);
+  });
+
+  it('hands each root its own array: the one given for it, else the computed one, no copy for a single root', () => {
+    const x = inp([3]);
+    const y = b.exp(x);
+    const k = fuse([y, y, b.neg(x)], [x])!;
+    const data = [Float32Array.from([0, 1, -1])];
+    const plain = k.run(data);
+    expect(plain[0]).not.toBe(plain[1]); // a root given twice: two arrays with the same values
+    expect(Array.from(plain[1]!)).toEqual(Array.from(plain[0]!));
+    const out = new Float32Array(3);
+    const into = k.run(data, [undefined, out]);
+    expect(into[1]).toBe(out);
+    expect(into[0]).not.toBe(out);
+    expect(Array.from(into[0]!)).toEqual(Array.from(out));
   });
 
   it('never writes attribute strings into the source: names, and values, stay out', () => {

@@ -142,18 +142,23 @@ function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKer
           throw new LosscError('value', `input ${i} should have shape ${showShape(inputShapes[i]!)} (${inputSizes[i]} values), got ${x.length} values`);
         }
       });
-      // One array per distinct root (a root given twice is computed once, then copied).
+      // One array per distinct root (a root given twice is computed once, then copied): the
+      // first array given for it, else a new one. Each array is handed back to one root only.
+      const given = rootSlots.map((s, i) => checkedOutput(outs, i, slotSizes[s]!));
       const slots: Float32Array[] = [];
+      const owner: number[] = []; // slot -> the root whose given array it is
       rootSlots.forEach((s, i) => {
-        const given = given_(outs, i, slotSizes[s]!);
-        if (slots[s] === undefined && given) slots[s] = given;
+        if (slots[s] === undefined && given[i]) [slots[s], owner[s]] = [given[i]!, i];
       });
       slotSizes.forEach((n, s) => (slots[s] ??= new Float32Array(n)));
       kernel(slots, ...xs);
+      const handed = new Set<number>();
       return rootSlots.map((s, i) => {
-        const given = given_(outs, i, slotSizes[s]!);
-        if (given === slots[s]) return given;
-        const o = given ?? new Float32Array(slotSizes[s]!);
+        if (owner[s] === i || (owner[s] === undefined && !handed.has(s))) {
+          handed.add(s);
+          return slots[s]!;
+        }
+        const o = given[i] ?? new Float32Array(slotSizes[s]!);
         o.set(slots[s]!);
         return o;
       });
@@ -162,7 +167,7 @@ function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKer
 }
 
 /** The array given for root i, checked to have the root's size. */
-function given_(outs: readonly (Float32Array | undefined)[] | undefined, i: number, size: number): Float32Array | undefined {
+function checkedOutput(outs: readonly (Float32Array | undefined)[] | undefined, i: number, size: number): Float32Array | undefined {
   const o = outs?.[i];
   if (o !== undefined && o.length !== size) throw new LosscError('value', `output ${i} should hold ${size} values, got ${o.length}`);
   return o;
