@@ -310,7 +310,7 @@ function agree(a: tf.Tensor[], b: tf.Tensor[], what: string): void {
   });
 }
 
-async function benchLosses(backend: string, small: boolean, reps: number, only?: string): Promise<Row[]> {
+function benchLosses(backend: string, small: boolean, reps: number, only?: string): Row[] {
   const rows: Row[] = [];
   for (const w of WORKLOADS) {
     if (only && !w.name.startsWith(only)) continue;
@@ -504,7 +504,7 @@ async function main(): Promise<void> {
     await useBackend(backend);
     for (const small of [false, true]) {
       const reps = small ? (quick ? 20 : 100) : quick ? 3 : 11;
-      const part = await benchLosses(backend, small, reps, only);
+      const part = benchLosses(backend, small, reps, only);
       rows.push(...part);
       goalRows.push(...goals(backend, small, part));
     }
