@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile, losses, regularizers, LosscError } from '../src/index.js';
 import { editDistance } from '../src/errors.js';
+import { errorOf } from './helpers/source.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -17,15 +18,6 @@ function leakFree<T>(f: () => T): T {
   return out;
 }
 
-function errorOf(f: () => unknown): LosscError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LosscError);
-    return e as LosscError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('errors through the API', () => {
   it('an unknown loss suggests the nearest name', () => {

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorOf as errorOfShared } from './helpers/source.js';
 import { compile, derivative, Library, LosscError, losses, makeLoss, regularizers, type LossFactory } from '../src/index.js';
 
 beforeAll(async () => {
@@ -140,17 +141,8 @@ function run(name: string, options: Record<string, unknown>, yTrue: number[][] |
   });
 }
 
-function errorOf(f: () => unknown): LosscError {
-  try {
-    tf.tidy(() => {
-      f();
-    });
-  } catch (e) {
-    expect(e).toBeInstanceOf(LosscError);
-    return e as LosscError;
-  }
-  throw new Error('expected an error');
-}
+/** The LosscError `f` throws, inside a tidy scope (tensors made before the throw are freed). */
+const errorOf = (f: () => unknown): LosscError => errorOfShared(() => tf.tidy(() => void f()));
 
 // ---- values -------------------------------------------------------------------------------------
 
