@@ -535,12 +535,7 @@ class Scope {
         const shared = this.softmaxExp(n, key, order, pos, x);
         if (shared) return shared;
         if (typeof x === 'string') return this.numbered(n.op, key, order, vs, () => unaryCode(n.op, x, use)!);
-        const sk = structuralKey('exp', [x]);
-        const hit = this.locals.get(sk);
-        if (hit) return this.alias(key, hit);
-        const made = this.steps(EXP_STEPS, x, key);
-        this.locals.set(sk, made);
-        return made;
+        return this.reuse('exp', [x], key, () => this.steps(EXP_STEPS, x, key));
       }
       case 'sigmoid':
       case 'softplus': {
@@ -619,11 +614,22 @@ class Scope {
     return hit;
   }
 
-  /** The local for op(vs), unless the same value (up to the identities above) is already built. */
-  private numbered(op: string, key: string, order: number, vs: Val[], render: () => string): Val {
+  /** The local already built for op(vs) under another node (now also answering to `key`), else make(). */
+  private reuse(op: string, vs: readonly Val[], key: string, make: () => Local): Local {
     const sk = structuralKey(op, vs);
     const hit = this.locals.get(sk);
     if (hit) return this.alias(key, hit);
+    const made = make();
+    this.locals.set(sk, made);
+    return made;
+  }
+
+  /** The local for op(vs), unless the same value (up to the identities above) is already built. */
+  private numbered(op: string, key: string, order: number, vs: Val[], render: () => string): Val {
+    return this.reuse(op, vs, key, () => this.numberedAnew(op, key, order, vs, render));
+  }
+
+  private numberedAnew(op: string, key: string, order: number, vs: Val[], render: () => string): Local {
     const x = vs[0]!;
     if (op === 'neg' && typeof x !== 'string') return this.negate(key, order, x);
     if (op === 'sub') {
@@ -639,9 +645,7 @@ class Scope {
         if (other) return this.negate(key, order, other);
       }
     }
-    const made = this.combine(key, order, vs, render);
-    this.locals.set(sk, made);
-    return made;
+    return this.combine(key, order, vs, render);
   }
 
   /** -x, built once. */
@@ -691,9 +695,10 @@ class Scope {
    * as the stand-alone helpers, so the same results.
    */
   private logistic(op: 'sigmoid' | 'softplus', key: string, order: number, x: Local): Val {
-    const sk = structuralKey(op, [x]);
-    const hit = this.locals.get(sk);
-    if (hit) return this.alias(key, hit);
+    return this.reuse(op, [x], key, () => this.logisticAnew(op, key, order, x));
+  }
+
+  private logisticAnew(op: 'sigmoid' | 'softplus', key: string, order: number, x: Local): Local {
     const { rep, negated } = this.familyOf(x);
     const minusAbs = this.once(`A:${rep.key}`, [rep], () => `-Math.abs(${code(rep)})`);
     const e = this.steps(EXP_STEPS, minusAbs, `X:${rep.key}`);
@@ -709,7 +714,6 @@ class Scope {
       const l = this.steps(LOG1P01_STEPS, e, `L:${rep.key}`); // e = exp(-|r|) is in [0, 1]
       made = this.combine(key, order, [x, l], () => `Math.max(${code(x)}, 0) + ${code(l)}`);
     }
-    this.locals.set(sk, made);
     return made;
   }
 }
