@@ -105,19 +105,27 @@ function collectFactors(n: Node, inv: boolean, f: Factors, times = 1): void {
   }
 }
 
+/** How a difference's operand ranks for leading it: inputs first (y_pred before the others), by name. */
+const leadKey = (n: Node): string => (n.op === 'input' ? `0${n.attrs.name === 'y_pred' ? '' : (n.attrs.name as string)}` : `1${n.op}`);
+
 /**
  * `b - a` and `a - b` are one factor up to sign: (b - a)^k = (-1)^k (a - b)^k. Each such pair,
- * above or below, is counted as the older of the two nodes (usually the one the formula wrote),
- * so that the two cancel or add up instead of standing side by side.
+ * above or below, is counted as one orientation, so that the two cancel or add up instead of
+ * standing side by side: the one counted more often, else the one whose first operand leads
+ * (y_pred - y_true, as the formulas write it), else the one met first. Never the nodes' ids,
+ * which depend on what was built before: the printed result must not.
  */
 function joinFlippedDifferences(f: Factors): void {
   const maps = [f.num, f.den];
+  const count = (n: Node) => (f.num.get(n) ?? 0) + (f.den.get(n) ?? 0);
   for (const m of maps) {
     for (const node of [...m.keys()]) {
       if (node.op !== 'sub' || !m.has(node)) continue;
       const flipped = b.sub(node.args[1]!, node.args[0]!);
       if (flipped === node || !maps.some((q) => q.has(flipped))) continue;
-      const [keep, drop] = node.id < flipped.id ? [node, flipped] : [flipped, node];
+      const [x, y] = [leadKey(node.args[0]!), leadKey(node.args[1]!)];
+      const keepNode = count(node) !== count(flipped) ? count(node) > count(flipped) : x !== y ? x < y : true;
+      const [keep, drop] = keepNode ? [node, flipped] : [flipped, node];
       for (const q of maps) {
         const j = q.get(drop);
         if (j === undefined) continue;
