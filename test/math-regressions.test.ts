@@ -5,7 +5,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { compile } from '../src/index.js';
+import { compile, derivative, Library } from '../src/index.js';
 import * as b from '../src/ir/build.js';
 import { grad } from '../src/autodiff/grad.js';
 import { evaluate } from '../src/eval/reference.js';
@@ -15,7 +15,8 @@ import { ALL_RULES, STABILIZE_RULES } from '../src/rewrite/rules.js';
 import { printExpr } from '../src/print/text.js';
 import { topoSort } from '../src/ir/node.js';
 import { bothPaths, reference, type ValueAndGrad } from './helpers/paths.js';
-import { expectAllClose } from './helpers/numeric.js';
+import { expectAllClose, numericGrad } from './helpers/numeric.js';
+import { sig } from './helpers/source.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -47,6 +48,13 @@ describe('item 1: the product normal form adds up a difference flipped by a nega
 
   it('value and gradient on both paths agree with finite differences of the reference', () => {
     expectReference(src, [[1, 2, -0.5], [0.3, 0, 2]], [[0.5, 3, 1.5], [-1, 0.7, 0.2]]);
+  });
+
+  it('the printed derivative, evaluated by the float64 reference, is the finite-difference gradient', () => {
+    const d = derivative('f', 'y_pred', { library: Library.fromSource(src), signature: sig({ y_true: [2, 3], y_pred: [2, 3] }) });
+    const inputs = { y_true: fromData([2, 3], [1, 2, -0.5, 0.3, 0, 2]), y_pred: fromData([2, 3], [0.5, 3, 1.5, -1, 0.7, 0.2]) };
+    const got = evaluate(d.grads, inputs)[0]!.data;
+    expectAllClose(got, numericGrad(d.lowered.value, 'y_pred', inputs), 1e-6, 'd/dy_pred');
   });
 });
 
