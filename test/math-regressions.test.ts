@@ -198,3 +198,15 @@ describe('item 12: log-add-exp and the Euclidean norm at zero', () => {
     }
   });
 });
+
+describe('found while checking these on random formulas', () => {
+  it('the fused softmax share reads its scratch array per element when the logits are constant along the row', () => {
+    // The gradient of logsumexp(x) is exp(x - logsumexp(x)), which the fused kernel takes from the
+    // logsumexp's own exponentials; with x the same along the row it was hoisted out of the row's
+    // loop, reading the scratch array at an undefined index ("v0 is not defined").
+    const yt = [[1, 2, 3], [0, 0, 0]];
+    const yp = [[0.5, 1, 2], [-1, 0.3, 0.2]];
+    expectReference(loss('logsumexp(broadcast_like(sum(y_pred, axis = -1, keepdims = true), y_pred), axis = -1)'), yt, yp);
+    expectReference(loss('y_pred - 3 + broadcast_like(logsumexp(broadcast_like(sum(y_true - y_pred, axis = -1, keepdims = true), y_pred), axis = -1, keepdims = true), y_pred)'), yt, yp);
+  });
+});
