@@ -184,6 +184,8 @@ describe('item 12: log-add-exp and the Euclidean norm at zero', () => {
     expectPaths(src, [[0.5]], [[0.5]], { value: 0, grad: [0] }, 1e-6);
     expectReference(src, [[0, 1], [2, -1]], [[0.3, -0.4], [1.5, 2]]);
     expectReference(loss('log(exp(y_pred) + exp(2 * y_true))'), [[0, 1], [2, -1]], [[0.3, -0.4], [1.5, 2]]);
+    // Printed, the two branches of the where are one: 2 sigmoid(2d) - 1 = tanh(d).
+    expect(compile(src).derivative('f', 'y_pred').toString()).toBe(['let t1 = 2 * y_pred', 'let t2 = 2 * y_true', 'sigmoid(t1 - t2) - sigmoid(t2 - t1)'].join('\n'));
   });
 
   it('sqrt(sum((a - b)^2)) has the gradient 0 at a = b (a subgradient), its usual one elsewhere', () => {
@@ -196,6 +198,7 @@ describe('item 12: log-add-exp and the Euclidean norm at zero', () => {
       for (const [path, r] of Object.entries(got)) expectAllClose(r.grad, zero, 1e-6, `${path} gradient of ${body} at a = b`);
       expectReference(src, [[1, 2], [0.5, -1]], [[0.5, 3], [1, 1]]);
     }
+    expect(compile(loss('norm(y_pred - y_true)')).derivative('f', 'y_pred').toString()).toContain('where(t3, 0, 1 / (2 * sqrt(where(t3, 1, t2))))');
   });
 });
 
