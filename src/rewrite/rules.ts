@@ -42,7 +42,7 @@ export function provablyPositive(n: Node): boolean {
 }
 
 /** Is n >= 0 everywhere, as far as its form shows (squares, sums of squares, norms)? */
-export function provablyNonnegative(n: Node): boolean {
+function provablyNonnegative(n: Node): boolean {
   switch (n.op) {
     case 'const':
       return (n.attrs.value as number) >= 0;
