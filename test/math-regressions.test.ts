@@ -212,4 +212,12 @@ describe('found while checking these on random formulas', () => {
     expectReference(loss('logsumexp(broadcast_like(sum(y_pred, axis = -1, keepdims = true), y_pred), axis = -1)'), yt, yp);
     expectReference(loss('y_pred - 3 + broadcast_like(logsumexp(broadcast_like(sum(y_true - y_pred, axis = -1, keepdims = true), y_pred), axis = -1, keepdims = true), y_pred)'), yt, yp);
   });
+
+  it('sign of NaN is NaN on the op-by-op path too, as on the fused target and in the reference', () => {
+    // abs(log(x)) at x < 0: the value is NaN, and so is its gradient sign(NaN) / x on both paths.
+    const { fused, general } = bothPaths(loss('abs(log(y_pred))'), [[0, 0]], [[-1, 2]]);
+    expect(fused.grad[0]).toBeNaN();
+    expect(general.grad[0]).toBeNaN();
+    expectAllClose([fused.grad[1]!, general.grad[1]!], [0.25, 0.25], 1e-6, 'd/dx abs(log(x)) at 2');
+  });
 });
