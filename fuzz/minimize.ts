@@ -93,6 +93,31 @@ export async function shrinkText(text: string, pred: Pred, b: Budget): Promise<s
     t = (await ddmin(t.match(/[\s\S]{1,2000}/g) ?? [t], '', pred, b)).join('');
   }
   t = (await ddmin(t.split('\n'), '\n', pred, b)).join('\n');
-  t = (await ddmin(tokens(t), '', pred, b)).join('');
+  t = (await ddmin(words(t), '', pred, b)).join('');
+  return dropOptions(t, pred, b);
+}
+
+/** Try removing each `name = value` option declaration of the definitions' headers. */
+async function dropOptions(text: string, pred: Pred, b: Budget): Promise<string> {
+  let t = text;
+  const decl = /([;,]\s*)([A-Za-z_]\w*\s*=\s*[^,;()=]+?)(?=\s*[,)])/g;
+  for (const m of [...text.matchAll(decl)].reverse()) {
+    if (spent(b)) break;
+    const at = t.indexOf(m[0]);
+    if (at < 0) continue;
+    const cand = t.slice(0, at) + (m[1]!.startsWith(';') ? ';' : '') + t.slice(at + m[0].length);
+    const tidy = cand.replace(/;\s*\)/, ')').replace(/;\s*,\s*/, '; ');
+    if (await tryIt(pred, tidy, b)) t = tidy;
+  }
   return t;
+}
+
+/** Tokens with the whitespace after each kept on it (so shrinking keeps the text readable). */
+function words(text: string): string[] {
+  const out: string[] = [];
+  for (const t of tokens(text)) {
+    if (/^\s+$/.test(t) && out.length) out[out.length - 1] += t;
+    else out.push(t);
+  }
+  return out;
 }

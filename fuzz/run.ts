@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Kind } from './one.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
-const USAGE = `usage: npm run fuzz -- [--count N] [--seed S] [--kind well|garbled|both] [--minimize] [--time-limit ms] [--out file.jsonl] [--quiet]`;
+const USAGE = `usage: npm run fuzz -- [--count N] [--seed S] [--kind well|garbled|both] [--minimize] [--time-limit ms]\n                        [--out failures.jsonl] [--quiet] [--progress N]`;
 
 const COUNTED = ['crash', 'hang', 'wrong-gradient', 'wrong-value', 'fused-vs-op', 'leak', 'rejected', 'unlocated'] as const;
 const LABEL: Record<(typeof COUNTED)[number], string> = {
@@ -33,10 +33,11 @@ interface Tally {
   fails: Record<string, number>;
   signatures: Map<string, number[]>;
   ms: number;
+  started: number;
 }
 
 function newTally(): Tally {
-  return { run: 0, skipped: 0, fused: 0, skippedChecks: 0, fails: {}, signatures: new Map(), ms: 0 };
+  return { run: 0, skipped: 0, fused: 0, skippedChecks: 0, fails: {}, signatures: new Map(), ms: 0, started: Date.now() };
 }
 
 interface Flags {
@@ -47,6 +48,8 @@ interface Flags {
   timeLimit: number;
   out?: string;
   quiet: boolean;
+  /** Print the running summary every this many programs (0: never). */
+  progress: number;
 }
 
 function flags(): Flags {
@@ -59,6 +62,7 @@ function flags(): Flags {
       'time-limit': { type: 'string', default: '10000' },
       out: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      progress: { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -72,7 +76,7 @@ function flags(): Flags {
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
   const timeLimit = Number(values['time-limit']);
   if (![count, seed, timeLimit].every((x) => Number.isInteger(x) && x >= 0)) throw new Error(`--count, --seed and --time-limit take whole numbers\n${USAGE}`);
-  return { count, seed, kinds: kind === 'both' ? ['well', 'garbled'] : [kind as Kind], minimize: values.minimize as boolean, timeLimit, out: values.out as string | undefined, quiet: values.quiet as boolean };
+  return { count, seed, kinds: kind === 'both' ? ['well', 'garbled'] : [kind as Kind], minimize: values.minimize as boolean, timeLimit, out: values.out as string | undefined, quiet: values.quiet as boolean, progress: Number(values.progress) || 0 };
 }
 
 function indent(text: string, max = 4000): string {
@@ -130,7 +134,14 @@ function runKind(kind: Kind, from: number, to: number, f: Flags, tally: Tally): 
   });
 }
 
-function report(kind: Kind, seed: number, v: WorkerMessage extends infer M ? (M extends { type: 'result'; verdict: infer V } ? V : never) : never, sig: string, f: Flags, t: Tally, text?: string, minimized?: string): void {
+type Reported = Extract<WorkerMessage, { type: 'result' }>['verdict'];
+
+function report(kind: Kind, seed: number, v: Reported, sig: string, f: Flags, t: Tally, text?: string, minimized?: string): void {
+  tallyOne(kind, seed, v, sig, f, t, text, minimized);
+  if (f.progress && t.run % f.progress === 0) console.log(`progress ${summary(kind, t, Date.now() - t.started)}`);
+}
+
+function tallyOne(kind: Kind, seed: number, v: Reported, sig: string, f: Flags, t: Tally, text?: string, minimized?: string): void {
   t.run++;
   if (v.kind === 'skip') t.skipped++;
   if (v.kind === 'ok') {

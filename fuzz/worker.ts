@@ -42,7 +42,15 @@ async function work(job: WorkerJob): Promise<void> {
   for (let seed = job.from; seed < job.to; seed++) {
     post({ type: 'start', seed });
     const t0 = performance.now();
-    const c = await runOne(job.kind, seed);
+    let c: Awaited<ReturnType<typeof runOne>>;
+    try {
+      c = await runOne(job.kind, seed);
+    } catch (e) {
+      // The generator or checker itself failed: reported as a crash of the fuzzer, not of lossc.
+      const detail = `fuzzer error: ${(e as Error)?.stack ?? String(e)}`;
+      post({ type: 'result', seed, ms: performance.now() - t0, verdict: { kind: 'fail', check: 'crash', detail }, signature: `crash: ${detail.split('\n')[0]!.slice(0, 80)}` });
+      continue;
+    }
     const ms = performance.now() - t0;
     const sig = signature(c.verdict);
     let minimized: string | undefined;

@@ -5,6 +5,7 @@
 import { Rng } from '../rng.js';
 import {
   bin,
+  broadcastsTo,
   call,
   dropsTo,
   iv,
@@ -54,6 +55,8 @@ export class Gen {
   dims: number[] = [2, 3];
   /** The input labels' class count when y_true holds integer labels. */
   classes = 0;
+  /** [B, T, C] when y_true holds CTC labels [B, L] for logits y_pred [B, T, C]. */
+  ctc?: [number, number, number];
 
   constructor(readonly rng: Rng) {}
 
@@ -150,7 +153,11 @@ export class Gen {
       const [lo, hi] = op === 'sum' ? [Math.min(v.lo * n, v.lo), Math.max(v.hi * n, v.hi)] : [v.lo, v.hi];
       return call(op, [v], ax, 'float', S, lo, hi);
     }
-    return this.literal(S);
+    const wide = this.vars.filter((v) => v.g.dtype === 'float' && v.g.shape.length && broadcastsTo(v.g.shape, S));
+    const lit = this.literal(S);
+    if (!wide.length || sizeOf(S) > 24) return lit;
+    const v = this.rng.pick(wide).g;
+    return bin('+', v, lit, 'float', S, ivAdd(iv(v), iv(lit)));
   }
 
   /** A tensor literal of shape S, e.g. [[1, 2], [3, 4]]. */

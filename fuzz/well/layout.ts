@@ -209,7 +209,28 @@ function requireP(g: Gen, S: number[], d: number): G {
   return node('float', S, x.lo, x.hi, P.ATOM, [x], (t) => `require(${cond}, "fuzz: needs it", ${t[0]!.text})`);
 }
 
+/** ctc(labels, logits) [B] and ctc_grad [B, T, C], when y_true holds CTC labels [B, L]. */
+function ctc(g: Gen, S: number[], d: number): G {
+  const [B, T, C] = g.ctc!;
+  const labels = g.vars.find((v) => v.name === 'y_true')!.g;
+  const x = g.bounded([B, T, C], d, 5);
+  if (S.length === 1) return call('ctc', [labels, x], [], 'float', S, 0, T * (10 + Math.log(C)) + 1);
+  return call('ctc_grad', [labels, x], [], 'float', S, -1, 1);
+}
+
+/** sparse_categorical_crossentropy of the integer labels y_true against logits or probabilities. */
+function sparse(g: Gen, S: number[], d: number): G {
+  const labels = g.vars.find((v) => v.name === 'y_true')!.g;
+  const C = g.classes;
+  const x = g.bounded([...S, C], d, 10);
+  if (g.rng.chance(0.5)) return call('sparse_categorical_crossentropy', [labels, x], ['from_logits = true'], 'float', S, 0, 20 + Math.log(C) + 1);
+  const p = call('softmax', [x], [], 'float', [...S, C], 0, 1);
+  return call('sparse_categorical_crossentropy', [labels, p], [], 'float', S, 0, 17);
+}
+
 export const LAYOUT_PRODUCTIONS: Record<string, Production> = {
+  ctc: { w: 2, ok: (g, S) => g.ctc !== undefined && g.vars.some((v) => v.name === 'y_true') && (same(S, [g.ctc[0]]) || (same(S, g.ctc) && g.rng.chance(0.2))), make: ctc },
+  sparse: { w: 1.5, ok: (g, S) => g.classes > 0 && !g.ctc && same(S, g.vars.find((v) => v.name === 'y_true')?.g.shape ?? [-1]), make: sparse },
   transpose: { w: 0.5, ok: (_, S) => S.length >= 2, make: transpose },
   moveaxis: { w: 0.3, ok: (_, S) => S.length >= 2, make: moveaxis },
   expand_dims: { w: 0.4, ok: (_, S) => S.includes(1), make: expandDims },

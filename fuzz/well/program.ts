@@ -61,30 +61,44 @@ export function generateWell(seed: number): WellProgram {
   const rng = new Rng(seed);
   const g = new Gen(rng);
   g.budget = rng.int(8, 45);
-  const labels = rng.chance(0.2);
-  const yPredShape = randShape(rng, rng.int(labels ? 2 : 1, 3));
+  const labels = rng.chance(0.25);
+  const ctc = labels && rng.chance(0.25);
+  const yPredShape = ctc ? [rng.int(1, 3), rng.int(2, 5), rng.int(2, 4)] : randShape(rng, rng.int(labels ? 2 : 1, 3));
   if (labels) yPredShape[yPredShape.length - 1] = rng.int(2, 4);
   else if (rng.chance(0.1)) yPredShape.length = 0;
-  const yTrueShape = labels ? yPredShape.slice(0, -1) : rng.chance(0.7) ? [...yPredShape] : yPredShape.map((d) => (rng.chance(0.5) ? 1 : d));
+  const yTrueShape = ctc ? [yPredShape[0]!, rng.int(1, Math.min(3, yPredShape[1]!))] : labels ? yPredShape.slice(0, -1) : rng.chance(0.7) ? [...yPredShape] : yPredShape.map((d) => (rng.chance(0.5) ? 1 : d));
   g.dims = [...new Set([...yPredShape, ...yTrueShape].filter((d) => d > 1))];
   if (!g.dims.length) g.dims = [2];
   const classes = labels ? yPredShape[yPredShape.length - 1]! : 0;
   const probTargets = !labels && rng.chance(0.4);
   const yPred = Array.from({ length: sizeOf(yPredShape) }, () => Math.fround(rng.uniform(-2, 2)));
   const yTrue = Array.from({ length: sizeOf(yTrueShape) }, () => (labels ? rng.int(0, classes - 1) : Math.fround(probTargets ? rng.next() : rng.uniform(-2, 2))));
+  if (ctc) {
+    // CTC labels: classes 1..C-1, padded with 0 (the blank) at the end of each row.
+    const L = yTrueShape[1]!;
+    for (let i = 0; i < yTrueShape[0]!; i++) {
+      const len = rng.int(0, L);
+      for (let k = 0; k < L; k++) yTrue[i * L + k] = k < len ? rng.int(1, classes - 1) : 0;
+    }
+    g.ctc = yPredShape as [number, number, number];
+  }
 
   const { decls, overrides } = makeOptions(g, yPredShape.length);
   const defs = makeDefs(g);
-  const tAnn = labels ? (rng.chance(0.5) ? ': int' : `: int[${yTrueShape.map(() => '').length ? yTrueShape.join(', ') : ''}]`) : '';
+  const tAnn = labels ? (rng.chance(0.5) ? ': int' : `: int[${yTrueShape.join(', ')}]`) : '';
   const pAnn = rng.chance(0.2) && yPredShape.length ? `: [..., ${yPredShape[yPredShape.length - 1]}]` : '';
   const header = `loss f(y_true${tAnn}, y_pred${pAnn}${decls.length ? `; ${decls.join(', ')}` : ''}) =`;
   g.vars.push({ name: 'y_pred', g: leaf('y_pred', 'float', yPredShape, -2, 2) });
   g.vars.push({ name: 'y_true', g: leaf('y_true', labels ? 'int' : 'float', yTrueShape, labels ? 0 : probTargets ? 0 : -2, labels ? classes - 1 : 2) });
   if (labels) g.classes = classes;
   const lets = makeLets(g, yPredShape, yTrueShape);
-  const outShapes = [yPredShape.slice(0, -1), [], yPredShape, yTrueShape];
+  const outShapes = ctc ? [[yPredShape[0]!], [yPredShape[0]!], []] : [yPredShape.slice(0, -1), [], yPredShape, yTrueShape];
   const outShape = rng.pick(outShapes.filter((s) => s.length <= yPredShape.length));
-  const result = g.float(outShape, rng.int(2, 5));
+  // The result should depend on y_pred (through the lets or directly): a few tries.
+  const dependent = new Set(['y_pred']);
+  for (const l of lets) if (mentions(render(l.value).text, dependent)) l.names.forEach((n) => dependent.add(n));
+  let result = g.float(outShape, rng.int(2, 5));
+  for (let k = 0; k < 3 && !mentions(render(result).text, dependent); k++) result = g.float(outShape, rng.int(2, 5));
   const mask = rng.chance(0.12) ? g.bool(outShape, 2) : undefined;
   return { seed, yTrueShape, yPredShape, labels, yTrue, yPred, overrides, header, defs, lets, result, mask };
 }
@@ -168,4 +182,8 @@ function makeLets(g: Gen, yPred: number[], yTrue: number[]): Let[] {
     lets.push({ names: [name], value });
   }
   return lets;
+}
+
+function mentions(text: string, names: Set<string>): boolean {
+  return (text.match(/[A-Za-z_]\w*/g) ?? []).some((w) => names.has(w));
 }
