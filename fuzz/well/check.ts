@@ -128,22 +128,9 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
   }
   if (!Number.isFinite(ref)) return { kind: 'skip', reason: 'reference not finite' };
 
-  const before = tf.memory().numTensors;
-  let fusedOut: Compiled | undefined;
-  let opOut: Compiled;
-  try {
-    const def = lib.get('f')!.def;
-    const fn = makeLoss(lib, def, { ...c.overrides, reduction: 'sum' });
-    const fast = new FastPath(lib, def, c.overrides, 'sum');
-    const fusedApplies = fast.prepare([c.yTrueShape, c.yPredShape]) !== null;
-    if (fusedApplies) fusedOut = run((a, p) => fast.tryCall([a, p])!, c);
-    opOut = run((a, p) => fn(a, p, 1), c);
-    if (!fusedApplies) run((a, p) => fn(a, p), c); // the default call, through whatever path it takes
-  } catch (e) {
-    return e instanceof LosscError ? fail('rejected', `compiled: ${e.message}`) : fail('crash', `compiled: ${String((e as Error)?.stack ?? e)}`);
-  }
-  const leaked = tf.memory().numTensors - before;
-  if (leaked !== 0) return fail('leak', `${leaked} tensor(s) left after the calls`);
+  const compiled = compileAndRun(lib, c);
+  if ('kind' in compiled) return compiled;
+  const { fusedOut, opOut } = compiled;
 
   const r = new Rng(c.seed ^ 0x5eed);
   const tolV = (x: number) => VALUE_ATOL * (1 + scale * 1e-2) + VALUE_RTOL * Math.abs(x);
@@ -164,8 +151,44 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
   }
   if (!stable) skipped++;
 
+  const grads = gradientChecks(frozen, c, outs, r, scale);
+  if ('kind' in grads) return grads;
+  skipped += grads.skipped;
+  const allStable = stable && grads.stable;
+  if (fusedOut && allStable) {
+    const d = compare(fusedOut, opOut);
+    if (d) return fail('fused-vs-op', d);
+  }
+  return { kind: 'ok', fused: fusedOut !== undefined, skippedChecks: skipped };
+}
+
+/** Compile (fused when it applies, and op-by-op through a sample weight) and run value and gradient; no tensor may stay behind. */
+function compileAndRun(lib: Library, c: WellCase): { fusedOut?: Compiled; opOut: Compiled } | Verdict {
+  const before = tf.memory().numTensors;
+  let fusedOut: Compiled | undefined;
+  let opOut: Compiled;
+  try {
+    const def = lib.get('f')!.def;
+    const fn = makeLoss(lib, def, { ...c.overrides, reduction: 'sum' });
+    const fast = new FastPath(lib, def, c.overrides, 'sum');
+    const fusedApplies = fast.prepare([c.yTrueShape, c.yPredShape]) !== null;
+    if (fusedApplies) fusedOut = run((a, p) => fast.tryCall([a, p])!, c);
+    opOut = run((a, p) => fn(a, p, 1), c);
+    if (!fusedApplies) run((a, p) => fn(a, p), c); // the default call, through whatever path it takes
+  } catch (e) {
+    return e instanceof LosscError ? fail('rejected', `compiled: ${e.message}`) : fail('crash', `compiled: ${String((e as Error)?.stack ?? e)}`);
+  }
+  const leaked = tf.memory().numTensors - before;
+  if (leaked !== 0) return fail('leak', `${leaked} tensor(s) left after the calls`);
+  return { fusedOut, opOut };
+}
+
+/** Directional derivatives of the compiled code against central differences: two along y_pred, one along y_true (floats), one along both. */
+function gradientChecks(frozen: Total, c: WellCase, outs: Array<[string, Compiled]>, r: Rng, scale: number): { stable: boolean; skipped: number } | Verdict {
   // Directions: two in y_pred, one in y_true (floats), one in both.
   const dirs: Array<{ vt: Float64Array; vp: Float64Array; what: string }> = [];
+  const yt = Float64Array.from(c.yTrue);
+  const yp = Float64Array.from(c.yPred);
   const zeroT = new Float64Array(yt.length);
   const zeroP = new Float64Array(yp.length);
   dirs.push({ vt: zeroT, vp: unitDirection(r, yp.length), what: 'y_pred' });
@@ -175,14 +198,15 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
     const a = unitDirection(r, yt.length + yp.length);
     dirs.push({ vt: a.slice(0, yt.length), vp: a.slice(yt.length), what: 'y_true and y_pred' });
   }
-  let allStable = stable;
+  let stable = true;
+  let skipped = 0;
   for (const { vt, vp, what } of dirs) {
     const at = (h: number) => frozen(yt.map((v, i) => v + h * vt[i]!), yp.map((v, i) => v + h * vp[i]!));
     const fd1 = (at(H1) - at(-H1)) / (2 * H1);
     const fd2 = (at(H2) - at(-H2)) / (2 * H2);
     if (!Number.isFinite(fd1) || !Number.isFinite(fd2) || !close(fd1, fd2, FD_AGREE, 1e-6 * (1 + scale))) {
       skipped++;
-      allStable = false;
+      stable = false;
       continue;
     }
     for (const [name, o] of outs) {
@@ -201,11 +225,7 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
       }
     }
   }
-  if (fusedOut && allStable) {
-    const d = compare(fusedOut, opOut);
-    if (d) return fail('fused-vs-op', d);
-  }
-  return { kind: 'ok', fused: fusedOut !== undefined, skippedChecks: skipped };
+  return { stable, skipped };
 }
 
 function compare(a: Compiled, o: Compiled): string | undefined {

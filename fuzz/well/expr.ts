@@ -69,7 +69,6 @@ export function call(name: string, kids: G[], extra: string[], dtype: DT, shape:
   return node(dtype, shape, lo, hi, P.ATOM, kids, (k) => `${name}(${[...k.map((r) => r.text), ...extra].join(', ')})`);
 }
 
-export const paren = (g: G): G => ({ ...g, prec: P.ATOM, kids: [g], fmt: (k) => `(${k[0]!.text})` });
 
 // ---- interval arithmetic ----
 
@@ -90,7 +89,6 @@ export function ivSquare(a: Iv): Iv {
   if (h <= 0) return [h * h, l * l];
   return [0, Math.max(l * l, h * h)];
 }
-export const ivMono = (f: (x: number) => number, a: Iv): Iv => [f(a[0]), f(a[1])];
 export const ivHull = (...xs: Iv[]): Iv => [Math.min(...xs.map((x) => x[0])), Math.max(...xs.map((x) => x[1]))];
 export const iv = (g: G): Iv => [g.lo, g.hi];
 

@@ -15,7 +15,6 @@ import {
   node,
   not,
   num,
-  numText,
   P,
   same,
   sizeOf,
@@ -44,7 +43,6 @@ export interface DefInfo {
   out: G;
 }
 
-export { DEF_PARAM_RANGE } from './expr.js';
 
 export class Gen {
   vars: Var[] = [];
@@ -251,4 +249,3 @@ function leadingOnes(s: number[]): number {
   return k;
 }
 
-export { dropsTo } from './expr.js';
