@@ -94,7 +94,8 @@ function runKind(kind: Kind, from: number, to: number, f: Flags, tally: Tally): 
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 2048, stackSizeMb: 4 } });
       let current = start;
       let startedAt = Date.now();
-      let watching = true;
+      // Not until the worker has loaded and says which case it starts (loading takes seconds under load).
+      let watching = false;
       let finished = false;
       const timer = setInterval(() => {
         if (!watching || Date.now() - startedAt <= f.timeLimit) return;

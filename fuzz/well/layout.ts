@@ -215,7 +215,9 @@ function ctc(g: Gen, S: number[], d: number): G {
   const labels = g.vars.find((v) => v.name === 'y_true')!.g;
   const x = g.bounded([B, T, C], d, 5);
   if (S.length === 1) return call('ctc', [labels, x], [], 'float', S, 0, T * (10 + Math.log(C)) + 1);
-  return call('ctc_grad', [labels, x], [], 'float', S, -1, 1);
+  // ctc_grad has no derivative of its own (a documented limit): only under stop_gradient.
+  const grad = call('ctc_grad', [labels, x], [], 'float', S, -1, 1);
+  return call('stop_gradient', [grad], [], 'float', S, -1, 1);
 }
 
 /** sparse_categorical_crossentropy of the integer labels y_true against logits or probabilities. */
