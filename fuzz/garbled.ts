@@ -72,9 +72,19 @@ const MUTATIONS: Record<string, (r: Rng, t: string[]) => string[]> = {
   },
   chain: (r, t) => {
     const n = r.pick([100, 2000, 10000]);
-    const i = r.int(0, t.length);
+    // Right after a name (an operand) most of the time, so that the chain parses.
+    const names = t.map((x, i) => (x === 'y_pred' || x === 'y_true' ? i + 1 : -1)).filter((i) => i >= 0);
+    const i = names.length && r.chance(0.8) ? r.pick(names) : r.int(0, t.length);
     const link = r.pick([' + y_pred', '^1', ' * 1', ' and true', ' - 1', ', 1']);
     return [...t.slice(0, i), link.repeat(n), ...t.slice(i)];
+  },
+  staticArg: (r, t) => {
+    // A number that is an argument or an option's value (split parts, axis, depth, index) made huge or odd.
+    const args = t.map((x, i) => (/^\d/.test(x) && /[,=(]\s*$/.test(t.slice(Math.max(0, i - 2), i).join('')) ? i : -1)).filter((i) => i >= 0);
+    if (!args.length) return t;
+    const u = [...t];
+    u[r.pick(args)] = r.pick(['1e38', '1e9', '2147483648', '0', '1.5', '1e999', '-1', '99', '1e-320']);
+    return u;
   },
   long: (r, t) => {
     const i = r.int(0, t.length);
@@ -90,7 +100,7 @@ const MUTATIONS: Record<string, (r: Rng, t: string[]) => string[]> = {
   },
 };
 
-const WEIGHTS: Record<string, number> = { delete: 4, duplicate: 3, swap: 3, insert: 3, number: 2, nest: 1, chain: 0.7, long: 0.4, truncate: 1.5, unicode: 2 };
+const WEIGHTS: Record<string, number> = { delete: 4, duplicate: 3, swap: 3, insert: 3, number: 2, staticArg: 1, nest: 1, chain: 0.7, long: 0.4, truncate: 1.5, unicode: 2 };
 
 /** The garbled program of one seed. */
 export function generateGarbled(seed: number): string {
