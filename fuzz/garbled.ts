@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseProgram } from '../grammar/index.js';
 import { derivative } from '../src/autodiff/derivative.js';
+import { compile } from '../src/api/compile.js';
 import { makeLoss } from '../src/api/losses.js';
 import { main as cliMain } from '../src/cli/main.js';
 import { LosscError, LosscErrors } from '../src/errors.js';
-import { Library, stdlibDir } from '../src/lower/library.js';
+import { stdlibDir, type Library } from '../src/lower/library.js';
 import { lowerDefinition } from '../src/lower/lower.js';
 import { Rng } from './rng.js';
 import { generateWell, programText } from './well/program.js';
@@ -139,7 +140,7 @@ export async function checkGarbled(text: string, cli = true): Promise<Verdict> {
   }
   let lib: Library;
   try {
-    lib = Library.fromSource(text, '<garbled>');
+    lib = compile(text).library; // the public entry: parse, imports, the library
   } catch (e) {
     return judge('library', e, true) ?? (await viaCli(text, cli));
   }

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Kind } from './one.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
-const USAGE = `usage: npm run fuzz -- [--count N] [--seed S] [--kind well|garbled|both] [--minimize] [--time-limit ms]\n                        [--out failures.jsonl] [--quiet] [--progress N]`;
+const USAGE = `usage: npm run fuzz -- [--count N] [--seed S] [--kind well|garbled|both] [--minimize] [--time-limit ms]\n                        [--out failures.jsonl] [--quiet: one line per failure] [--progress N]`;
 
 const COUNTED = ['crash', 'hang', 'wrong-gradient', 'wrong-value', 'fused-vs-op', 'leak', 'rejected', 'unlocated'] as const;
 const LABEL: Record<(typeof COUNTED)[number], string> = {
@@ -155,7 +155,10 @@ function tallyOne(kind: Kind, seed: number, v: Reported, sig: string, f: Flags, 
   seeds.push(seed);
   t.signatures.set(sig, seeds);
   if (f.out) appendFileSync(f.out, JSON.stringify({ kind, seed, check: v.check, signature: sig, detail: v.detail, text, minimized }) + '\n');
-  if (f.quiet && !minimized) return;
+  if (f.quiet && !minimized) {
+    console.log(`FAIL ${kind} seed ${seed}: ${sig}`);
+    return;
+  }
   console.log(`FAIL ${kind} seed ${seed}: ${v.check}: ${(v.detail ?? '').split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
   console.log(`  replay: npm run fuzz -- --kind ${kind} --seed ${seed} --count 1 --minimize`);
   if (minimized !== undefined) console.log(`  minimized (${minimized.length} characters):\n${indent(minimized)}`);
