@@ -5,6 +5,7 @@
 import { Rng } from '../rng.js';
 import { leaf, render, sizeOf, type G } from './expr.js';
 import { Gen, type NumOption } from './gen.js';
+import { generateStability, isStabilitySeed } from './stability.js';
 
 export interface Let {
   names: string[];
@@ -22,6 +23,8 @@ export interface Def {
 
 export interface WellProgram {
   seed: number;
+  /** 'stability': a naive formula at large logits (stability.ts), shown whole rather than shrunk. */
+  family?: 'stability';
   yTrueShape: number[];
   yPredShape: number[];
   labels: boolean;
@@ -58,6 +61,7 @@ const randShape = (r: Rng, rank: number) => Array.from({ length: rank }, () => r
 
 /** Generate the program of one seed. */
 export function generateWell(seed: number): WellProgram {
+  if (isStabilitySeed(seed)) return generateStability(seed);
   const rng = new Rng(seed);
   const g = new Gen(rng);
   g.budget = rng.int(8, 45);
