@@ -1,0 +1,76 @@
+// New bugs that `npm run fuzz` found (FUZZ_FINDINGS.md, F1-F10), each reproduced by the fuzzer's
+// minimized program: values and gradients on both compiled paths (the fused target on cpu, no
+// sample weight, and the op-by-op tfjs path, a sample weight of 1) against the float64 reference,
+// located errors, and hang guards for the slow inputs.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { compile } from '../src/index.js';
+import { bothPaths, reference } from './helpers/paths.js';
+import { expectAllClose } from './helpers/numeric.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const loss = (body: string) => `loss f(y_true, y_pred) = ${body}`;
+
+/** Both paths agree with the float64 reference and its central differences (`fused`: whether the fused kernel must run). */
+function expectReference(src: string, yTrue: number[][], yPred: number[][], fused = true, rtol = 1e-4): void {
+  const want = reference(src, yTrue, yPred);
+  const { fusedRan, ...got } = bothPaths(src, yTrue, yPred);
+  expect(fusedRan, `the fused kernel ran for ${src}`).toBe(fused);
+  for (const [path, r] of Object.entries(got)) {
+    expectAllClose([r.value], [want.value], rtol, `${path} value of ${src}`);
+    expectAllClose(r.grad, want.grad, rtol, `${path} gradient of ${src}`);
+  }
+}
+
+describe('F1: one_hot of depth 1 (tf.oneHot refuses it) and of labels that are not whole numbers', () => {
+  it('one_hot(sum(y_pred, axis = 1), 1): 1 where the label is 0 (seeds 14, 10000005)', () => {
+    expectReference(loss('one_hot(sum(y_pred, axis = 1), 1)'), [[0, 0], [0, 0]], [[1, -1], [0.5, 1]]);
+  });
+
+  it('a label of 0.5 is no class, as the reference compares (tf.oneHot truncated it to class 0)', () => {
+    expectReference(loss('sum(one_hot(sum(y_pred, axis = 1), 3) * [1, 2, 4], axis = -1) + sum(y_pred, axis = -1)'), [[0, 0], [0, 0], [0, 0]], [[0.25, 0.25], [1.25, 0.5], [-1, 3.5]]);
+  });
+});
+
+describe('F2: a mask computed from the inputs is not differentiated (stop_gradient semantics)', () => {
+  // The masked mean: sum(values * mask) / count(mask); its gradient is mask / count.
+  const cases: Array<{ body: string; yPred: number[][]; mask: number[] }> = [
+    { body: 'masked(y_pred, bool(y_pred))', yPred: [[1, 0], [2, 0]], mask: [1, 0, 1, 0] }, // NotEqual had no gradient
+    { body: 'masked(y_pred, all(y_pred >= [2]))', yPred: [[2, 3], [4, 2]], mask: [1, 1, 1, 1] }, // Equal had no gradient
+    { body: 'masked(y_pred, y_pred > 0)', yPred: [[-1, 3], [1, 2]], mask: [0, 1, 1, 1] }, // bool gradient
+  ];
+  for (const { body, yPred, mask } of cases) {
+    it(`${body}: value and gradient, unweighted and weighted`, () => {
+      const f = compile(loss(body)).losses.f!();
+      const t = tf.zeros([2, 2]);
+      const p = tf.tensor(yPred);
+      const count = mask.reduce((a, m) => a + m, 0);
+      const want = yPred.flat().reduce((a, v, i) => a + v * mask[i]!, 0) / count;
+      for (const weight of [undefined, 1]) {
+        const r = tf.valueAndGrad((q: tf.Tensor) => f(t, q, weight) as tf.Scalar)(p);
+        expectAllClose([r.value.dataSync()[0]!], [want], 1e-6, `value of ${body}`);
+        expectAllClose(r.grad.dataSync(), mask.map((m) => m / count), 1e-6, `gradient of ${body}`);
+        tf.dispose([r.value, r.grad]);
+      }
+      tf.dispose([t, p]);
+    });
+  }
+
+  it('a mask through maximum/minimum (its tie rule) leaves the values\' gradient alone (seeds 10002965, 10004358)', () => {
+    const src = 'loss f(y_true, y_pred; o0 = 1) =\n  let v0 = min(y_pred, max(y_true))\n  masked(squared_distance(y_pred, v0), (v0) != o0)';
+    const f = compile(src).losses.f!();
+    const t = tf.tensor([[0.5, 2], [1, -1]]);
+    const p = tf.tensor([[1, 3], [0.5, -2]]);
+    const before = tf.memory().numTensors;
+    const r = tf.valueAndGrad((q: tf.Tensor) => f(t, q, 1) as tf.Scalar)(p);
+    expect(Number.isFinite(r.value.dataSync()[0]!)).toBe(true);
+    expect(Array.from(r.grad.dataSync()).every(Number.isFinite)).toBe(true);
+    tf.dispose([r.value, r.grad]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([t, p]);
+  });
+});
