@@ -74,3 +74,35 @@ describe('F2: a mask computed from the inputs is not differentiated (stop_gradie
     tf.dispose([t, p]);
   });
 });
+
+describe('F5: the fused softmax of a constant broadcast (the shared exponential read an unemitted value)', () => {
+  it('min(softmax(ones_like(y_pred)), axis = 1) (seed 10002435: ReferenceError v1 is not defined)', () => {
+    expectReference(loss('min(softmax(ones_like(y_pred)), axis = 1)'), [[0, 0, 0], [0, 0, 0]], [[1, 2, 3], [-1, 0.5, 2]]);
+  });
+
+  it('softmax(zeros_like(...)) times the inputs (seed 10000323: v0 is not defined)', () => {
+    expectReference(loss('sum(softmax(zeros_like(y_pred)) * y_pred + y_true, axis = -1)'), [[1, 0, 2], [0, 1, 0]], [[1, 2, 3], [-1, 0.5, 2]]);
+  });
+});
+
+describe('F6: log(exp(c)) of a constant through int(): both paths run the same stabilised IR', () => {
+  // log(exp(x)) -> x is a stabilising rule, so the value is exactly 3 on both paths (the fused
+  // arithmetic gave 2.9999998, which int() truncated to 2): 38 / 3 per sample.
+  const src = 'loss f(y_true, y_pred) =\n  let v2 = log(exp(clip(sum(y_pred), 3, 3)))\n  matmul([[1, 2]], float(int(v2 + [[1.5, 0, 2], [1, 1, 2]])))';
+  it('the value is the reference\'s on both paths (seed 10003298)', () => {
+    expectReference(src, [[0, 0], [0, 0]], [[0.5, -1], [2, 0.25]]);
+    expect(reference(src, [[0, 0], [0, 0]], [[0.5, -1], [2, 0.25]]).value).toBeCloseTo(38 / 3, 12);
+  });
+});
+
+describe('F7: no NaN gradient where the reference differences are 0 (a norm of zero rows, ties of 0 with 0 * x)', () => {
+  const src = 'loss f(y_true, y_pred) =\n  let v1 = min(y_pred)\n  (norm(maximum(floor([[[0.25, 2, 1, 2], [2, 2, 1.5, 1]], [[0, 0.5, 1.5, 0], [1, 0, 2, 0.25]], [[2, 0, 0.5, 1], [2, 1, 0.25, 1]], [[0.25, 0.5, 0, -1], [1.5, 2, 1, 2]]]), [[[0], [1]]] * (v1 + [[[1, 1, 1.5, 0.25]]]))))';
+  it('value and gradient on both paths (seeds 10000402, 10004157)', () => {
+    // Row 0 of the last block is maximum([0, 0, 0, -1], 0 * ...) = 0: its norm is 0, whose
+    // gradient was NaN (0 / 0) before the norm's gradient at 0 became 0 (issue 10 item 12; F7
+    // is that item). Inputs away from ties of maximum, where central differences disagree
+    // with TensorFlow's rule (a tie's adjoint goes to the first argument).
+    expectReference(src, [[0, 0, 0, 0], [0, 0, 0, 0]], [[0.5, 0.3, 2, 0.4], [1.5, 0.7, 0.6, 1]]);
+    expectReference(src, [[0, 0, 0, 0], [0, 0, 0, 0]], [[1.8, 1.9, 2, 1.7], [2.5, 3, 2.2, 2]]);
+  });
+});
