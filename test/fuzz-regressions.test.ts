@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { compile } from '../src/index.js';
 import { bothPaths, reference } from './helpers/paths.js';
 import { expectAllClose } from './helpers/numeric.js';
+import { expectError, lowerSource } from './helpers/source.js';
+import { nearestName } from '../src/errors.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -104,5 +106,27 @@ describe('F7: no NaN gradient where the reference differences are 0 (a norm of z
     // with TensorFlow's rule (a tie's adjoint goes to the first argument).
     expectReference(src, [[0, 0, 0, 0], [0, 0, 0, 0]], [[0.5, 0.3, 2, 0.4], [1.5, 0.7, 0.6, 1]]);
     expectReference(src, [[0, 0, 0, 0], [0, 0, 0, 0]], [[1.8, 1.9, 2, 1.7], [2.5, 3, 2.2, 2]]);
+  });
+});
+
+describe('F8: did-you-mean of a very long unknown name is bounded (it took seconds)', () => {
+  const long = 'x'.repeat(100_000);
+  it('an unknown 100 000-character name: a located name error, fast (seeds 20006597, 20000309)', () => {
+    const t0 = Date.now();
+    const e = expectError(() => lowerSource(loss(`${long}(y_pred)`), 'f'), 'name', 'unknown function');
+    expect(e.span?.line).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(3000); // a hang guard: it took ~5 s, now milliseconds
+  });
+
+  it('two long names one letter apart: no quadratic edit distance', () => {
+    const t0 = Date.now();
+    const src = `def ${long}a(x) = x\n${loss(`${long}b(y_pred)`)}`;
+    expectError(() => lowerSource(src, 'f'), 'name', 'unknown function');
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('short typos are still suggested', () => {
+    expectError(() => lowerSource(loss('sofmax(y_pred)'), 'f'), 'name', 'did you mean `softmax`');
+    expect(nearestName('categorical_crossentropyy', ['categorical_crossentropy', 'binary_crossentropy'])).toBe('categorical_crossentropy');
   });
 });
