@@ -5,10 +5,10 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { compile } from '../src/index.js';
+import { compile, derivative, Library } from '../src/index.js';
 import { bothPaths, reference } from './helpers/paths.js';
 import { expectAllClose } from './helpers/numeric.js';
-import { expectError, lowerSource } from './helpers/source.js';
+import { expectError, expectLocated, lowerSource } from './helpers/source.js';
 import { nearestName } from '../src/errors.js';
 
 beforeAll(async () => {
@@ -128,5 +128,20 @@ describe('F8: did-you-mean of a very long unknown name is bounded (it took secon
   it('short typos are still suggested', () => {
     expectError(() => lowerSource(loss('sofmax(y_pred)'), 'f'), 'name', 'did you mean `softmax`');
     expect(nearestName('categorical_crossentropyy', ['categorical_crossentropy', 'binary_crossentropy'])).toBe('categorical_crossentropy');
+  });
+});
+
+describe('F10: shape errors of the derivative at the display signature (symbolic N) are located', () => {
+  const d = (src: string) => () => derivative('f', 'y_pred', { library: Library.fromSource(src) }).toString();
+
+  it('concat whose parts differ along the axis (N and 2): at the concat (garbled 20000186)', () => {
+    const src = 'loss f(y_true, y_pred; flag1 = false) =\n  let v0 = y_true\n  squared_distance(concat([if flag1 then [[]] else y_pred + [[1, 0, 2], [1, 2, 1]], v0 + [[]]], axis = -2), y_true + [[1]])';
+    expectLocated(expectError(d(src), 'shape', 'derivative of concat'), '<input>', 3, 20, 'concat');
+  });
+
+  it('adjoints that cannot broadcast at symbolic sizes: at an expression they came from (garbled 20002566)', () => {
+    const src = 'loss f(y_true, y_pred) =\n  mean(y_pred + [[0.5, -2, -1]], axis = -1) + mean(sigmoid(y_pred + [[0.5, 1.5, 2, -2, 1, 2]]), axis = -1)';
+    const e = expectError(d(src), 'shape', 'cannot broadcast');
+    expect(e.span?.line, e.message).toBe(2);
   });
 });

@@ -118,7 +118,7 @@ export class CompiledDefinition {
     const differentiable = lowered.inputs.map((n) => n.dtype === 'float32');
     const wrt = lowered.inputs.filter((_, i) => differentiable[i]);
     const seed = b.input('__dy', value.shape);
-    const grads = wrt.length ? rewrite(grad(value, wrt, seed), ALL_RULES) : [];
+    const grads = wrt.length ? rewrite(grad(value, wrt, seed, lowered.origins), ALL_RULES) : [];
     return {
       inputs: lowered.inputs,
       value: new Plan([value], lowered.inputs),

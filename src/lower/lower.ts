@@ -10,6 +10,7 @@ import type { Call, Definition, Expr, Span } from '../../grammar/ast.js';
 import { LosscError, LosscErrors, didYouMean } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
+import { Origins } from '../ir/origin.js';
 import { setNameHint } from '../ir/names.js';
 import type { Shape } from '../ir/shape.js';
 import { BUILTINS, CONSTANTS, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
@@ -34,6 +35,8 @@ export interface Lowered {
   mask?: Node;
   /** Every option's value, defaults filled in. */
   options: Record<string, Static>;
+  /** The source span each node came from, for errors raised later from the IR. */
+  origins?: Origins;
 }
 
 /** Inlining deeper than this is refused: it is a runaway, not a loss. */
@@ -61,10 +64,20 @@ class Env {
   }
 }
 
+/** Where the nodes of the definition being lowered came from (see ir/origin.ts). */
+let activeOrigins: Origins | undefined;
+
 /** Attach a span to an error raised without one (shape and type errors come from the IR). */
 function at<T>(span: Span | undefined, f: () => T): T {
   try {
-    return f();
+    const out = f();
+    // Later stages (the derivative, rewrites) raise errors at the nodes' origins.
+    if (span && activeOrigins) {
+      const o = activeOrigins;
+      if (out instanceof Node) o.note(out, span);
+      else if (Array.isArray(out)) for (const n of out) if (n instanceof Node) o.note(n, span);
+    }
+    return out;
   } catch (e) {
     if (e instanceof LosscError && !e.span && span) throw new LosscError(e.kind, e.detail, span);
     throw e;
@@ -161,14 +174,18 @@ export class Lowerer {
       });
     }
     this.stack.push(def.name);
+    const outer = activeOrigins;
+    const origins = new Origins();
+    activeOrigins = origins;
     try {
       const { value, mask } = this.lowerBody(def, env, true);
       // A loss or a penalty is a number per sample: a comparison or an int there is a slip.
       if (def.kind !== 'def' && value.dtype !== 'float32') {
         throw new LosscError('type', `a ${def.kind} must give float values, but \`${def.name}\` gives ${value.dtype} (convert with float(...))`, def.body.result.span);
       }
-      return { def, inputs, value, mask, options };
+      return { def, inputs, value, mask, options, origins };
     } finally {
+      activeOrigins = outer;
       this.stack.pop();
     }
   }
