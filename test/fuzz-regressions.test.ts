@@ -10,6 +10,7 @@ import { bothPaths, reference } from './helpers/paths.js';
 import { expectAllClose } from './helpers/numeric.js';
 import { expectError, expectLocated, lowerSource } from './helpers/source.js';
 import { nearestName } from '../src/errors.js';
+import { parseProgram } from '../grammar/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -143,5 +144,15 @@ describe('F10: shape errors of the derivative at the display signature (symbolic
     const src = 'loss f(y_true, y_pred) =\n  mean(y_pred + [[0.5, -2, -1]], axis = -1) + mean(sigmoid(y_pred + [[0.5, 1.5, 2, -2, 1, 2]]), axis = -1)';
     const e = expectError(d(src), 'shape', 'cannot broadcast');
     expect(e.span?.line, e.message).toBe(2);
+  });
+});
+
+describe('F9: garbled input recovers in linear time (each recovery scanned the rest of the input)', () => {
+  it('a megabyte of stray commas in an option list: the first error as before, within a hang guard (seeds 20002601, 20003876)', () => {
+    const src = ('loss f(y_true, y_pred; o = ' + ', 1'.repeat(330_000) + ') = y_pred').slice(0, 1_000_000);
+    const t0 = Date.now();
+    const e = expectError(() => parseProgram(src), 'syntax', "expected a default value for option `o`, found ','");
+    expectLocated(e, '<input>', 1, 28);
+    expect(Date.now() - t0).toBeLessThan(8000); // a hang guard: 120 KB took 5.5 s, 1 MB now ~1 s
   });
 });
