@@ -12,7 +12,7 @@ import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import { setNameHint } from '../ir/names.js';
 import type { Shape } from '../ir/shape.js';
-import { BUILTINS, CONSTANTS, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
+import { BUILTINS, CONSTANTS, MAX_ONE_HOT_DEPTH, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
 import { Library } from './library.js';
 import { displaySignature, paramDtype, type TensorType } from './signature.js';
 
@@ -465,6 +465,7 @@ export class Lowerer {
     if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) {
       throw new LosscError('type', `the depth of one_hot must be a positive integer or size(x, axis = k), got ${showStatic(depth)}`, d.span);
     }
+    if (depth > MAX_ONE_HOT_DEPTH) throw new LosscError('limit', `one_hot depth ${showStatic(depth)} is too large: lossc takes at most ${MAX_ONE_HOT_DEPTH}`, d.span);
     return at(c.span, () => Node.make('one_hot', [labels], { depth }));
   }
 
