@@ -40,14 +40,14 @@ describe('counts given to builtins', () => {
     ['one_hot depth 1e38', 'one_hot(int(y_true), 1e38) * 1', 2, 24, 'one_hot depth 1e+38'],
   ])('%s is a located limit error', (_name, body, line, column, text) => {
     const [yt, yp] = [tf.tensor([[1, 0]]), tf.tensor([[0.2, 0.8]])];
-    const e = expectError(() => compile(program(body)).f!()(yt, yp), 'limit', text);
+    const e = expectError(() => compile(program(body)).losses.f!()(yt, yp), 'limit', text);
     expectLocated(e, '<compile>', line, column);
     tf.dispose([yt, yp]);
   });
 
   it('a count within the limits still works', () => {
     const m = compile(program('let [a, b] = split(y_pred, 2)\n  sum(a - b, axis = -1)'));
-    const v = m.f!()(tf.tensor([[1, 2, 3, 5]]), tf.tensor([[1, 2, 3, 5]]));
+    const v = m.losses.f!()(tf.tensor([[1, 2, 3, 5]]), tf.tensor([[1, 2, 3, 5]]));
     expect(v.dataSync()[0]).toBeCloseTo(-5, 5);
     v.dispose();
   });
@@ -105,7 +105,7 @@ describe('class labels outside [0, classes)', () => {
 
   it('labels a program computes are checked too', () => {
     const m = compile('loss f(y_true, y_pred) = -sum(one_hot(int(y_true) + 1, size(y_pred, axis = -1)) * log(y_pred), axis = -1)\n');
-    const f = m.f!();
+    const f = m.losses.f!();
     const yp = tf.tensor([[0.5, 0.5]]);
     const bad = tf.tensor([1]);
     expect(apiError(() => f(bad, yp)).message).toContain('a label is 2, outside the valid range [0, 2)');
