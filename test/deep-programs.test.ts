@@ -105,6 +105,12 @@ describe('long chains of + and *', () => {
     expect(fused[1]).toEqual(YP.flat().map((p) => (p > -1 ? 1 : 0)));
   });
 
+  it('an `else if` chain of 20 000 branches', () => {
+    const src = 'loss f(y_true, y_pred; a = false) = ' + 'if a then y_true else '.repeat(20_000) + 'y_pred * 2\n';
+    const { fused } = valueAndGrad(src);
+    expect(fused[1]).toEqual(YP.flat().map(() => 2));
+  });
+
   it('a static sum of 50 000 terms as an axis', () => {
     const src = 'loss f(y_true, y_pred) = sum(y_pred, axis = ' + Array(50_000).fill('0').join(' + ') + ' - 1)\n';
     const { fused } = valueAndGrad(src);

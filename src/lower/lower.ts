@@ -272,12 +272,17 @@ export class Lowerer {
     return { value: this.lowerTensor(e, env) };
   }
 
-  private pickBranch(e: Extract<Expr, { kind: 'if' }>, env: Env): Expr {
-    const c = this.lowerStatic(e.cond, env);
-    if (typeof c !== 'boolean') {
-      throw new LosscError('type', `the condition of \`if\` must be a compile-time boolean (e.g. an option), got ${showStatic(c)}; for an elementwise choice use where(cond, a, b)`, e.cond.span);
+  /** The branch an `if` takes, following `else if` chains of any length in a loop. */
+  private pickBranch(first: Extract<Expr, { kind: 'if' }>, env: Env): Expr {
+    let e: Expr = first;
+    while (e.kind === 'if') {
+      const c = this.lowerStatic(e.cond, env);
+      if (typeof c !== 'boolean') {
+        throw new LosscError('type', `the condition of \`if\` must be a compile-time boolean (e.g. an option), got ${showStatic(c)}; for an elementwise choice use where(cond, a, b)`, e.cond.span);
+      }
+      e = c ? e.then : e.else;
     }
-    return c ? e.then : e.else;
+    return e;
   }
 
   // ---- tensor context -------------------------------------------------------------------------
