@@ -23,6 +23,11 @@ export function registerSource(file: string, text: string): void {
   sources.set(file, text);
 }
 
+/** The text registered for `file` (what an error there quotes), if any. */
+export function sourceText(file: string): string | undefined {
+  return sources.get(file);
+}
+
 export class LosscError extends Error {
   readonly kind: ErrorKind;
   readonly span?: Span;

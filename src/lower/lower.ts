@@ -9,12 +9,12 @@
 import type { Binary, BinaryOp, Call, Definition, Expr, Span, Unary } from '../../grammar/ast.js';
 import { LosscError, LosscErrors, didYouMean } from '../errors.js';
 import * as b from '../ir/build.js';
-import { MAX_DEPTH, Node } from '../ir/node.js';
+import { Node } from '../ir/node.js';
 import { setNameHint } from '../ir/names.js';
 import type { Shape } from '../ir/shape.js';
 import { BUILTINS, CONSTANTS, MAX_ONE_HOT_DEPTH, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
 import { Library } from './library.js';
-import { lowerOperators } from './operators.js';
+import { deepEnough, lowerOperators } from './operators.js';
 import { displaySignature, paramDtype, type TensorType } from './signature.js';
 
 export interface LowerOptions {
@@ -669,20 +669,6 @@ const BINARY_OPS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow' 
 const COMPARE_OPS = { '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge', '==': 'eq', '!=': 'ne' } as const;
 
 type BinaryNodeOp = keyof typeof BINARY_OPS | keyof typeof COMPARE_OPS | 'and' | 'or';
-
-/**
- * `n`, unless it is deeper than MAX_DEPTH: then a 'limit' error at `span`, the expression whose
- * lowering crossed the limit (so the error points into the program, not at a stage that overflowed).
- */
-function deepEnough(n: Node, span: Span): Node {
-  if (n.depth <= MAX_DEPTH) return n;
-  throw new LosscError(
-    'limit',
-    `this formula is nested ${n.depth} operations deep here, over lossc's limit of ${MAX_DEPTH} ` +
-      '(long sums and products are fine; a long chain of `^` or of comparisons, or lets each built on the last, is not)',
-    span,
-  );
-}
 
 function binaryNode(op: BinaryNodeOp, l: Node, r: Node): Node {
   if (op in BINARY_OPS) return b.binary(BINARY_OPS[op as keyof typeof BINARY_OPS], l, r);

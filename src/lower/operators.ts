@@ -8,6 +8,8 @@
 // (and of `and`, of `or`) are given to `run` whole, so tensors can build them as balanced trees.
 
 import type { Binary, BinaryOp, Expr, Span, Unary } from '../../grammar/ast.js';
+import { LosscError } from '../errors.js';
+import { MAX_DEPTH, type Node } from '../ir/node.js';
 
 export interface OperatorHooks<T> {
   /** Anything that is not an operator. */
@@ -116,4 +118,18 @@ function finish<T>(run: Run, values: T[], hooks: OperatorHooks<T>): T {
   let acc = values[0] as T;
   for (let i = 1; i < values.length; i++) acc = hooks.binary(ops[i - 1]!, acc, values[i] as T, spans[i - 1]!);
   return acc;
+}
+
+/**
+ * `n`, unless it is deeper than MAX_DEPTH: then a 'limit' error at `span`, the expression whose
+ * lowering crossed the limit (so the error points into the program, not at a stage that overflowed).
+ */
+export function deepEnough(n: Node, span: Span): Node {
+  if (n.depth <= MAX_DEPTH) return n;
+  throw new LosscError(
+    'limit',
+    `this formula is nested ${n.depth} operations deep here, over lossc's limit of ${MAX_DEPTH} ` +
+      '(long sums and products are fine; a long chain of `^` or of comparisons, or lets each built on the last, is not)',
+    span,
+  );
 }
