@@ -62,6 +62,15 @@ describe('lossc eval: arrays nested too deeply', () => {
   });
 });
 
+describe('lossc eval: numbers beyond float32', () => {
+  it('a value that float32 cannot hold is a value error, not a silent Infinity', () => {
+    const err = errorAnswer({ loss: 'mse', y_true: [1, 1e39], y_pred: [0, 0] });
+    expect(err.kind).toBe('value');
+    expect(err.message).toContain('y_true[1] is 1e+39, beyond the float32 range');
+    expect(answer({ loss: 'mse', y_true: [3e38], y_pred: [3e38] })).toEqual({ id: null, value: 0 });
+  });
+});
+
 describe('class labels outside [0, classes)', () => {
   const scores = [[0.5, 0.5], [0.9, 0.1]];
   it.each([

@@ -42,6 +42,8 @@ function libraryFor(source: unknown): Library {
   return lib;
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** Deepest JSON array a request may hold (TensorFlow's own limit on ranks is 254). */
 export const MAX_JSON_RANK = 32;
 
@@ -70,6 +72,8 @@ export function tensorFromJson(v: unknown, what: string, dtype: 'float32' | 'boo
       }
       if (typeof x !== 'number') throw new LosscError('value', `${what}${path} must be a number, got ${JSON.stringify(x) ?? String(x)}`);
       if (!Number.isFinite(x)) throw new LosscError('value', `${what}${path} is not finite (${x})`);
+      // Tensors are float32: a larger number would silently become Infinity.
+      if (Math.abs(x) > FLOAT32_MAX) throw new LosscError('value', `${what}${path} is ${x}, beyond the float32 range (±${FLOAT32_MAX.toPrecision(8)})`);
       flat.push(x);
       return;
     }
