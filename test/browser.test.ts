@@ -105,6 +105,7 @@ function serve(files: Record<string, { type: string; body: string | Buffer }>): 
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('lossc in headless Chromium: webgl, wasm and cpu', () => {
+  // Long: one suite, since its tests all read the one browser run made in beforeAll.
   const req = request();
   let reference: BackendAnswer;
   let server: Server;
