@@ -38,9 +38,9 @@ async function fit(spec: FitSpec, mode: FitMode): Promise<number[]> {
   model.setWeights(weights);
   tf.dispose(weights);
   const loss = {
-    'lossc-softmax': losses.categorical_crossentropy(),
+    'lossc-softmax': losses.categorical_crossentropy!(),
     'tfjs-softmax': 'categoricalCrossentropy',
-    'lossc-logits': losses.categorical_crossentropy({ from_logits: true }),
+    'lossc-logits': losses.categorical_crossentropy!({ from_logits: true }),
     'tfjs-logits': (y: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, logits, undefined, undefined, tf.Reduction.NONE),
   }[mode];
   const optimizer = tf.train.sgd(spec.learningRate);
@@ -56,7 +56,7 @@ async function fit(spec: FitSpec, mode: FitMode): Promise<number[]> {
 
 function clipping(): { bce: number[]; clipped: number[] } {
   return tf.tidy(() => {
-    const bce = losses.binary_crossentropy({ reduction: 'none' })(tf.tensor2d([[1], [0], [1], [0]]), tf.tensor2d([[0], [1], [1], [0]]));
+    const bce = losses.binary_crossentropy!({ reduction: 'none' })(tf.tensor2d([[1], [0], [1], [0]]), tf.tensor2d([[0], [1], [1], [0]]));
     const m = compile`loss c(y_true, y_pred) = sum(clip(y_pred, epsilon, 1 - epsilon), axis = -1)`;
     const clipped = m.losses.c!({ reduction: 'none' })(tf.zeros([2, 1]), tf.tensor2d([[0], [1]]));
     return { bce: Array.from(bce.dataSync()), clipped: Array.from(clipped.dataSync()) };
