@@ -50,14 +50,20 @@ function staticOf(v: unknown, name: string): Static {
 export function exportLoss(nameOrSource: string, target: Target | string, opts: ExportOptions = {}): string {
   if (typeof nameOrSource !== 'string') throw new LosscError('usage', 'exportLoss takes a loss name or lossc source text');
   const t = checkTarget(target);
+  const isName = /^\s*[A-Za-z_][A-Za-z0-9_]*\s*$/.test(nameOrSource);
+  const lib = isName ? (opts.library ?? Library.stdlib()) : Library.fromSource(nameOrSource, opts.source ?? '<source>');
+  const names = isName ? [nameOrSource.trim()] : opts.name ? [opts.name] : null;
+  return exportFromLibrary(lib, names, t, { ...opts, source: opts.source ?? (isName ? 'the lossc stdlib' : '<source>') });
+}
+
+/** Export the named losses of a library (null: every loss its own program defines). */
+export function exportFromLibrary(lib: Library, names: string[] | null, target: Target | string, opts: ExportOptions = {}): string {
+  const t = checkTarget(target);
   if (opts.withGradient && t !== 'pytorch' && t !== 'jax') {
     throw new LosscError('usage', `--with-gradient is for the pytorch and jax targets (${t} has no custom-gradient hook lossc exports to)`);
   }
-  const isName = /^\s*[A-Za-z_][A-Za-z0-9_]*\s*$/.test(nameOrSource);
-  const lib = isName ? (opts.library ?? Library.stdlib()) : Library.fromSource(nameOrSource, opts.source ?? '<source>');
   let defs;
-  if (isName) defs = [lib.require(nameOrSource.trim(), ['loss']).def];
-  else if (opts.name) defs = [lib.require(opts.name, ['loss']).def];
+  if (names) defs = names.map((n) => lib.require(n, ['loss']).def);
   else {
     defs = lib.own.filter((d) => d.kind === 'loss');
     if (defs.length === 0) throw new LosscError('name', 'the source defines no loss to export');
@@ -74,9 +80,9 @@ export function exportLoss(nameOrSource: string, target: Target | string, opts: 
     const own = Object.fromEntries(Object.entries(given).filter(([k]) => d.options.some((o) => o.name === k)));
     return lossVariants(lib, d, own, opts.withGradient === true);
   });
-  const names = defs.map((d) => d.name).join(' ');
+  const shown = defs.map((d) => d.name).join(' ');
   const optText = Object.entries(given).map(([k, v]) => ` -o ${k}=${JSON.stringify(v)}`).join('');
-  const command = opts.command ?? `lossc export ${names} --to ${t}${optText}${opts.withGradient ? ' --with-gradient' : ''}`;
-  const source = opts.source ?? (isName ? 'the lossc stdlib' : '<source>');
+  const command = opts.command ?? `lossc export ${shown} --to ${t}${optText}${opts.withGradient ? ' --with-gradient' : ''}`;
+  const source = opts.source ?? '<source>';
   return pythonModule({ target: t, losses, withGradient: opts.withGradient === true, command, source });
 }

@@ -77,7 +77,7 @@ function lossc(req: EvalRequest, grad: boolean): { value: unknown; grad?: unknow
 }
 
 /** Build every case for `targets` (module files go to `dir`). */
-export function buildCases(dir: string, targets: Target[], opts: { grad: boolean; withGradient: boolean; classes: boolean }): Map<Target, CaseSet> {
+export function buildCases(dir: string, targets: Target[], opts: { grad: boolean; withGradient: boolean; classes: boolean; vjp?: boolean }): Map<Target, CaseSet> {
   const ex = new Exporter(dir, targets, opts.withGradient);
   const out = new Map<Target, CaseSet>(targets.map((t) => [t, { expected: [], losses: 0, modules: 0 }]));
   const add = (target: Target, e: Expected) => out.get(target)!.expected.push(e);
@@ -120,6 +120,13 @@ export function buildCases(dir: string, targets: Target[], opts: { grad: boolean
           const req: EvalRequest = { id, loss: p.loss, source: p.source, options: o, reduction, y_true: yTrue, y_pred: yPred, sample_weight: weighted ? sw : undefined };
           const g = grad;
           const want = lossc(req, g);
+          if (opts.vjp && reduction === 'none' && !weighted && p.loss !== 'ctc') {
+            // jax.custom_vjp's backward (lossc's derivative) against lossc's gradient of the values' sum.
+            const vid = `vjp:${p.loss}:${k}`;
+            const per = lossc({ ...req, id: vid, call: 'function', sample_weight: undefined }, true);
+            const pc: PyCase = { id: vid, module: ex.module(p.loss, o, 'jax', false, p.source), grad_module: ex.module(p.loss, o, 'jax', true, p.source), loss: p.loss, options: o, call: 'function', y_true: yTrue, y_pred: yPred, vjp: true };
+            add('jax', { case: pc, ...per, source: p.source });
+          }
           for (const t of targets) {
             const pc: PyCase = { id, module: ex.module(p.loss, o, t, false, p.source), loss: p.loss, options: o, reduction, y_true: yTrue, y_pred: yPred, sample_weight: weighted ? sw : null, class: opts.classes && !weighted && t !== 'numpy' && t !== 'jax' };
             if (t === 'pytorch' && g) Object.assign(pc, { grad: true, grad_module: opts.withGradient ? ex.module(p.loss, o, t, true, p.source) : undefined });
