@@ -16,3 +16,4 @@ export { toLatex } from './print/latex.js';
 export { toDot } from './print/dot.js';
 export { useBackend } from './backend.js';
 export { REDUCTIONS, type Reduction } from './keras/wrapper.js';
+export { exportLoss, exportFromLibrary, TARGETS as EXPORT_TARGETS, type ExportOptions, type Target as ExportTarget } from './export/index.js';
