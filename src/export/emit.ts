@@ -2,7 +2,6 @@
 // variables named as the source's `let`s (the printers' let planning, src/print/text.ts), each op
 // is written through the spelling table (spellings.ts), axes counted from the end.
 
-import { LosscError } from '../errors.js';
 import type { Node } from '../ir/node.js';
 import { reduceAxes } from '../ir/ops.js';
 import type { DType } from '../ir/shape.js';

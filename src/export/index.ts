@@ -10,7 +10,6 @@ import { TARGETS, type Target } from './spellings.js';
 import { lossVariants } from './variants.js';
 
 export { TARGETS, type Target } from './spellings.js';
-export { SPELLINGS } from './spellings.js';
 
 export interface ExportOptions {
   /** Option values fixed at export (`-o k=v`); numeric ones stay keyword arguments with this default. */

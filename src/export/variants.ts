@@ -206,7 +206,7 @@ export function lossVariants(lib: Library, def: Definition, given: Record<string
     if (!sig) {
       // A size-1 trailing axis needs rank 2 or more: that key never occurs.
       if (units.some((u, i) => u && r[i]! < 2)) continue;
-      const bad = def.params.filter((p, i) => !shapeFor(def, p.name, r[i]!, false)).map((p, i) => `\`${p.name}\` of rank ${r[def.params.indexOf(p)]} (it is declared ${showAnnotation(p)})`);
+      const bad = def.params.filter((p, i) => !shapeFor(def, p.name, r[i]!, false)).map((p) => `\`${p.name}\` of rank ${r[def.params.indexOf(p)]} (it is declared ${showAnnotation(p)})`);
       variants.push({ key, error: `${def.name}: ${bad.join(' and ')}` });
       continue;
     }
