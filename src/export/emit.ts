@@ -139,9 +139,9 @@ export interface EmittedBody {
  * The body of a function computing `roots` (returned as a tuple when several, `None` for an
  * absent one), for one target.
  */
-export function emitBody(roots: ReadonlyArray<Node | null>, target: Target, reserved: Iterable<string>): EmittedBody {
+export function emitBody(roots: ReadonlyArray<Node | null>, target: Target, reserved: Iterable<string>, names?: ReadonlyMap<Node, string>): EmittedBody {
   const present = roots.filter((r): r is Node => r !== null);
-  const plan = planLets(present, trivialText, { reserved: [...PYTHON_RESERVED, ...reserved], maxDepth: 40 });
+  const plan = planLets(present, trivialText, { reserved: [...PYTHON_RESERVED, ...reserved], maxDepth: 40, names });
   const r = renderer(target);
   const lines: string[] = [];
   for (const l of plan.lets) {

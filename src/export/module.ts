@@ -94,8 +94,8 @@ export function formulas(lv: LossVariants, target: Target, names: Names, withGra
       continue;
     }
     const roots: Array<Node | null> = [v.value!, v.mask ?? null];
-    const body = [...prologue(v, target, runtime), ...emitBody(roots, target, reserved).lines];
-    const grad = withGradient ? [...prologue(v, target, runtime), ...emitBody(v.grads!, target, [...reserved, 'dy']).lines] : [];
+    const body = [...prologue(v, target, runtime), ...emitBody(roots, target, reserved, v.names).lines];
+    const grad = withGradient ? [...prologue(v, target, runtime), ...emitBody(v.grads!, target, [...reserved, 'dy'], v.names).lines] : [];
     const text = body.join('\n') + '\n#grad\n' + grad.join('\n');
     let fname = byText.get(text);
     if (!fname) {
@@ -103,7 +103,7 @@ export function formulas(lv: LossVariants, target: Target, names: Names, withGra
       byText.set(text, fname);
       defs.push([
         `def ${fname}(${args.join(', ')}):`,
-        `    """Per-sample values and the loss's own mask (None if it has none), for ${keyText(lv, v.key)}."""`,
+        `    """Per-sample values and the loss's own mask (None if it has none), for ${keyText(lv, v.key)}{{more:${fname}}}."""`,
         ...indent(body),
       ].join('\n'));
       if (withGradient) {
@@ -118,6 +118,12 @@ export function formulas(lv: LossVariants, target: Target, names: Names, withGra
   }
   const counts = new Map<string, number>();
   for (const t of table) if (!t.target.startsWith('"')) counts.set(t.target, (counts.get(t.target) ?? 0) + 1);
+  for (const [i, d] of defs.entries()) {
+    defs[i] = d.replace(/\{\{more:(\w+)\}\}/, (_, fn: string) => {
+      const more = (counts.get(fn) ?? 1) - 1;
+      return more ? ` (and ${more} more key${more > 1 ? 's' : ''})` : '';
+    });
+  }
   const common = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
   const single = counts.size === 1 && counts.get(common!) === table.length ? common : undefined;
   return { defs, table: table.filter((t) => t.target !== common), single, common, gradients: withGradient };

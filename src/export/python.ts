@@ -87,7 +87,7 @@ function optionDoc(o: ExportOption, lit: string): string {
 
 const isIntLike = (lv: LossVariants, name: string): boolean => {
   const d = lv.def.options.find((o) => o.name === name)!.default;
-  return (d.kind === 'number' && !/[.e]/i.test(d.text)) || (d.kind === 'unary' && d.operand.kind === 'number' && !/[.e]/i.test(d.operand.text));
+  return d.kind === 'none' || (d.kind === 'number' && !/[.e]/i.test(d.text)) || (d.kind === 'unary' && d.operand.kind === 'number' && !/[.e]/i.test(d.operand.text));
 };
 
 function docstring(lv: LossVariants, target: Target, lits: Map<string, string>): string[] {

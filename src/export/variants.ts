@@ -11,7 +11,8 @@ import type { Definition, Expr, OptionDecl } from '../../grammar/ast.js';
 import { grad } from '../autodiff/grad.js';
 import { LosscError } from '../errors.js';
 import * as b from '../ir/build.js';
-import type { Node } from '../ir/node.js';
+import { topoSort, type Node } from '../ir/node.js';
+import { nameHint } from '../ir/names.js';
 import type { Dim, Shape } from '../ir/shape.js';
 import type { Static } from '../lower/builtins.js';
 import type { Library } from '../lower/library.js';
@@ -40,6 +41,8 @@ export interface Variant {
   mask?: Node;
   /** d sum(value * dy) / d input, for each float input (null for the others); dy is input `__dy`. */
   grads?: Array<Node | null>;
+  /** The source's `let` names of nodes of the stabilised formula (and of its gradient). */
+  names?: Map<Node, string>;
   /** Why this combination has no formula (lossc's own message). */
   error?: string;
 }
@@ -128,6 +131,25 @@ function textAt(ctx: Ctx, branch: Record<string, boolean>, signature: Record<str
   }
 }
 
+/**
+ * The stabilised roots, and the source's `let` names carried over the rewrite: each named node
+ * of the lowered DAG is rewritten too (as an extra root), and its rewritten form keeps the name.
+ */
+function stabilised(lowered: Lowered): { roots: Node[]; names: Map<Node, string> } {
+  const base = lowered.mask ? [lowered.value, lowered.mask] : [lowered.value];
+  const roots = rewrite(base, STABILIZE_RULES);
+  const hinted = topoSort(base).filter((n) => n.args.length > 0 && nameHint(n) !== undefined);
+  const names = new Map<Node, string>();
+  if (hinted.length) {
+    const out = rewrite([...base, ...hinted], STABILIZE_RULES);
+    hinted.forEach((h, i) => {
+      const r = out[base.length + i]!;
+      if (r.args.length > 0) names.set(r, nameHint(h)!);
+    });
+  }
+  return { roots, names };
+}
+
 /** A different value for probing whether a numeric option shapes the formula. */
 const probe = (v: number): number => (v === 0 ? 0.5 : v * 1.25 + 0.125);
 
@@ -212,8 +234,8 @@ export function lossVariants(lib: Library, def: Definition, given: Record<string
     }
     try {
       const lowered = lowerAt(ctx, branch, sig);
-      const roots = rewrite(lowered.mask ? [lowered.value, lowered.mask] : [lowered.value], STABILIZE_RULES);
-      const v: Variant = { key, lowered, value: roots[0]!, mask: roots[1] };
+      const { roots, names } = stabilised(lowered);
+      const v: Variant = { key, lowered, value: roots[0]!, mask: roots[1], names };
       if (withGradient) {
         const floats = lowered.inputs.filter((n) => n.dtype === 'float32');
         const seed = b.input('__dy', v.value!.shape);
