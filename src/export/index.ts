@@ -7,7 +7,9 @@ import type { Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
 import { pythonModule } from './python.js';
 import { TARGETS, type Target } from './spellings.js';
-import { lossVariants } from './variants.js';
+import { lossVariants, type LossVariants } from './variants.js';
+import type { Definition } from '../../grammar/ast.js';
+import { stableJson } from '../ir/node.js';
 
 export { TARGETS, type Target } from './spellings.js';
 
@@ -26,6 +28,20 @@ export interface ExportOptions {
 }
 
 const ALIASES: Record<string, Target> = { torch: 'pytorch' };
+
+/** Lowerings per definition and options, shared by the targets (a gradient one serves both). */
+const lowered = new WeakMap<Definition, Map<string, LossVariants>>();
+
+function variantsOf(lib: Library, def: Definition, given: Record<string, Static>, withGradient: boolean): LossVariants {
+  let byKey = lowered.get(def);
+  if (!byKey) lowered.set(def, (byKey = new Map()));
+  const key = stableJson(given);
+  const hit = byKey.get(`${key}|g`) ?? (withGradient ? undefined : byKey.get(key));
+  if (hit) return hit;
+  const v = lossVariants(lib, def, given, withGradient);
+  byKey.set(withGradient ? `${key}|g` : key, v);
+  return v;
+}
 
 export function checkTarget(t: unknown): Target {
   const name = typeof t === 'string' ? (ALIASES[t] ?? t) : t;
@@ -77,7 +93,7 @@ export function exportFromLibrary(lib: Library, names: string[] | null, target: 
   }
   const losses = defs.map((d) => {
     const own = Object.fromEntries(Object.entries(given).filter(([k]) => d.options.some((o) => o.name === k)));
-    return lossVariants(lib, d, own, opts.withGradient === true);
+    return variantsOf(lib, d, own, opts.withGradient === true);
   });
   const shown = defs.map((d) => d.name).join(' ');
   const optText = Object.entries(given).map(([k, v]) => ` -o ${k}=${JSON.stringify(v)}`).join('');

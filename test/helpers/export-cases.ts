@@ -88,6 +88,8 @@ export function buildCases(dir: string, targets: Target[], opts: { grad: boolean
   for (const c of kerasCases()) {
     const req: EvalRequest = { id: c.id, loss: c.loss, options: c.options, reduction: c.reduction, call: c.call, y_true: c.y_true, y_pred: c.y_pred, sample_weight: c.sample_weight, mask: c.mask };
     const want = lossc(req, grad);
+    // (The gradient module first: its lowering then serves every target.)
+    if (opts.withGradient) ex.module(c.loss, c.options, 'pytorch', true);
     for (const t of targets) {
       const pc: PyCase = { id: `keras:${c.id}`, module: ex.module(c.loss, c.options, t), loss: c.loss, options: c.options, reduction: c.reduction, call: c.call, y_true: c.y_true, y_pred: c.y_pred, sample_weight: c.sample_weight, mask: c.mask, class: opts.classes && t !== 'numpy' && t !== 'jax' && c.call !== 'function' };
       if (t === 'pytorch' && grad) Object.assign(pc, { grad: true, grad_module: opts.withGradient ? ex.module(c.loss, c.options, t, true) : undefined });
@@ -120,6 +122,8 @@ export function buildCases(dir: string, targets: Target[], opts: { grad: boolean
           const req: EvalRequest = { id, loss: p.loss, source: p.source, options: o, reduction, y_true: yTrue, y_pred: yPred, sample_weight: weighted ? sw : undefined };
           const g = grad;
           const want = lossc(req, g);
+          if (opts.withGradient) ex.module(p.loss, o, 'pytorch', true, p.source);
+          if (opts.vjp) ex.module(p.loss, o, 'jax', true, p.source);
           if (opts.vjp && reduction === 'none' && !weighted && p.loss !== 'ctc') {
             // jax.custom_vjp's backward (lossc's derivative) against lossc's gradient of the values' sum.
             const vid = `vjp:${p.loss}:${k}`;
