@@ -23,6 +23,5 @@ describe.skipIf(!HAVE)('examples/ddp', () => {
   }, 150_000);
 });
 
-describe.skipIf(HAVE)('examples/ddp', () => {
-  it.skip(SKIP_NOTE, () => {});
-});
+// Without Python and torch, say so (CI installs them, so there this never shows).
+if (!HAVE) describe('examples/ddp', () => it.skip(SKIP_NOTE, () => {}));
