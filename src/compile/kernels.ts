@@ -185,7 +185,7 @@ export const KERNELS: Record<OpName, Kernel> = {
   transpose: ([x], n) => tf.transpose(x!, n.attrs.perm as number[]),
   matmul: ([a, b]) => tf.matMul(a!, b!),
   // 1 where the label equals the position along the last axis, as the reference and the fused
-  // target compare (tf.oneHot refuses depth 1 and truncates a label of 0.5 to class 0).
+  // target compare (tf.oneHot refuses depth 1, which a one-class size(x, axis = k) gives).
   one_hot: (args, n) => noGradient((labels) => oneHotOf(labels!, shapeOf(n)[n.rank - 1]!))(args, n),
   ctc: ([labels, logits]) => ctcTaped(labels!, logits!),
   ctc_grad: ([labels, logits]) => ctcGradient(labels!, logits!),
