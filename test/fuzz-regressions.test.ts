@@ -153,3 +153,11 @@ describe('F9: garbled input recovers in linear time (each recovery scanned the r
     expect(Date.now() - t0).toBeLessThan(8000); // a hang guard: 120 KB took 5.5 s, 1 MB now ~1 s
   });
 });
+
+describe('the naive logistic exp(z) / (1 + exp(z)) at large z (fuzz stability family, seeds 1116 and 1142)', () => {
+  for (const body of ['mean(exp(100 * y_pred) / (1 + exp(100 * y_pred)), axis = -1)', 'mean(exp(50 * y_pred) / (exp(50 * y_pred) + 1) + log((exp(50 * y_pred) + exp(-50 * y_pred)) / 2), axis = -1)']) {
+    it(`${body}: finite and the reference's on both paths`, () => {
+      expectReference(loss(body), [[0, 0, 0], [0, 0, 0]], [[0.9, -0.7, 1.2], [0.3, -1.5, 2]]);
+    });
+  }
+});
