@@ -3,7 +3,7 @@
 // truncation. The only acceptable outcome is success or a LosscError that says where (line and
 // column), from parsing, lowering, printing the derivative, compiling and calling, and the CLI.
 
-import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -13,7 +13,8 @@ import { compile } from '../src/api/compile.js';
 import { makeLoss } from '../src/api/losses.js';
 import { main as cliMain } from '../src/cli/main.js';
 import { LosscError, LosscErrors } from '../src/errors.js';
-import { stdlibDir, type Library } from '../src/lower/library.js';
+import type { Library } from '../src/lower/library.js';
+import { STDLIB_SOURCES } from '../src/lower/stdlib-sources.js';
 import { lowerDefinition } from '../src/lower/lower.js';
 import { Rng } from './rng.js';
 import { generateWell, programText } from './well/program.js';
@@ -29,8 +30,7 @@ const HUGE = ['1e308', '1e999', '9'.repeat(400), '1e-400', '0.000000000000000000
 const WORDS = ['loss', 'def', 'regularizer', 'let', 'if', 'then', 'else', 'and', 'or', 'not', 'true', 'false', 'none', 'import', 'y_pred', 'y_true', 'sum(', 'mean(', 'split(', 'one_hot(', 'where(', 'axis', 'keepdims', '=', ',', ';', '(', ')', '[', ']', ':', '^', '-', '+', '*', '/', '...', 'int', 'float', 'bool', '\n', 'epsilon', 'inf', 'softmax(', 'part(', 'transpose(', 'concat(', 'matmul(', 'ctc(', 'masked(', 'require('];
 
 function stdlibTexts(): string[] {
-  const dir = stdlibDir();
-  return readdirSync(dir).filter((f) => f.endsWith('.loss')).sort().map((f) => readFileSync(join(dir, f), 'utf8'));
+  return Object.keys(STDLIB_SOURCES).sort().map((f) => STDLIB_SOURCES[f]!);
 }
 
 let stdlibCache: string[] | undefined;
