@@ -37,7 +37,9 @@ const KNOWN_OPEN: Record<Kind, Record<number, string>> = {
     10003735: INPUT_TWICE,
     10003740: 'issue 10 items 11 and 12: log(1 + exp(z)) and log((exp(d) + exp(-d)) / 2) overflow at large logits',
   },
-  garbled: {},
+  garbled: {
+    5218: 'issue 10 item 5: a long unparenthesised chain overflows the stack in lowering',
+  },
 };
 
 /** Generous: a hang guard, not a timing. */
