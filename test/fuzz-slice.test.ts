@@ -11,34 +11,15 @@ const SLICES: Record<Kind, { from: number; count: number }> = {
 };
 
 /**
- * Seeds of the slice that hit bugs still open on the day the slice was fixed (FUZZ_FINDINGS.md
- * has each one minimized). They are skipped, not expected to fail: once fixed they may go.
+ * Seeds of the slice that hit bugs still open on main when the slice was fixed (FUZZ_FINDINGS.md
+ * has each one minimized). They are skipped, not expected to fail: once fixed, delete them here.
  */
-const INPUT_TWICE = 'issue 10 item 3: an input returned as the value gets its gradient twice on the op-by-op path';
-const LOG_EXP = 'issue 10 item 10: log(exp(...)) and a hand-written softmax are not stabilised on the value (op-by-op overflows)';
-const NORM_AT_ZERO = 'issue 10 item 12: the gradient of a norm of a zero difference is NaN';
 const KNOWN_OPEN: Record<Kind, Record<number, string>> = {
   well: {
-    10003599: LOG_EXP,
-    10003609: LOG_EXP,
-    10003612: INPUT_TWICE,
     10003624: 'FUZZ_FINDINGS F1: one_hot with depth 1 crashes in tf.oneHot',
-    10003638: INPUT_TWICE,
-    10003641: INPUT_TWICE,
-    10003653: INPUT_TWICE,
-    10003656: LOG_EXP,
-    10003658: INPUT_TWICE,
-    10003678: INPUT_TWICE,
-    10003679: INPUT_TWICE,
-    10003692: INPUT_TWICE,
-    10003702: NORM_AT_ZERO,
-    10003719: NORM_AT_ZERO,
-    10003730: INPUT_TWICE,
-    10003735: INPUT_TWICE,
-    10003740: 'issue 10 items 11 and 12: log(1 + exp(z)) and log((exp(d) + exp(-d)) / 2) overflow at large logits',
   },
   garbled: {
-    5218: 'issue 10 item 5: a long unparenthesised chain overflows the stack in lowering',
+    5218: 'issue 10 item 5: a long unparenthesised chain overflows the stack in lowering (lowerStatic)',
   },
 };
 
