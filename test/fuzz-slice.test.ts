@@ -18,9 +18,7 @@ const KNOWN_OPEN: Record<Kind, Record<number, string>> = {
   well: {
     10003624: 'FUZZ_FINDINGS F1: one_hot with depth 1 crashes in tf.oneHot',
   },
-  garbled: {
-    5218: 'issue 10 item 5: a long unparenthesised chain overflows the stack in lowering (lowerStatic)',
-  },
+  garbled: {},
 };
 
 /** Generous: a hang guard, not a timing. */
