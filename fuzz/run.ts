@@ -91,7 +91,7 @@ function runKind(kind: Kind, from: number, to: number, f: Flags, tally: Tally): 
     const launch = (start: number) => {
       if (start >= to) return resolve();
       const job: WorkerJob = { kind, from: start, to, minimize: f.minimize, seen };
-      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 2048, stackSizeMb: 4 } });
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 2048, stackSizeMb: 1 } }); // a main thread's stack (workers get 4 MB)
       let current = start;
       let startedAt = Date.now();
       // Not until the worker has loaded and says which case it starts (loading takes seconds under load).

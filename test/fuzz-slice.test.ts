@@ -11,23 +11,12 @@ const SLICES: Record<Kind, { from: number; count: number }> = {
 };
 
 /**
- * Seeds of the slice that hit bugs still open on the day the slice was fixed (FUZZ_FINDINGS.md
- * has each one minimized). They are skipped, not expected to fail: once fixed they may go.
+ * Seeds of the slice that hit bugs still open on main when the slice was fixed (FUZZ_FINDINGS.md
+ * has each one minimized). They are skipped, not expected to fail: once fixed, delete them here.
  */
-const INPUT_TWICE = 'issue 10 item 3: an input returned as the value gets its gradient twice on the op-by-op path';
 const KNOWN_OPEN: Record<Kind, Record<number, string>> = {
   well: {
-    10003612: INPUT_TWICE,
     10003624: 'FUZZ_FINDINGS F1: one_hot with depth 1 crashes in tf.oneHot',
-    10003638: INPUT_TWICE,
-    10003641: INPUT_TWICE,
-    10003653: INPUT_TWICE,
-    10003658: INPUT_TWICE,
-    10003678: INPUT_TWICE,
-    10003679: INPUT_TWICE,
-    10003692: INPUT_TWICE,
-    10003730: INPUT_TWICE,
-    10003735: INPUT_TWICE,
   },
   garbled: {},
 };

@@ -164,7 +164,8 @@ export class Gen {
     let k = 0;
     const build = (dim: number): string =>
       dim === S.length ? String(vals[k++]) : `[${Array.from({ length: S[dim]! }, () => build(dim + 1)).join(', ')}]`;
-    const text = S.length === 0 ? String(vals[0]) : build(0);
+    if (S.length === 0) return num(vals[0]!); // a signed literal binds like unary minus: (-2)^2, not -2^2
+    const text = build(0);
     return leaf(text, 'float', S, Math.min(...vals), Math.max(...vals));
   }
 
