@@ -161,3 +161,12 @@ describe('the naive logistic exp(z) / (1 + exp(z)) at large z (fuzz stability fa
     });
   }
 });
+
+describe('F13: one_hot(x, size(...)) with a malformed size is an arity error, not a TypeError', () => {
+  for (const [depth, col] of [['size()', 42], ['size(y_pred, 1, 2)', 42], ['size(y_pred, axes = 1)', 55]] as const) {
+    it(`one_hot(y_pred, ${depth}) (garbled 30005524)`, () => {
+      const e = expectError(() => lowerSource(loss(`one_hot(y_pred, ${depth})`), 'f'), 'arity', '`size`');
+      expectLocated(e, '<input>', 1, col);
+    });
+  }
+});

@@ -493,6 +493,11 @@ export class Lowerer {
     if (labels.dtype !== 'int32') labels = b.cast(labels, 'int32');
     const d = c.args[1]!;
     if (d.kind === 'call' && d.callee === 'size' && !this.lib.get('size')) {
+      // size(x, axis = k) as written anywhere: x is required, at most x and axis (F13).
+      if (d.args.length < 1 || d.args.length > 2) throw new LosscError('arity', `\`size\` takes x and optionally axis, got ${d.args.length} argument(s)`, d.span);
+      for (const k of d.kwargs) {
+        if (k.name !== 'axis') throw new LosscError('arity', `\`size\` has no argument \`${k.name}\`${didYouMean(k.name, ['axis'])}`, k.span);
+      }
       const x = this.lowerTensor(d.args[0]!, env);
       const axisExpr = d.kwargs.find((k) => k.name === 'axis')?.value ?? d.args[1];
       const axis = axisExpr ? this.staticArg(axisExpr, env, 'the axis of size(...)') : null;
