@@ -15,6 +15,7 @@ import { toLatex } from '../print/latex.js';
 import { UsageError } from './main.js';
 import { runEval } from './eval.js';
 import { useBackend } from '../backend.js';
+import { PLOT_FLAGS, PLOT_USAGE, runPlot } from './plot.js';
 
 export interface Io {
   out(s: string): void;
@@ -257,4 +258,10 @@ curves and the minority-class recall each reaches.`,
   },
 };
 
-export const commands: Record<string, Command> = { check, show, list, grad, eval: evalCmd, demo };
+const plot: Command = {
+  flags: { ...help, ...PLOT_FLAGS },
+  usage: PLOT_USAGE,
+  run: (flags, args, io) => runPlot(flags, args, { library: libraryFor(flags, io), parseOptions: parseOptionFlags, parseValue: parseStatic, out: io.out }),
+};
+
+export const commands: Record<string, Command> = { check, show, list, grad, eval: evalCmd, demo, plot };

@@ -18,6 +18,8 @@ commands:
   grad NAME --wrt INPUT        the derivative of a loss, simplified and printed
        [--file F] [--option k=v ...] [--format text|latex|dot] [--raw] [--explain]
   eval [--backend cpu|wasm]    evaluate requests given as JSON lines on standard input
+  plot LOSS... --over INPUT    losses or derivatives along one input, as SVG or Vega-Lite
+       [--sweep k=v,...] [--derivative] [--option k=v ...] [-o FILE]
   demo                         train a small model with a lossc loss and print what happened
 
 run 'lossc <command> --help' for a command's details.`;
