@@ -11,6 +11,7 @@ import { LosscError, LosscErrors, didYouMean } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import { setNameHint } from '../ir/names.js';
+import { foldConstant } from '../rewrite/fold.js';
 import type { Shape } from '../ir/shape.js';
 import { BUILTINS, CONSTANTS, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
 import { Library } from './library.js';
@@ -297,23 +298,23 @@ export class Lowerer {
         return this.lookup(e.name, e.span, env).tensor();
       case 'unary': {
         const x = this.lowerTensor(e.operand, env);
-        if (e.op === 'not') return at(e.span, () => Node.make('not', [x.dtype === 'bool' ? x : b.cast(x, 'bool')]));
+        if (e.op === 'not') return folded(at(e.span, () => Node.make('not', [x.dtype === 'bool' ? x : b.cast(x, 'bool')])));
         // `-inf` written together is the constant -inf (as `-3` is the literal -3, and as the
         // printer writes it); `-(inf)` stays the negation of inf.
         if (x.op === 'const' && x.attrs.value === Infinity && e.operand.kind === 'name' && e.operand.span.offset === e.span.offset + 1) {
           return b.constant(-Infinity);
         }
-        return at(e.span, () => b.neg(x));
+        return folded(at(e.span, () => b.neg(x)));
       }
       case 'binary': {
         const l = this.lowerTensor(e.left, env);
         const r = this.lowerTensor(e.right, env);
-        return at(e.span, () => binaryNode(e.op, l, r));
+        return folded(at(e.span, () => binaryNode(e.op, l, r)));
       }
       case 'if':
         return this.lowerTensor(this.pickBranch(e, env), env);
       case 'call':
-        return this.lowerCall(e, env, 1)[0]!;
+        return folded(this.lowerCall(e, env, 1)[0]!);
     }
   }
 
@@ -641,6 +642,11 @@ function tensorBinding(node: Node, what: string, span?: Span): Binding {
       throw new LosscError('type', `${what} is a tensor, not a compile-time constant`);
     },
   };
+}
+
+/** Arithmetic on constants is done now (1 - epsilon is a constant that prints as written). */
+function folded(n: Node): Node {
+  return foldConstant(n) ?? n;
 }
 
 const BINARY_OPS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow' } as const;

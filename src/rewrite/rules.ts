@@ -9,10 +9,10 @@ import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import { OPS } from '../ir/ops.js';
 import { isConcrete, numElements } from '../ir/shape.js';
-import { evaluate } from '../eval/reference.js';
 import { compileRules, type RuleSpec } from './engine.js';
 import type { Bindings } from './pattern.js';
 import { normalizeProduct, normalizeSum } from './normal.js';
+import { FOLDABLE_KINDS, foldConstant } from './fold.js';
 
 const node = (m: Bindings, k: string) => m.get(k) as Node;
 const isConstNode = (n: Node) => n.op === 'const';
@@ -38,18 +38,6 @@ export function provablyPositive(n: Node): boolean {
     default:
       return false;
   }
-}
-
-const FOLDABLE_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'select']);
-
-/** Elementwise ops on constants only are computed now, in float32 as the tensors would be. */
-function foldConstants(n: Node): Node | null {
-  if (!FOLDABLE_KINDS.has(OPS[n.op].kind) || n.op === 'stop_gradient') return null;
-  if (!n.args.every((a) => a.op === 'const')) return null;
-  const [v] = evaluate([n], {});
-  const x = v!.data[0]!;
-  if (Number.isNaN(x)) return null;
-  return b.constant(n.dtype === 'float32' ? Math.fround(x) : x, n.dtype);
 }
 
 /** size(x) is a number once x's shape is known. */
@@ -107,7 +95,7 @@ function sumOfBroadcast(n: Node): Node | null {
 
 export const RULE_SPECS: RuleSpec[] = [
   // ---- fold ------------------------------------------------------------------------------------
-  { name: 'fold-constants', family: 'fold', apply: foldConstants },
+  { name: 'fold-constants', family: 'fold', apply: foldConstant },
   { name: 'fold-size', family: 'fold', ops: ['size'], apply: foldSize },
 
   // ---- simplify --------------------------------------------------------------------------------
