@@ -172,15 +172,20 @@ export const parserTokens: TokenType[] = allTokens.filter(
   (t) => t !== WhiteSpace && t !== LineBreak && t !== Comment && t !== UnterminatedString,
 );
 
-export const LosscLexer = new Lexer(allTokens, {
-  positionTracking: 'full',
-  ensureOptimizations: true,
-  // Messages are written by `lex` below; chevrotain's would only cost time on garbage input.
-  errorMessageProvider: {
-    buildUnexpectedCharactersMessage: () => '',
-    buildUnableToPopLexerModeMessage: () => '',
-  },
-});
+let lexerInstance: Lexer | undefined;
+
+/** The lexer, built on first use (its analysis is not work to do when lossc is imported). */
+export function losscLexer(): Lexer {
+  return (lexerInstance ??= new Lexer(allTokens, {
+    positionTracking: 'full',
+    ensureOptimizations: true,
+    // Messages are written by `lex` below; chevrotain's would only cost time on garbage input.
+    errorMessageProvider: {
+      buildUnexpectedCharactersMessage: () => '',
+      buildUnableToPopLexerModeMessage: () => '',
+    },
+  }));
+}
 
 /** Lexical errors described in full; beyond this many, `lex` only reports that there were more. */
 export const MAX_LEX_ERRORS = 100;
@@ -292,7 +297,7 @@ function endsInEscape(image: string): boolean {
 
 /** Lexes `text`, reporting every lexical problem as an error of kind 'syntax'. */
 export function lex(text: string, file: string): LexResult {
-  const result = LosscLexer.tokenize(text);
+  const result = losscLexer().tokenize(text);
   const charErrors: RawError[] = [];
   const tokenErrors: RawError[] = [];
   let truncated = false;

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { derivative, type Derivative } from '../autodiff/derivative.js';
 import { LosscError, didYouMean } from '../errors.js';
-import { Library } from '../lower/library.js';
+import { Library, type ImportOptions } from '../lower/library.js';
 import type { Static } from '../lower/builtins.js';
 import { CompiledDefinition } from '../compile/compiled.js';
 import { makeLoss, snake, type LossFactory, type LossOptions } from './losses.js';
@@ -32,6 +32,20 @@ export interface CompiledModule {
 
 export type CompileResult = CompiledModule & Record<string, LossFactory | RegularizerFactory | unknown>;
 
+/** `compile(text, { root, resolve })`: the import options of a string's second argument. */
+function importOptions(v: unknown): ImportOptions {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new LosscError('usage', 'compile(text, options): options must be an object ({ root } or { resolve })');
+  const { root, resolve, ...rest } = v as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length) throw new LosscError('usage', `compile(text, options): unknown option \`${unknown[0]}\`${didYouMean(unknown[0]!, ['root', 'resolve'])}`);
+  if (root !== undefined && typeof root !== 'string') throw new LosscError('usage', 'compile(text, { root }): root must be a folder name (a string)');
+  if (resolve !== undefined && (resolve === null || (typeof resolve !== 'function' && typeof resolve !== 'object'))) {
+    throw new LosscError('usage', 'compile(text, { resolve }): resolve must be a function (path, from) => text or a { path: text } record');
+  }
+  return { root, resolve } as ImportOptions;
+}
+
 function sourceOf(strings: TemplateStringsArray | string, values: unknown[]): string {
   if (typeof strings === 'string') return strings;
   let out = strings[0] ?? '';
@@ -44,10 +58,13 @@ function sourceOf(strings: TemplateStringsArray | string, values: unknown[]): st
   return out;
 }
 
-/** Compile lossc source (a string, or used as a tagged template). */
+/**
+ * Compile lossc source (a string, or used as a tagged template). Its imports may name only the
+ * stdlib unless a string's second argument gives `root` (a folder, Node entry) or `resolve`.
+ */
 export function compile(strings: TemplateStringsArray | string, ...values: unknown[]): CompileResult {
-  const text = sourceOf(strings, values);
-  const lib = Library.fromSource(text, '<compile>');
+  const text = sourceOf(strings, typeof strings === 'string' ? [] : values);
+  const lib = Library.fromSource(text, '<compile>', typeof strings === 'string' ? importOptions(values[0]) : {});
   const losses: Record<string, LossFactory> = {};
   const regularizers: Record<string, RegularizerFactory> = {};
   for (const def of lib.own) {
