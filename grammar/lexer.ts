@@ -244,9 +244,11 @@ const HINTS: Record<string, string> = {
   '%': " (there is no '%' operator)",
 };
 
+const isControl = (c: string): boolean => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f;
+
 function describeBadChars(chars: string): string {
   const shown = [...chars]
-    .map((c) => (/[\u0000-\u001f\u007f]/.test(c) ? `\\u{${c.charCodeAt(0).toString(16)}}` : c))
+    .map((c) => (isControl(c) ? `\\u{${c.charCodeAt(0).toString(16)}}` : c))
     .join('');
   const first = [...chars][0] ?? '';
   let hint = HINTS[first] ?? '';

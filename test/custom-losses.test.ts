@@ -369,7 +369,7 @@ describe('regularizers in a tfjs-layers model', () => {
       biasRegularizer: regularizers.l1!({ l1: 0.2 }),
     });
     const model = tf.sequential({ layers: [layer] });
-    const [kernel, bias] = layer.getWeights().map((v) => v.arraySync() as number[] | number[][]) as [number[][], number[]];
+    const [kernel] = layer.getWeights().map((v) => v.arraySync() as number[] | number[][]) as [number[][], number[]];
     const want = [0.1 * sum(kernel.flat().map((v) => v * v)), 0.2 * 3 * 0.5];
     const got = tf.tidy(() => layer.calculateLosses().map((t) => t.dataSync()[0]!));
     expectClose(got, want, 6);
