@@ -5,7 +5,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Definition } from '../../grammar/ast.js';
 import { parseExpression } from '../../grammar/index.js';
 import { derivative, explain } from '../autodiff/derivative.js';
-import { LosscError, LosscErrors, registerSource } from '../errors.js';
+import { registerSource } from '../errors.js';
 import { BUILTINS, showStatic, type Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
 import { folderHost } from '../node/files.js';
@@ -17,6 +17,7 @@ import { toLatex } from '../print/latex.js';
 import { UsageError } from './main.js';
 import { runEval } from './eval.js';
 import { useBackend } from '../backend.js';
+import { checkProgram } from '../lower/check.js';
 import { PLOT_FLAGS, PLOT_USAGE, runPlot } from './plot.js';
 
 export interface Io {
@@ -82,9 +83,6 @@ function printDefault(e: Definition['options'][number]['default']): string {
   }
 }
 
-/** Errors that depend on the shapes and dtypes a definition is given. */
-const SHAPE_DEPENDENT = new Set<string>(['shape', 'type', 'value', 'limit']);
-
 const check: Command = {
   flags: { ...help },
   usage: `usage: lossc check FILE... | -
@@ -96,34 +94,7 @@ annotations give). Every error is reported with its line, column and a caret.`,
     let failed = 0;
     for (const file of files) {
       const name = file === '-' ? '<stdin>' : file;
-      const errors: LosscError[] = [];
-      let count = 0;
-      try {
-        const lib = libraryOfFile(file, io);
-        const seen = new Set<string>();
-        for (const def of lib.own) {
-          count++;
-          try {
-            lowerDefinition(lib, def.name, { symbolic: true, signature: displaySignature(def) });
-          } catch (e) {
-            const found = e instanceof LosscErrors ? e.errors : e instanceof LosscError ? [e] : undefined;
-            if (!found) throw e;
-            // A helper's shapes and dtypes are its callers' to give: for a `def`, only errors that
-            // hold whatever the shapes (an unknown name, arity, options, recursion) are reported.
-            // An error met through two definitions is reported once.
-            for (const x of found) {
-              if ((def.kind !== 'def' || !SHAPE_DEPENDENT.has(x.kind)) && !seen.has(x.message)) {
-                seen.add(x.message);
-                errors.push(x);
-              }
-            }
-          }
-        }
-      } catch (e) {
-        if (e instanceof LosscErrors) errors.push(...e.errors);
-        else if (e instanceof LosscError) errors.push(e);
-        else throw e;
-      }
+      const { errors, count } = checkProgram(() => libraryOfFile(file, io));
       if (errors.length) {
         failed++;
         io.err(errors.map((e) => e.message).join('\n\n'));
