@@ -243,4 +243,23 @@ const plot: Command = {
   run: (flags, args, io) => runPlot(flags, args, { library: libraryFor(flags, io), parseOptions: parseOptionFlags, parseValue: parseStatic, out: io.out }),
 };
 
-export const commands: Record<string, Command> = { check, show, list, grad, eval: evalCmd, demo, plot };
+const playground: Command = {
+  flags: { ...help, port: { type: 'string', short: 'p' }, dir: { type: 'string' } },
+  usage: `usage: lossc playground [--port N] [--dir FOLDER]
+
+Serve the playground page on http://127.0.0.1:N/ (default 8080; 0 picks a free port) until
+interrupted: an editor for losses, their derivative as text and LaTeX, option sliders over
+plots of the loss and its derivative, and a model trained in the page. The page runs lossc in
+the browser; the server only hands out the static files of site/dist (npm run site builds them).`,
+  async run(flags, args, io) {
+    if (args.length) throw new UsageError('playground takes no arguments');
+    const port = flags.port === undefined ? 8080 : Number(flags.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a whole number from 0 to 65535');
+    const { siteFolder, serveStatic } = await import('./playground.js');
+    const { url } = await serveStatic(await siteFolder(flags.dir as string | undefined), port);
+    io.out(`lossc playground: ${url} (Ctrl-C stops it)`);
+    return new Promise<number>(() => {});
+  },
+};
+
+export const commands: Record<string, Command> = { check, show, list, grad, eval: evalCmd, demo, plot, playground };
