@@ -108,17 +108,45 @@ function showLoss(): void {
     state.optionKey = key;
     renderSliders($('options'), options, state.values, schedulePlot);
   }
-  drawPlots();
+  void drawPlots();
 }
 
 function svgOf(plot: Plot, id: string): string {
   return toSvg(plot, { id }).replace('<svg ', `<svg data-kind="${id}" `);
 }
 
-function drawPlots(): void {
+let training = false;
+
+/**
+ * Redraw the plots. Their points are computed on the cpu backend (many small batches of new
+ * sizes, which webgl would compile shaders for), switching back to the page's backend after;
+ * while a model trains the plots wait for it.
+ */
+let drawing: Promise<void> = Promise.resolve();
+function drawPlots(): Promise<void> {
+  // One redraw at a time, so that backend switches never interleave.
+  return (drawing = drawing.then(drawOnce, drawOnce));
+}
+
+async function drawOnce(): Promise<void> {
   const { library, def } = state;
   const box = $('plot');
   if (!library || !def) return;
+  if (training) {
+    box.dataset.stale = 'true';
+    return;
+  }
+  const page = tf.getBackend();
+  if (page !== 'cpu') await tf.setBackend('cpu');
+  try {
+    drawPlotsNow(library, def, box);
+  } finally {
+    if (page !== 'cpu') await tf.setBackend(page);
+  }
+}
+
+function drawPlotsNow(library: Library, def: Definition, box: HTMLElement): void {
+  delete box.dataset.stale;
   const over = overSelect.value;
   $('over-doc').textContent = `${over}: ${MAPPINGS[over]?.doc ?? ''}`;
   $('train-doc').textContent = taskDoc(over);
@@ -136,10 +164,14 @@ function drawPlots(): void {
   }
 }
 
-let pending = 0;
+/** Redraw once per burst of slider moves (a timer, not requestAnimationFrame, so hidden tabs draw too). */
+let pending: number | undefined;
 function schedulePlot(): void {
-  cancelAnimationFrame(pending);
-  pending = requestAnimationFrame(drawPlots);
+  if (pending !== undefined) return;
+  pending = window.setTimeout(() => {
+    pending = undefined;
+    void drawPlots();
+  }, 30);
 }
 
 async function runTraining(): Promise<void> {
@@ -149,6 +181,7 @@ async function runTraining(): Promise<void> {
   if (!library || !def) return;
   const button = $<HTMLButtonElement>('train');
   button.disabled = true;
+  training = true;
   status.textContent = 'training…';
   const losses: number[] = [];
   const draw = () => {
@@ -174,6 +207,8 @@ async function runTraining(): Promise<void> {
     status.textContent = (e as Error).message;
   } finally {
     button.disabled = false;
+    training = false;
+    if ($('plot').dataset.stale) void drawPlots();
   }
 }
 
@@ -197,7 +232,7 @@ async function start(): Promise<void> {
     update();
   });
   lossSelect.addEventListener('change', showLoss);
-  overSelect.addEventListener('change', drawPlots);
+  overSelect.addEventListener('change', () => void drawPlots());
   $('train').addEventListener('click', () => void runTraining());
   update();
   document.body.dataset.ready = 'true';

@@ -86,12 +86,12 @@ export async function train(req: TrainRequest, onEpoch: (epoch: number, loss: nu
       tf.layers.dense({ units: task.units, activation: task.activation, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
     ],
   });
-  model.compile({ optimizer: tf.train.adam(0.02), loss: (a: tf.Tensor, b: tf.Tensor) => loss(a, b) });
+  model.compile({ optimizer: tf.train.adam(0.05), loss: (a: tf.Tensor, b: tf.Tensor) => loss(a, b) });
   const losses: number[] = [];
   try {
     await model.fit(xs, ys, {
       epochs: req.epochs ?? 30,
-      batchSize: 64,
+      batchSize: 128,
       shuffle: false,
       callbacks: {
         onEpochEnd: async (epoch, logs) => {
