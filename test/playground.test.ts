@@ -149,3 +149,28 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
     }
   }, 15_000);
 });
+
+describe('lossc playground serves static files, and only those', () => {
+  it('hands out a folder\'s files on 127.0.0.1 and nothing outside it', async () => {
+    const { server, url } = await serveStatic(join(ROOT, 'test', 'golden'), 0);
+    try {
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const ok = await fetch(`${url}huber.svg`);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('content-type')).toBe('image/svg+xml');
+      expect(await ok.text()).toBe(readFileSync(join(ROOT, 'test', 'golden', 'huber.svg'), 'utf8'));
+      for (const bad of ['%2e%2e/plot.test.ts', '..%2fplot.test.ts', 'missing.svg']) expect((await fetch(url + bad)).status).toBe(404);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses a bad port and a folder without a page', async () => {
+    const { main } = await import('../src/cli/main.js');
+    const err: string[] = [];
+    expect(await main(['playground', '--port', 'eighty'], () => {}, (s) => err.push(s))).toBe(2);
+    expect(err.join('\n')).toContain('--port must be a whole number');
+    expect(await main(['playground', '--dir', join(ROOT, 'test', 'golden')], () => {}, (s) => err.push(s))).toBe(2);
+    expect(err.join('\n')).toContain('has no index.html');
+  });
+});
