@@ -96,11 +96,19 @@ export function computePlot(req: PlotRequest): Plot {
   }
   const all = curves.flatMap((c) => c.points);
   const yDom = req.y ?? niceDomain(yDomain(all.map((p) => p[0]), all.map((p) => p[1]), lo, hi));
-  const fixed = Object.entries(req.options ?? {}).map(([k, v]) => `${symbolFor(k)} = ${String(v)}`);
+  const fixed = [...Object.entries(req.options ?? {}).map(([k, v]) => `${symbolFor(k)} = ${String(v)}`), ...defaultsShown(req)];
   const what = req.derivative ? `derivative of ${req.losses.join(', ')}` : req.losses.join(', ');
   const title = req.title ?? `${what} over ${req.over}${fixed.length ? ` (${fixed.join(', ')})` : ''}`;
   const yLabel = req.derivative ? `∂loss / ∂${req.over}` : 'loss';
   return { title, xLabel: m.label, yLabel, xDomain: [lo, hi], yDomain: yDom, curves, width, height };
+}
+
+/** A single loss's numeric options left at their defaults, as written (the title says what was drawn). */
+function defaultsShown(req: PlotRequest): string[] {
+  if (req.losses.length !== 1) return [];
+  const def = req.library.require(req.losses[0]!, ['loss']).def;
+  const taken = new Set([...Object.keys(req.options ?? {}), ...(req.sweep ? [req.sweep.name] : []), 'axis']);
+  return def.options.filter((o) => !taken.has(o.name) && o.default.kind === 'number').map((o) => `${symbolFor(o.name)} = ${o.default.kind === 'number' ? o.default.text : ''}`);
 }
 
 /** With several losses, each option given must belong to at least one of them. */
