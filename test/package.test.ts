@@ -21,7 +21,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = join(ROOT, '.tmp', 'pack');
 const APPS = ['vite-app', 'esbuild-app'] as const;
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'];
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+type Manifest = Record<string, Record<string, string>>;
 const TFJS = (JSON.parse(readFileSync(join(ROOT, 'node_modules/@tensorflow/tfjs/package.json'), 'utf8')) as { version: string }).version;
 
 async function sh(cmd: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
@@ -77,7 +77,7 @@ beforeAll(async () => {
 
 describe('the packed package', () => {
   it('declares tfjs a peer (wasm an optional one), ESM with types through exports, and its side effects', () => {
-    const packed = JSON.parse(readFileSync(join(WORK, 'node_modules/lossc/package.json'), 'utf8')) as typeof pkg & { exports: Record<string, Record<string, Record<string, string>>> };
+    const packed = JSON.parse(readFileSync(join(WORK, 'node_modules/lossc/package.json'), 'utf8')) as Manifest & { exports: Record<string, Record<string, Record<string, string>>> };
     expect(packed.type).toBe('module');
     expect(packed.peerDependencies).toEqual({ '@tensorflow/tfjs': '^4.22.0', '@tensorflow/tfjs-backend-wasm': '^4.22.0' });
     expect(packed.peerDependenciesMeta).toEqual({ '@tensorflow/tfjs-backend-wasm': { optional: true } });
