@@ -190,7 +190,7 @@ async function runTraining(): Promise<void> {
     const top = fin.length ? Math.max(...fin) : 1;
     const plot: Plot = {
       title: `training loss, ${def.name} (${tf.getBackend()})`, xLabel: 'epoch', yLabel: 'loss',
-      xDomain: [1, Math.max(2, 30)], yDomain: [0, top > 0 ? top * 1.05 : 1], curves: [{ label: def.name, points: pts }], width: 560, height: 320,
+      xDomain: [1, 20], yDomain: [0, top > 0 ? top * 1.05 : 1], curves: [{ label: def.name, points: pts }], width: 560, height: 320,
     };
     curveBox.innerHTML = toSvg(plot, { id: 'train' });
     curveBox.dataset.losses = JSON.stringify(losses);

@@ -31,7 +31,7 @@ const TASKS: Record<string, Task> = {
 
 export function taskDoc(over: string): string {
   const t = TASKS[over];
-  return t ? `A dense 2 → 16 → ${t.units} network trained for 30 epochs with Adam on 256 points: ${t.doc}.` : '';
+  return t ? `A dense 2 → 16 → ${t.units} network trained for 20 epochs with Adam on 256 points: ${t.doc}.` : '';
 }
 
 /** A seeded uniform generator (mulberry32). */
@@ -90,7 +90,7 @@ export async function train(req: TrainRequest, onEpoch: (epoch: number, loss: nu
   const losses: number[] = [];
   try {
     await model.fit(xs, ys, {
-      epochs: req.epochs ?? 30,
+      epochs: req.epochs ?? 20,
       batchSize: 128,
       shuffle: false,
       callbacks: {

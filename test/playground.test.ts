@@ -2,7 +2,7 @@
 // or $CHROMIUM): type a focal loss and a mistake, read the error under its line, the derivative as
 // text and as typeset LaTeX, move gamma and see the curve change, train and see the loss fall.
 // Screenshots of the page and of `lossc plot`'s golden SVGs go to test/screenshots/ (gitignored).
-// Skipped, saying why, when there is no Chromium.
+// Skipped, saying why, when there is no Chromium. Timeouts are hang guards; it runs in about 30 s.
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -46,9 +46,9 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
     page.on('console', (m) => m.type() === 'error' && console.error('page console:', m.text()));
     await page.setViewport({ width: 1400, height: 1500 });
     await page.goto(served.url);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
     mkdirSync(SHOTS, { recursive: true });
-  }, 40_000);
+  }, 90_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -75,7 +75,7 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
         (document.querySelector('[data-testid="loss"]') as HTMLSelectElement | null)?.value === 'my_focal' &&
         document.querySelector('[data-testid="errors"]')?.textContent?.endsWith('ok (1 definition)') &&
         document.querySelector('[data-testid="derivative"]')?.textContent?.startsWith('let'),
-      { timeout: 10_000 },
+      { timeout: 30_000 },
     );
     expect(await text('errors')).toBe('playground.loss: ok (1 definition)');
     const d = await text('derivative');
@@ -94,7 +94,7 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
     expect(await page.$$eval('[data-testid="options"] input[type="range"]', (xs) => xs.map((x) => x.getAttribute('name')))).toEqual(['gamma']);
     expect((await curve('value')).length).toBeGreaterThan(100);
     await page.screenshot({ path: join(SHOTS, 'playground.png'), fullPage: true });
-  }, 20_000);
+  }, 45_000);
 
   it('moving gamma redraws the loss and its derivative', async () => {
     const [before, slope] = [await curve('value'), await curve('derivative')];
@@ -103,27 +103,34 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
       input.value = '0';
       input.dispatchEvent(new Event('input', { bubbles: true }));
     });
-    await page.waitForFunction((old) => document.querySelector('[data-testid="plot"] svg[data-kind="value"] path[data-curve]')?.getAttribute('d') !== old, { timeout: 10_000 }, before);
+    await page.waitForFunction((old) => document.querySelector('[data-testid="plot"] svg[data-kind="value"] path[data-curve]')?.getAttribute('d') !== old, { timeout: 30_000 }, before);
     expect(await curve('value')).not.toBe(before);
     expect(await curve('derivative')).not.toBe(slope);
     expect(await text('plot')).toContain('γ = 0');
-  }, 15_000);
+  }, 45_000);
 
   it('training lowers the loss, and its curve is drawn', async () => {
     await page.click('[data-testid="train"]');
-    await page.waitForSelector('[data-testid="train-curve"][data-done="true"]', { timeout: 25_000 });
+    await page.waitForSelector('[data-testid="train-curve"][data-done="true"]', { timeout: 60_000 });
     const losses = JSON.parse(await page.$eval('[data-testid="train-curve"]', (e) => (e as HTMLElement).dataset.losses ?? '[]')) as number[];
-    expect(losses.length).toBe(30);
+    expect(losses.length).toBe(20);
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses.at(-1)!).toBeLessThan(0.8 * losses[0]!);
     expect(await page.$$('[data-testid="train-curve"] svg path[data-curve]')).toHaveLength(1);
-    expect(await text('train-status')).toMatch(/→ .* in 30 epochs on (webgl|cpu|wasm)/);
+    expect(await text('train-status')).toMatch(/→ .* in 20 epochs on (webgl|cpu|wasm)/);
     await page.screenshot({ path: join(SHOTS, 'playground-trained.png'), fullPage: true });
-  }, 30_000);
+  }, 75_000);
 
   it('a mistake is shown under its line, with the caret and the did-you-mean', async () => {
     await typeSource([...FOCAL.slice(0, 3), 'mean(-(1 - p_t)^gamma * lgo(p_t), axis = -1)']);
-    await page.waitForFunction(() => document.querySelector('[data-testid="errors"]')?.textContent?.includes('lgo'), { timeout: 10_000 });
+    // Wait for the check of the whole text (a pause while typing may show an intermediate one).
+    await page.waitForFunction(
+      () => {
+        const t = document.querySelector('[data-testid="errors"]')?.textContent ?? '';
+        return t.includes('did you mean `log`') && t.includes('lgo(p_t), axis = -1)');
+      },
+      { timeout: 30_000 },
+    );
     const err = await text('errors');
     expect(err).toMatch(/^playground\.loss:4:\d+: name error: .*`lgo`.*did you mean `log`/);
     const lines = err.split('\n');
@@ -135,7 +142,7 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
     expect(await text('derivative')).toContain('did you mean `log`');
     expect(await text('derivative')).not.toContain('where(');
     await page.screenshot({ path: join(SHOTS, 'playground-error.png'), fullPage: true });
-  }, 15_000);
+  }, 45_000);
 
   it('renders lossc plot\'s golden SVGs (screenshots for the README)', async () => {
     for (const name of ['focal-paper', 'huber', 'huber-derivative']) {
@@ -147,30 +154,5 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
       await p.screenshot({ path: join(SHOTS, `${name}.png`) });
       await p.close();
     }
-  }, 15_000);
-});
-
-describe('lossc playground serves static files, and only those', () => {
-  it('hands out a folder\'s files on 127.0.0.1 and nothing outside it', async () => {
-    const { server, url } = await serveStatic(join(ROOT, 'test', 'golden'), 0);
-    try {
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-      const ok = await fetch(`${url}huber.svg`);
-      expect(ok.status).toBe(200);
-      expect(ok.headers.get('content-type')).toBe('image/svg+xml');
-      expect(await ok.text()).toBe(readFileSync(join(ROOT, 'test', 'golden', 'huber.svg'), 'utf8'));
-      for (const bad of ['%2e%2e/plot.test.ts', '..%2fplot.test.ts', 'missing.svg']) expect((await fetch(url + bad)).status).toBe(404);
-    } finally {
-      server.close();
-    }
-  });
-
-  it('refuses a bad port and a folder without a page', async () => {
-    const { main } = await import('../src/cli/main.js');
-    const err: string[] = [];
-    expect(await main(['playground', '--port', 'eighty'], () => {}, (s) => err.push(s))).toBe(2);
-    expect(err.join('\n')).toContain('--port must be a whole number');
-    expect(await main(['playground', '--dir', join(ROOT, 'test', 'golden')], () => {}, (s) => err.push(s))).toBe(2);
-    expect(err.join('\n')).toContain('has no index.html');
-  });
+  }, 45_000);
 });

@@ -1,5 +1,5 @@
 // `lossc plot` (src/plot/, src/cli/plot.ts): the focal-loss paper's Figure 1 and the Huber / MSE /
-// MAE comparison (values and derivatives) as golden SVGs; the curves' numbers against closed
+// MAE comparison (values and derivatives) as golden SVGs; `lossc playground`'s static server; the curves' numbers against closed
 // forms; kinks drawn where they are; the mapping table's errors; Vega-Lite output.
 // LOSSC_UPDATE_GOLDEN=1 rewrites the golden files.
 
@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { serveStatic } from '../src/cli/playground.js';
 import { useBackend } from '../src/backend.js';
 import { Library } from '../src/lower/library.js';
 import { computePlot, MAPPINGS, toVegaLite, type Plot } from '../src/plot/index.js';
@@ -183,5 +184,29 @@ describe('vega-lite', () => {
     const p = plot({ losses: ['huber', 'mean_absolute_error'], over: 'residual', range: [-2, 2] });
     expect(spec).toEqual(JSON.parse(JSON.stringify(toVegaLite(p))));
     expect(spec.data.values.length).toBe(p.curves[0]!.points.length + p.curves[1]!.points.length);
+  });
+});
+
+describe('lossc playground serves static files, and only those', () => {
+  it('hands out a folder\'s files on 127.0.0.1 and nothing outside it', async () => {
+    const { server, url } = await serveStatic(GOLDEN, 0);
+    try {
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const ok = await fetch(`${url}huber.svg`);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('content-type')).toBe('image/svg+xml');
+      expect(await ok.text()).toBe(readFileSync(join(GOLDEN, 'huber.svg'), 'utf8'));
+      for (const bad of ['%2e%2e/plot.test.ts', '..%2fplot.test.ts', 'missing.svg']) expect((await fetch(url + bad)).status).toBe(404);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses a bad port and a folder without a page', async () => {
+    const err: string[] = [];
+    expect(await main(['playground', '--port', 'eighty'], () => {}, (s) => err.push(s))).toBe(2);
+    expect(err.join('\n')).toContain('--port must be a whole number');
+    expect(await main(['playground', '--dir', GOLDEN], () => {}, (s) => err.push(s))).toBe(2);
+    expect(err.join('\n')).toContain('has no index.html');
   });
 });
