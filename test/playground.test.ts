@@ -1,4 +1,4 @@
-// The playground page as a person uses it, in headless Chromium (puppeteer-core, /usr/bin/chromium
+// The playground page as a person uses it, in headless Chromium (playwright-core, /usr/bin/chromium
 // or $CHROMIUM): type a focal loss and a mistake, read the error under its line, the derivative as
 // text and as typeset LaTeX, move gamma and see the curve change, train and see the loss fall.
 // Screenshots of the page and of `lossc plot`'s golden SVGs go to test/screenshots/ (gitignored).
@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser, Page } from 'playwright-core';
 import { serveStatic } from '../src/cli/playground.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -35,16 +35,13 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
     const folder = await buildSite(join(ROOT, 'site', 'dist'));
     const served = await serveStatic(folder, 0);
     server = served.server;
-    const { launch } = await import('puppeteer-core');
-    browser = await launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--disable-dev-shm-usage'],
-    });
-    page = await browser.newPage();
+    const { chromium } = await import('playwright-core');
+    const args = ['--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--ignore-gpu-blocklist', '--disable-dev-shm-usage'];
+    if (process.getuid?.() === 0) args.push('--no-sandbox');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1500 } });
     page.on('pageerror', (e) => console.error('page error:', e));
     page.on('console', (m) => m.type() === 'error' && console.error('page console:', m.text()));
-    await page.setViewport({ width: 1400, height: 1500 });
     await page.goto(served.url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
     mkdirSync(SHOTS, { recursive: true });
@@ -60,9 +57,7 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
 
   async function typeSource(lines: string[]): Promise<void> {
     await page.click('[data-testid="source"]');
-    await page.keyboard.down('Control');
-    await page.keyboard.press('a');
-    await page.keyboard.up('Control');
+    await page.keyboard.press('Control+A');
     await page.keyboard.press('Backspace');
     // Indented continuation lines, typed as a person would.
     await page.keyboard.type(lines.map((l, i) => (i === 0 ? l : `  ${l}`)).join('\n'));
@@ -75,6 +70,7 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
         (document.querySelector('[data-testid="loss"]') as HTMLSelectElement | null)?.value === 'my_focal' &&
         document.querySelector('[data-testid="errors"]')?.textContent?.endsWith('ok (1 definition)') &&
         document.querySelector('[data-testid="derivative"]')?.textContent?.startsWith('let'),
+      undefined,
       { timeout: 30_000 },
     );
     expect(await text('errors')).toBe('playground.loss: ok (1 definition)');
@@ -103,7 +99,7 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
       input.value = '0';
       input.dispatchEvent(new Event('input', { bubbles: true }));
     });
-    await page.waitForFunction((old) => document.querySelector('[data-testid="plot"] svg[data-kind="value"] path[data-curve]')?.getAttribute('d') !== old, { timeout: 30_000 }, before);
+    await page.waitForFunction((old) => document.querySelector('[data-testid="plot"] svg[data-kind="value"] path[data-curve]')?.getAttribute('d') !== old, before, { timeout: 30_000 });
     expect(await curve('value')).not.toBe(before);
     expect(await curve('derivative')).not.toBe(slope);
     expect(await text('plot')).toContain('γ = 0');
@@ -129,6 +125,7 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
         const t = document.querySelector('[data-testid="errors"]')?.textContent ?? '';
         return t.includes('did you mean `log`') && t.includes('lgo(p_t), axis = -1)');
       },
+      undefined,
       { timeout: 30_000 },
     );
     const err = await text('errors');
@@ -147,8 +144,7 @@ describe.skipIf(!haveChromium)('the playground page in Chromium', () => {
   it('renders lossc plot\'s golden SVGs (screenshots for the README)', async () => {
     for (const name of ['focal-paper', 'huber', 'huber-derivative']) {
       const svg = readFileSync(join(ROOT, 'test', 'golden', `${name}.svg`), 'utf8');
-      const p = await browser.newPage();
-      await p.setViewport({ width: 640, height: 420 });
+      const p = await browser.newPage({ viewport: { width: 640, height: 420 } });
       await p.setContent(`<html><body style="margin:0">${svg}</body></html>`);
       expect(await p.$$('svg path[data-curve]')).not.toHaveLength(0);
       await p.screenshot({ path: join(SHOTS, `${name}.png`) });
