@@ -10,7 +10,7 @@ import { Library } from '../lower/library.js';
 import { lowerDefinition, type Lowered } from '../lower/lower.js';
 import type { TensorType } from '../lower/signature.js';
 import { printBody } from '../print/text.js';
-import { toLatex } from '../print/latex.js';
+import { latexName, toLatex } from '../print/latex.js';
 import { toDot } from '../print/dot.js';
 import { rewrite, type Fired } from '../rewrite/engine.js';
 import { ALL_RULES, STABILIZE_RULES } from '../rewrite/rules.js';
@@ -52,8 +52,11 @@ export class Derivative {
     return printBody(this.grads.length === 1 ? this.grads[0]! : this.grads).text;
   }
 
+  /** LaTeX, the result labelled ∂L/∂input (a tuple of them for several inputs). */
   toLatex(): string {
-    return toLatex(this.grads.length === 1 ? this.grads[0]! : this.grads);
+    const d = this.wrt.map((w) => `\\frac{\\partial \\mathcal{L}}{\\partial ${latexName(w.attrs.name as string)}}`);
+    const lhs = d.length === 1 ? d[0]! : `\\left(${d.join(', ')}\\right)`;
+    return toLatex(this.grads.length === 1 ? this.grads[0]! : this.grads, { lhs });
   }
 
   toDot(): string {

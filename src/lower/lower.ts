@@ -12,6 +12,7 @@ import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import { Origins } from '../ir/origin.js';
 import { setNameHint } from '../ir/names.js';
+import { foldConstant } from '../rewrite/fold.js';
 import type { Shape } from '../ir/shape.js';
 import { BUILTINS, CONSTANTS, MAX_ONE_HOT_DEPTH, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
 import { Library } from './library.js';
@@ -328,23 +329,23 @@ export class Lowerer {
       case 'if':
         return this.lowerTensor(this.pickBranch(e, env), env);
       case 'call':
-        return this.lowerCall(e, env, 1)[0]!;
+        return folded(this.lowerCall(e, env, 1)[0]!);
     }
   }
 
   /** Operators (iteratively: see operators.ts); runs of + - and * / become balanced trees when long. */
   private tensorOperators(e: Unary | Binary, env: Env): Node {
-    const join = (op: BinaryOp, l: Node, r: Node, span: Span) => deepEnough(at(span, () => binaryNode(op as BinaryNodeOp, l, r)), span);
+    const join = (op: BinaryOp, l: Node, r: Node, span: Span) => deepEnough(folded(at(span, () => binaryNode(op as BinaryNodeOp, l, r))), span);
     return lowerOperators<Node>(e, {
       leaf: (x) => this.lowerTensor(x, env),
       unary: (u, x) => {
-        if (u.op === 'not') return deepEnough(at(u.span, () => Node.make('not', [x.dtype === 'bool' ? x : b.cast(x, 'bool')])), u.span);
+        if (u.op === 'not') return deepEnough(folded(at(u.span, () => Node.make('not', [x.dtype === 'bool' ? x : b.cast(x, 'bool')]))), u.span);
         // `-inf` written together is the constant -inf (as `-3` is the literal -3, and as the
         // printer writes it); `-(inf)` stays the negation of inf.
         if (x.op === 'const' && x.attrs.value === Infinity && u.operand.kind === 'name' && u.operand.span.offset === u.span.offset + 1) {
           return b.constant(-Infinity);
         }
-        return deepEnough(at(u.span, () => b.neg(x)), u.span);
+        return deepEnough(folded(at(u.span, () => b.neg(x))), u.span);
       },
       binary: join,
       run: (items, ops, spans) => {
@@ -685,6 +686,11 @@ function tensorBinding(node: Node, what: string, span?: Span): Binding {
       throw new LosscError('type', `${what} is a tensor, not a compile-time constant`);
     },
   };
+}
+
+/** Arithmetic on constants is done now (1 - epsilon is a constant that prints as written). */
+function folded(n: Node): Node {
+  return foldConstant(n) ?? n;
 }
 
 const BINARY_OPS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow' } as const;
