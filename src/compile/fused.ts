@@ -7,7 +7,7 @@
 // How: nodes are split into targets (computed into buffers: roots, reductions, matmuls, concats,
 // and shared or broadcast expensive subexpressions) and inlined nodes (evaluated as expressions
 // inside the loop of the target that reads them); targets of one index space share a loop nest
-// (fused-codegen/nest.ts), whose loops are merged where contiguous, and whose per-element values
+// (fused-codegen/nests.ts, scope.ts, plan.ts), whose loops are merged where contiguous, and whose per-element values
 // are hoisted to the outermost loop they depend on.
 //
 // Safety: the source is assembled only from fixed fragments, compiler-made identifiers and
@@ -21,7 +21,9 @@ import type { Node } from '../ir/node.js';
 import { topoSort } from '../ir/node.js';
 import { showShape } from '../ir/shape.js';
 import { dims, isBufferLeaf, materialize, sizeOf, supported } from './fused-codegen/graph.js';
-import { groupNests, planNest, type Ctx } from './fused-codegen/nest.js';
+import { groupNests } from './fused-codegen/nests.js';
+import { planNest } from './fused-codegen/plan.js';
+import type { Ctx } from './fused-codegen/scope.js';
 import { HELPERS, Unsupported, type Helper } from './fused-codegen/scalar.js';
 
 export interface FusedKernel {
