@@ -184,14 +184,8 @@ export interface Materialization {
   index: Map<Node, number>;
 }
 
-/**
- * Decide which nodes get buffers. Forced: roots, reductions, matmuls, concats (and the base of a
- * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
- * expensive and read by two or more targets, or non-trivial and read broadcast (its recomputation
- * would repeat per broadcast element); everything else is inlined into its readers' loops.
- */
-export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
-  // Topological order over value edges only (shape-only arguments are never computed).
+/** Topological order over value edges only (shape-only arguments are never computed). */
+function valueOrder(roots: readonly Node[], bound: ReadonlySet<Node>): Node[] {
   const order: Node[] = [];
   const seen = new Set<Node>();
   const stack: Array<[Node, number]> = [];
@@ -216,6 +210,17 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
       }
     }
   }
+  return order;
+}
+
+/**
+ * Decide which nodes get buffers. Forced: roots, reductions, matmuls, concats (and the base of a
+ * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
+ * expensive and read by two or more targets, or non-trivial and read broadcast (its recomputation
+ * would repeat per broadcast element); everything else is inlined into its readers' loops.
+ */
+export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
+  const order = valueOrder(roots, bound);
   const index = new Map<Node, number>();
   order.forEach((n, i) => index.set(n, i));
 
