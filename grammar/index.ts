@@ -15,7 +15,7 @@ import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
 import type { Expr, Program, Span } from './ast.js';
 import { LosscError, LosscErrors, registerSource } from '../src/errors.js';
 import { KEYWORDS, lex, tokenSpan, type RawError } from './lexer.js';
-import { LosscParser } from './parser.js';
+import { LosscParser, TooManyErrors } from './parser.js';
 import { AstBuilder, IncompleteTree, type VisitContext } from './visitor.js';
 import { checkNesting, chunks, markLayoutBreaks } from './prepass.js';
 import { Explainer, messageProvider, payloadOf, type Mode } from './messages.js';
@@ -112,12 +112,22 @@ function checkSize(text: string, file: string): void {
 
 let parserInstance: LosscParser | undefined;
 function getParser(): LosscParser {
-  parserInstance ??= new LosscParser({ errorMessageProvider: messageProvider });
+  parserInstance ??= new LosscParser({ errorMessageProvider: messageProvider, maxErrors: MAX_ERRORS + 1 });
   return parserInstance;
 }
 
 // ---------------------------------------------------------------------------------------------
 // One parse
+
+/** f's tree, or undefined when the parse stopped at its error limit (the errors are kept). */
+function untilTooManyErrors<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TooManyErrors) return undefined;
+    throw e;
+  }
+}
 
 class Session {
   private readonly tokens: IToken[];
@@ -150,8 +160,8 @@ class Session {
     for (const [start, end] of chunks(this.tokens)) {
       if (this.parseErrorCount >= MAX_ERRORS) break;
       parser.input = this.tokens.slice(start, end);
-      const cst = parser.program();
-      if (parser.errors.length > 0) {
+      const cst = untilTooManyErrors(() => parser.program());
+      if (parser.errors.length > 0 || !cst) {
         this.addParseErrors(parser.errors, start, end);
         continue;
       }
@@ -169,9 +179,9 @@ class Session {
     this.checkNesting();
     const parser = getParser();
     parser.input = this.tokens;
-    const cst = parser.expression();
+    const cst = untilTooManyErrors(() => parser.expression());
     let expr: Expr | undefined;
-    if (parser.errors.length > 0) this.addParseErrors(parser.errors, 0, this.tokens.length);
+    if (parser.errors.length > 0 || !cst) this.addParseErrors(parser.errors, 0, this.tokens.length);
     else expr = this.visit((b) => b.expression(cst));
     this.fail();
     return expr!;

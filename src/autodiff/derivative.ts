@@ -4,6 +4,7 @@
 import { LosscError, didYouMean } from '../errors.js';
 import type { Node } from '../ir/node.js';
 import { countNodes } from '../ir/node.js';
+import { locatedAt } from '../ir/origin.js';
 import type { Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
 import { lowerDefinition, type Lowered } from '../lower/lower.js';
@@ -83,9 +84,13 @@ export function derivative(loss: string | Lowered, wrt: string | string[], opts:
     }
     return lowered.inputs[i]!;
   });
-  if (opts.raw) return new Derivative(lowered, inputs, grad(lowered.value, inputs), lowered.value, () => []);
-  const [value] = rewrite([lowered.value], STABILIZE_RULES);
-  const grads = rewrite(grad(value!, inputs), ALL_RULES);
+  // An error from the IR (a shape error at symbolic sizes) points at the expression it came
+  // from, or at least at the definition.
+  const located = <T>(f: () => T): T => locatedAt(lowered.origins, lowered.value, f, lowered.def.span);
+  const differentiate = (v: Node) => grad(v, inputs, undefined, lowered.origins);
+  if (opts.raw) return located(() => new Derivative(lowered, inputs, differentiate(lowered.value), lowered.value, () => []));
+  const [value] = located(() => rewrite([lowered.value], STABILIZE_RULES));
+  const grads = located(() => rewrite(differentiate(value!), ALL_RULES));
   const replay = () => {
     const fired: Fired[] = [];
     const [v] = rewrite([lowered.value], STABILIZE_RULES, fired);

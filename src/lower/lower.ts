@@ -10,6 +10,7 @@ import type { Binary, BinaryOp, Call, Definition, Expr, Span, Unary } from '../.
 import { LosscError, LosscErrors, didYouMean } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
+import { Origins } from '../ir/origin.js';
 import { setNameHint } from '../ir/names.js';
 import type { Shape } from '../ir/shape.js';
 import { BUILTINS, CONSTANTS, MAX_ONE_HOT_DEPTH, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
@@ -17,22 +18,8 @@ import { Library } from './library.js';
 import { deepEnough, lowerOperators } from './operators.js';
 import { displaySignature, paramDtype, type TensorType } from './signature.js';
 import {
-  at,
-  bindArguments,
-  binaryNode,
-  Env,
-  givenOption,
-  inStdlib,
-  isNumberList,
-  resolveOptions,
-  staticUnary,
-  type BinaryNodeOp,
-  once,
-  staticBinary,
-  staticToTensor,
-  tensorBinding,
-  tryKey,
-  type Binding,
+  activeOriginsNow, at, binaryNode, bindArguments, Env, givenOption, inStdlib, isNumberList, once, resolveOptions, setActiveOrigins, staticBinary, staticToTensor, staticUnary, tensorBinding, tryKey,
+  type BinaryNodeOp, type Binding,
 } from './values.js';
 
 export interface LowerOptions {
@@ -53,6 +40,8 @@ export interface Lowered {
   mask?: Node;
   /** Every option's value, defaults filled in. */
   options: Record<string, Static>;
+  /** The source span each node came from, for errors raised later from the IR. */
+  origins?: Origins;
 }
 
 /** Inlining deeper than this is refused: it is a runaway, not a loss. */
@@ -91,14 +80,16 @@ export class Lowerer {
       });
     }
     this.stack.push(def.name);
+    const outer = setActiveOrigins(new Origins());
     try {
       const { value, mask } = this.lowerBody(def, env, true);
       // A loss or a penalty is a number per sample: a comparison or an int there is a slip.
       if (def.kind !== 'def' && value.dtype !== 'float32') {
         throw new LosscError('type', `a ${def.kind} must give float values, but \`${def.name}\` gives ${value.dtype} (convert with float(...))`, def.body.result.span);
       }
-      return { def, inputs, value, mask, options };
+      return { def, inputs, value, mask, options, origins: activeOriginsNow() };
     } finally {
+      setActiveOrigins(outer);
       this.stack.pop();
     }
   }
@@ -381,6 +372,11 @@ export class Lowerer {
     if (labels.dtype !== 'int32') labels = b.cast(labels, 'int32');
     const d = c.args[1]!;
     if (d.kind === 'call' && d.callee === 'size' && !this.lib.get('size')) {
+      // size(x, axis = k) as written anywhere: x is required, at most x and axis (F13).
+      if (d.args.length < 1 || d.args.length > 2) throw new LosscError('arity', `\`size\` takes x and optionally axis, got ${d.args.length} argument(s)`, d.span);
+      for (const k of d.kwargs) {
+        if (k.name !== 'axis') throw new LosscError('arity', `\`size\` has no argument \`${k.name}\`${didYouMean(k.name, ['axis'])}`, k.span);
+      }
       const x = this.lowerTensor(d.args[0]!, env);
       const axisExpr = d.kwargs.find((k) => k.name === 'axis')?.value ?? d.args[1];
       const axis = axisExpr ? this.staticArg(axisExpr, env, 'the axis of size(...)') : null;

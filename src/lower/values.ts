@@ -6,6 +6,7 @@ import type { Call, Definition, Expr, Span, Unary } from '../../grammar/ast.js';
 import { LosscError, didYouMean } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
+import type { Origins } from '../ir/origin.js';
 import { showStatic, type Static } from './builtins.js';
 
 export interface Binding {
@@ -30,10 +31,29 @@ export class Env {
   }
 }
 
+/** Where the nodes of the definition being lowered came from (see ir/origin.ts). */
+let activeOrigins: Origins | undefined;
+
+/** Makes `o` the table `at` notes origins in; returns the one it replaces. */
+export function setActiveOrigins(o: Origins | undefined): Origins | undefined {
+  const outer = activeOrigins;
+  activeOrigins = o;
+  return outer;
+}
+
+export const activeOriginsNow = (): Origins | undefined => activeOrigins;
+
 /** Attach a span to an error raised without one (shape and type errors come from the IR). */
 export function at<T>(span: Span | undefined, f: () => T): T {
   try {
-    return f();
+    const out = f();
+    // Later stages (the derivative, rewrites) raise errors at the nodes' origins.
+    if (span && activeOrigins) {
+      const o = activeOrigins;
+      if (out instanceof Node) o.note(out, span);
+      else if (Array.isArray(out)) for (const n of out) if (n instanceof Node) o.note(n, span);
+    }
+    return out;
   } catch (e) {
     if (e instanceof LosscError && !e.span && span) throw new LosscError(e.kind, e.detail, span);
     throw e;

@@ -228,6 +228,10 @@ export const RULE_SPECS: RuleSpec[] = [
   { name: 'log1p-exp', family: 'stabilize', rule: 'log1p(exp(x)) -> softplus(x)' },
   { name: 'log-one-plus-exp', family: 'stabilize', rule: 'log(1 + exp(x)) -> softplus(x)' },
   { name: 'log-one-minus-exp-neg-softplus', family: 'stabilize', rule: '1 / (1 + exp(-x)) -> sigmoid(x)' },
+  // The naive logistic e^x / (1 + e^x): inf / inf = NaN past x = 88, and its derivative
+  // overflows from x = 44 (found by the fuzzer's stability family, seeds 1116 and 1142).
+  { name: 'exp-ratio-sigmoid', family: 'stabilize', rule: 'exp(x) / (1 + exp(x)) -> sigmoid(x)' },
+  { name: 'exp-ratio-sigmoid-swapped', family: 'stabilize', rule: 'exp(x) / (exp(x) + 1) -> sigmoid(x)' },
   // log(e^a + e^b) from the larger of the two: softplus of a non-positive number never
   // overflows, and at a tie each side gets half the gradient (as the smooth formula gives).
   { name: 'log-add-exp', family: 'stabilize', rule: 'log(exp(a) + exp(b)) -> where(a >= b, a + softplus(b - a), b + softplus(a - b))', domain: 'a, b not both -inf' },
