@@ -17,22 +17,8 @@ import { Library } from './library.js';
 import { deepEnough, lowerOperators } from './operators.js';
 import { displaySignature, paramDtype, type TensorType } from './signature.js';
 import {
-  at,
-  bindArguments,
-  binaryNode,
-  Env,
-  givenOption,
-  inStdlib,
-  isNumberList,
-  resolveOptions,
-  staticUnary,
-  type BinaryNodeOp,
-  once,
-  staticBinary,
-  staticToTensor,
-  tensorBinding,
-  tryKey,
-  type Binding,
+  at, binaryNode, bindArguments, Env, givenOption, inStdlib, isNumberList, once, resolveOptions, staticBinary, staticToTensor, staticUnary, tensorBinding, tryKey,
+  type BinaryNodeOp, type Binding,
 } from './values.js';
 
 export interface LowerOptions {
