@@ -6,16 +6,24 @@
 // or as a tagged template: compile`loss my_mse(y_true, y_pred) = mean((y_true - y_pred)^2, axis = -1)`.
 // Interpolated values are not spliced into the source as text: only numbers are accepted, and
 // they are written as numeric literals, so nothing a user passes is ever run as code.
+//
+// Every error the source holds whatever the tensors (syntax, names, arity, options, dtypes) is
+// reported by `compile` itself. The result is a plain object: reading a name it does not define
+// gives undefined, as for any object (TypeScript catches the typo, see `Compiled`).
 
 import * as tf from '@tensorflow/tfjs';
 import { derivative, type Derivative } from '../autodiff/derivative.js';
-import { LosscError, didYouMean } from '../errors.js';
+import { LosscError, LosscErrors } from '../errors.js';
 import { Library } from '../lower/library.js';
 import type { Static } from '../lower/builtins.js';
+import { lowerDefinition } from '../lower/lower.js';
+import { displaySignature } from '../lower/signature.js';
 import { CompiledDefinition } from '../compile/compiled.js';
 import { makeLoss, snake, type LossFactory, type LossOptions } from './losses.js';
 import { addNamed } from './registry.js';
 import { makeRegularizer, type RegularizerFactory } from './regularizers.js';
+import { rememberSource } from './serial.js';
+import type { CamelCase, DefinedNames } from './source-types.js';
 
 export interface CompiledModule {
   /** Every `loss` of the source, by name (and camelCase twin). */
@@ -30,9 +38,18 @@ export interface CompiledModule {
   fn(name: string, options?: Record<string, unknown>): (...xs: tf.Tensor[]) => tf.Tensor;
 }
 
-export type CompileResult = CompiledModule & Record<string, LossFactory | RegularizerFactory | unknown>;
+/** What a source defines, by name: `{ focal: 'loss', smooth: 'regularizer' }`. */
+export type Definitions = Record<string, 'loss' | 'regularizer'>;
 
-function sourceOf(strings: TemplateStringsArray | string, values: unknown[]): string {
+type Factory<K> = K extends 'regularizer' ? RegularizerFactory : LossFactory;
+
+/** The result of `compile`, typed by what the source defines (snake_case names and their camelCase twins). */
+export type Compiled<D extends Definitions> = CompiledModule & { readonly [K in keyof D as K | CamelCase<K & string>]: Factory<D[K]> };
+
+/** The result of `compile` when the defined names are not known to the type checker. */
+export type CompileResult = Compiled<Record<string, 'loss' | 'regularizer'>>;
+
+function sourceText(strings: TemplateStringsArray | string, values: unknown[]): string {
   if (typeof strings === 'string') return strings;
   let out = strings[0] ?? '';
   values.forEach((v, i) => {
@@ -44,10 +61,42 @@ function sourceOf(strings: TemplateStringsArray | string, values: unknown[]): st
   return out;
 }
 
-/** Compile lossc source (a string, or used as a tagged template). */
+/** Errors that depend on the shapes and dtypes a definition is given (found when tensors arrive). */
+const SHAPE_DEPENDENT = new Set<string>(['shape', 'value', 'limit']);
+
+/** Lower each own definition with the shapes its annotations give; throw what holds whatever the shapes. */
+function checkDefinitions(lib: Library): void {
+  const errors: LosscError[] = [];
+  const seen = new Set<string>();
+  for (const def of lib.own) {
+    try {
+      lowerDefinition(lib, def.name, { symbolic: true, signature: displaySignature(def) });
+    } catch (e) {
+      const found = e instanceof LosscErrors ? e.errors : e instanceof LosscError ? [e] : undefined;
+      if (!found) throw e;
+      for (const x of found) {
+        if (SHAPE_DEPENDENT.has(x.kind) || (def.kind === 'def' && x.kind === 'type') || seen.has(x.message)) continue;
+        seen.add(x.message);
+        errors.push(x);
+      }
+    }
+  }
+  if (errors.length) throw errors.length === 1 ? errors[0]! : new LosscErrors(errors);
+}
+
+/**
+ * Compile lossc source. Given a string literal, the result is typed by the names it defines;
+ * as a tagged template, name them in the type argument (`` compile<{ focal: 'loss' }>`...` ``),
+ * or every name is typed as a loss factory.
+ */
+export function compile<const S extends string>(source: S): Compiled<DefinedNames<S>>;
+export function compile<D extends Definitions = Record<string, 'loss'>>(strings: TemplateStringsArray, ...values: number[]): Compiled<D>;
+export function compile(strings: TemplateStringsArray | string, ...values: unknown[]): CompileResult;
 export function compile(strings: TemplateStringsArray | string, ...values: unknown[]): CompileResult {
-  const text = sourceOf(strings, values);
+  const text = sourceText(strings, values);
   const lib = Library.fromSource(text, '<compile>');
+  checkDefinitions(lib);
+  rememberSource(lib, text);
   const losses: Record<string, LossFactory> = {};
   const regularizers: Record<string, RegularizerFactory> = {};
   for (const def of lib.own) {
@@ -67,13 +116,6 @@ export function compile(strings: TemplateStringsArray | string, ...values: unkno
       return (...xs: tf.Tensor[]) => tf.tidy(() => compiled.apply(xs.map((x) => tf.cast(x, 'float32'))).value);
     },
   };
-  const all: Record<string, unknown> = { ...losses, ...regularizers };
-  return new Proxy(module as CompileResult, {
-    get(target, prop) {
-      if (typeof prop !== 'string' || prop in target) return Reflect.get(target, prop);
-      if (prop in all) return all[prop];
-      if (prop === 'then' || prop === 'toJSON' || prop.startsWith('__')) return undefined;
-      throw new LosscError('name', `the compiled source defines no loss or regularizer \`${prop}\`${didYouMean(prop, Object.keys(all))}`);
-    },
-  });
+  // The module's own members win a clash with a definition's name (reach it through `.losses`).
+  return { ...losses, ...regularizers, ...module } as unknown as CompileResult;
 }

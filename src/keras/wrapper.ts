@@ -69,6 +69,10 @@ export interface WrapperInput {
 
 /** Steps 5–7 of Keras's Loss.__call__: mask, weights, reduction. Call inside tf.tidy. */
 export function reduceLoss({ values, outMask, inMask, sampleWeight, reduction, loss }: WrapperInput): tf.Tensor {
+  if (values.rank === 0 && (reduction === 'none' || sampleWeight || inMask)) {
+    const how = reduction === 'none' ? "left unreduced (reduction: 'none')" : sampleWeight ? 'weighted per sample' : 'masked per sample';
+    throw new LosscError('usage', `\`${loss}\` gives one number per batch, not one per sample, so it cannot be ${how}`);
+  }
   let mask: tf.Tensor | undefined;
   if (inMask && outMask) {
     requireBroadcast('the mask and the loss mask', inMask, outMask, loss);
