@@ -3,9 +3,18 @@
 //   import { losses, compile, derivative, regularizers } from 'lossc';
 //   model.compile({ optimizer: 'adam', loss: losses.categorical_crossentropy({ from_logits: true }) });
 
+import './api/fit.js'; // lossc losses in tfjs-layers' compile and fit (integer targets, classWeight)
+
 export { losses, makeLoss, type LossFunction, type LossFactory, type LossOptions } from './api/losses.js';
 export { regularizers, makeRegularizer, type LosscRegularizer, type RegularizerFactory } from './api/regularizers.js';
-export { compile, type CompiledModule, type CompileResult } from './api/compile.js';
+export { compile, type CompiledModule, type CompileResult, type Compiled, type Definitions } from './api/compile.js';
+export type { StdlibLosses, StdlibRegularizers, CommonLossOptions, WithCamel } from './api/typed.js';
+export type { StdlibLossOptions, StdlibRegularizerOptions, OptionValue } from './api/stdlib-types.js';
+export { saveModel, loadModel, modelRecord, type SaveModelOptions, type LoadModelOptions, type LosscModelRecord, type SavedFunction } from './api/models.js';
+export { MODEL_FORMAT } from './api/serial.js';
+export { layers, ActivityRegularization, type ActivityRegularizationArgs } from './api/layers.js';
+export { trainStep, type TrainStepOptions } from './api/train.js';
+export { takesIntegerTargets } from './api/fit.js';
 export { derivative, explain, Derivative, type DerivativeOptions } from './autodiff/derivative.js';
 export { LosscError, LosscErrors, type ErrorKind } from './errors.js';
 export { Library } from './lower/library.js';

@@ -91,7 +91,6 @@ function checkDefinitions(lib: Library): void {
  */
 export function compile<const S extends string>(source: S): Compiled<DefinedNames<S>>;
 export function compile<D extends Definitions = Record<string, 'loss'>>(strings: TemplateStringsArray, ...values: number[]): Compiled<D>;
-export function compile(strings: TemplateStringsArray | string, ...values: unknown[]): CompileResult;
 export function compile(strings: TemplateStringsArray | string, ...values: unknown[]): CompileResult {
   const text = sourceText(strings, values);
   const lib = Library.fromSource(text, '<compile>');

@@ -13,7 +13,7 @@ import { Library } from '../lower/library.js';
 import { align, checkReduction, reduceLoss, type Reduction } from '../keras/wrapper.js';
 import type { StdlibLosses } from './typed.js';
 
-export type OptionValue = number | boolean | string | null | number[] | number[][];
+export type { OptionValue } from './stdlib-types.js';
 
 export interface LossOptions {
   reduction?: Reduction | null;
