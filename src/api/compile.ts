@@ -13,15 +13,14 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { derivative, type Derivative } from '../autodiff/derivative.js';
-import { LosscError, LosscErrors } from '../errors.js';
+import { LosscError } from '../errors.js';
 import { Library } from '../lower/library.js';
 import type { Static } from '../lower/builtins.js';
-import { lowerDefinition } from '../lower/lower.js';
-import { displaySignature } from '../lower/signature.js';
 import { CompiledDefinition } from '../compile/compiled.js';
 import { makeLoss, snake, type LossFactory, type LossOptions } from './losses.js';
 import { addNamed } from './registry.js';
 import { makeRegularizer, type RegularizerFactory } from './regularizers.js';
+import { checkDefinitions } from './check.js';
 import { rememberSource } from './serial.js';
 import type { CamelCase, DefinedNames } from './source-types.js';
 
@@ -59,29 +58,6 @@ function sourceText(strings: TemplateStringsArray | string, values: unknown[]): 
     out += `(${String(v)})` + (strings[i + 1] ?? '');
   });
   return out;
-}
-
-/** Errors that depend on the shapes and dtypes a definition is given (found when tensors arrive). */
-const SHAPE_DEPENDENT = new Set<string>(['shape', 'value', 'limit']);
-
-/** Lower each own definition with the shapes its annotations give; throw what holds whatever the shapes. */
-function checkDefinitions(lib: Library): void {
-  const errors: LosscError[] = [];
-  const seen = new Set<string>();
-  for (const def of lib.own) {
-    try {
-      lowerDefinition(lib, def.name, { symbolic: true, signature: displaySignature(def) });
-    } catch (e) {
-      const found = e instanceof LosscErrors ? e.errors : e instanceof LosscError ? [e] : undefined;
-      if (!found) throw e;
-      for (const x of found) {
-        if (SHAPE_DEPENDENT.has(x.kind) || (def.kind === 'def' && x.kind === 'type') || seen.has(x.message)) continue;
-        seen.add(x.message);
-        errors.push(x);
-      }
-    }
-  }
-  if (errors.length) throw errors.length === 1 ? errors[0]! : new LosscErrors(errors);
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Definition } from '../../grammar/ast.js';
 import { LosscError } from '../errors.js';
 import type { Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
+import { checkDefinitions } from './check.js';
 import { camel } from './registry.js';
 
 /** The version of what lossc writes into a model; a reader refuses anything newer. */
@@ -39,6 +40,7 @@ export function libraryFor(source: string | undefined, what: string): Library {
   let lib: Library;
   try {
     lib = Library.fromSource(source, `<saved ${what}>`);
+    checkDefinitions(lib);
   } catch (e) {
     if (e instanceof LosscError) throw new LosscError(e.kind, `${what}: its saved source no longer compiles: ${e.message}`);
     throw e;

@@ -28,9 +28,13 @@ export type DefinedNames<S extends string> = string extends S
   ? Record<string, 'loss' | 'regularizer'>
   : { [K in NamesAfter<S, 'loss'> | NamesAfter<S, 'regularizer'>]: K extends NamesAfter<S, 'regularizer'> ? 'regularizer' : 'loss' };
 
-/** snake_case → camelCase, as `camel` in registry.ts does it. */
+type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9';
+/** A character `camel` capitalises after `_` (a lowercase letter or a digit). */
+type Raised<C extends string> = C extends Digit ? true : C extends Lowercase<C> ? (C extends Uppercase<C> ? false : true) : false;
+
+/** snake_case → camelCase, as `camel` in registry.ts does it (`_x` → `X`; `__x` → `_X`; `_X` stays). */
 export type CamelCase<S extends string> = S extends `${infer H}_${infer T}`
   ? T extends `${infer C}${infer R}`
-    ? C extends Lowercase<C> ? `${H}${Uppercase<C>}${CamelCase<R>}` : `${H}_${CamelCase<T>}`
+    ? Raised<C> extends true ? `${H}${Uppercase<C>}${CamelCase<R>}` : `${H}_${CamelCase<T>}`
     : S
   : S;

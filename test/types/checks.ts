@@ -32,6 +32,11 @@ const r: LosscRegularizer = m.tiny({ k: 0.2 });
 const notLoss: LossFunction = m.tiny();
 // @ts-expect-error the source defines no `my_mae`
 m.my_mae();
+// camelCase twins as `camel` makes them at run time.
+const twins = compile('loss a__b_c2_x(y_true, y_pred) = mean(y_pred, axis = -1)');
+twins.a_BC2X();
+// @ts-expect-error not the twin `camel` makes
+twins.aBC2X();
 
 // A tagged template names its definitions in the type argument (or all are losses).
 const t = compile<{ smooth: 'regularizer'; focal: 'loss' }>`
