@@ -7,7 +7,9 @@
 //   for its own sparse cross-entropy (exempted by identity). A lossc loss whose y_true is
 //   declared `int[...]` checks its own shapes, so its output's shape check is dropped (the
 //   target may be [N], [N, 1] or any shape the loss accepts), and the `accuracy` metric is the
-//   sparse one, as Keras picks it for a sparse loss.
+//   sparse one, as Keras picks it for a sparse loss. tfjs-layers makes a target [N] into [N, 1];
+//   for such a loss a [N, 1] target of a [N, C] output (C > 1) is given to it as [N], as Keras
+//   gives it (Keras's sparse cross-entropy squeezes it the same way).
 // - classWeight: tfjs-layers multiplies the loss's value by per-sample weights and takes the
 //   mean, which is wrong for a loss that already reduced its values. For a lossc loss the class
 //   weights become Keras's sample weights instead (class id from an integer label or from the
@@ -30,6 +32,23 @@ interface ModelInternals {
 
 function isLosscLoss(f: unknown): f is LossFunction {
   return typeof f === 'function' && (f as Partial<LossFunction>).compiled instanceof CompiledDefinition;
+}
+
+/** The lossc loss behind a model's loss function (itself, or the one `squeezingLabels` wraps). */
+function losscBehind(f: unknown): LossFunction | undefined {
+  const inner = (f as { losscLoss?: unknown } | undefined)?.losscLoss ?? f;
+  return isLosscLoss(inner) ? inner : undefined;
+}
+
+/** Undo tfjs-layers' [N] -> [N, 1] of integer targets (see the top of this file). */
+function squeezeLabels(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  const r = yTrue.rank;
+  return r >= 2 && r === yPred.rank && yTrue.shape[r - 1] === 1 && yPred.shape[r - 1] !== 1 ? tf.squeeze(yTrue, [r - 1]) : yTrue;
+}
+
+function squeezingLabels(f: LossFunction): Fn {
+  const g = (yt: tf.Tensor, yp: tf.Tensor) => tf.tidy(() => f(squeezeLabels(yt, yp), yp));
+  return Object.defineProperties(g, { losscLoss: { value: f }, name: { value: f.lossName } });
 }
 
 /** Does the loss declare integer targets (`y_true: int[...]`)? */
@@ -93,20 +112,30 @@ function install(): void {
     const sparse = this.outputNames.map((n, i) => takesIntegerTargets(list ? list[list.length === 1 ? 0 : i] : (loss as Record<string, unknown>)[n]));
     compile.call(this, { ...args, metrics: sparseMetrics(args.metrics, sparse, this.outputNames) as tf.ModelCompileArgs['metrics'] });
     self.metrics = args.metrics;
-    for (let i = 0; i < outputs; i++) if (sparse[i]) self.feedOutputShapes[i] = null;
+    for (let i = 0; i < outputs; i++) {
+      if (!sparse[i]) continue;
+      self.feedOutputShapes[i] = null;
+      self.lossFunctions[i] = squeezingLabels(self.lossFunctions[i] as LossFunction);
+    }
   } as Compile;
 
   proto.fit = async function (this: tf.LayersModel, x, y, args = {}) {
     const self = this as unknown as ModelInternals;
     const byOutput = classWeightsByOutput(args.classWeight, this.outputNames);
-    const taken = byOutput.map((cw, i) => cw !== null && isLosscLoss(self.lossFunctions?.[i]) && !(self.lossFunctions[i] as LossFunction).bare);
+    const behind = byOutput.map((_, i) => losscBehind(self.lossFunctions?.[i]));
+    const taken = byOutput.map((cw, i) => cw !== null && behind[i] !== undefined && !behind[i]!.bare);
     if (!taken.some(Boolean)) return fit.call(this, x, y, args);
     const saved = [...self.lossFunctions];
     taken.forEach((t, i) => {
       if (!t) return;
-      const f = saved[i] as LossFunction;
+      const f = behind[i]!;
       const cw = byOutput[i]!;
-      self.lossFunctions[i] = (yt: tf.Tensor, yp: tf.Tensor) => f(yt, yp, tf.tidy(() => classSampleWeights(yt, cw, f.lossName)));
+      const squeeze = saved[i] !== f;
+      self.lossFunctions[i] = (yt: tf.Tensor, yp: tf.Tensor) =>
+        tf.tidy(() => {
+          const y = squeeze ? squeezeLabels(yt, yp) : yt;
+          return f(y, yp, classSampleWeights(y, cw, f.lossName));
+        });
     });
     // The weights lossc applies are not applied again by tfjs-layers.
     const rest = byOutput.map((cw, i) => (taken[i] ? null : cw));

@@ -90,7 +90,9 @@ export class ActivityRegularization extends tf.layers.Layer {
       if (collector) collector.push(tf.keep(this.regularizer.apply(x)));
       else this.pending.push(this.regularizer.apply(x));
     }
-    return inputs;
+    // A new tensor (sharing the data): tfjs-layers frees a layer's input after its last use when
+    // predicting, which must not free this layer's output.
+    return Array.isArray(inputs) ? inputs.map((t) => tf.clone(t)) : tf.clone(inputs);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
