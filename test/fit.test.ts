@@ -102,6 +102,15 @@ describe('class weights and sample weights', () => {
     expect(maxDiff(sparse.model, dense.model)).toBeLessThan(1e-6);
   });
 
+  it('fitDataset weighs classes the same way', async () => {
+    const viaFit = await fitted(losses.categorical_crossentropy(), y(), { classWeight });
+    const model = classifier();
+    model.compile({ optimizer: tf.train.sgd(0.5), loss: losses.categorical_crossentropy() });
+    const ds = tf.data.zip({ xs: tf.data.array(tf.unstack(xs())), ys: tf.data.array(tf.unstack(y())) }).batch(LABELS.length);
+    await model.fitDataset(ds as never, { epochs: 3, verbose: 0, classWeight });
+    expect(maxDiff(model, viaFit.model)).toBeLessThan(1e-6);
+  });
+
   it('a class of the targets beyond the class weights is an error naming it', async () => {
     await expect(fitted(losses.categorical_crossentropy(), y(), { classWeight: { 0: 1, 1: 2 } })).rejects.toThrow(/classWeight for `categorical_crossentropy` has no weight for class 2/);
   });

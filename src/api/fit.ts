@@ -96,13 +96,44 @@ function classWeightsByOutput(cw: unknown, names: string[]): Array<Record<number
 
 type Compile = tf.LayersModel['compile'];
 type Fit = tf.LayersModel['fit'];
+type FitDataset = tf.LayersModel['fitDataset'];
+type ClassWeights = tf.ModelFitArgs['classWeight'];
+
+/** Run a fit with the class weights of lossc losses given to the losses themselves (see the top). */
+async function withClassWeights(model: tf.LayersModel, given: ClassWeights, run: (classWeight: ClassWeights) => Promise<tf.History>): Promise<tf.History> {
+  const self = model as unknown as ModelInternals;
+  const byOutput = classWeightsByOutput(given, model.outputNames);
+  const behind = byOutput.map((_, i) => losscBehind(self.lossFunctions?.[i]));
+  const taken = byOutput.map((cw, i) => cw !== null && behind[i] !== undefined && !behind[i]!.bare);
+  if (!taken.some(Boolean)) return run(given);
+  const saved = [...self.lossFunctions];
+  taken.forEach((t, i) => {
+    if (!t) return;
+    const f = behind[i]!;
+    const cw = byOutput[i]!;
+    const squeeze = saved[i] !== f;
+    self.lossFunctions[i] = (yt: tf.Tensor, yp: tf.Tensor) =>
+      tf.tidy(() => {
+        const y = squeeze ? squeezeLabels(yt, yp) : yt;
+        return f(y, yp, classSampleWeights(y, cw, f.lossName));
+      });
+  });
+  // The weights lossc applies are not applied again by tfjs-layers.
+  const rest = byOutput.map((cw, i) => (taken[i] ? null : cw));
+  try {
+    return await run(rest.some((c) => c !== null) ? (rest as ClassWeights) : undefined);
+  } finally {
+    saved.forEach((f, i) => (self.lossFunctions[i] = f));
+  }
+}
 
 function install(): void {
-  const proto = tf.LayersModel.prototype as unknown as { compile: Compile; fit: Fit; __losscFit?: true };
+  const proto = tf.LayersModel.prototype as unknown as { compile: Compile; fit: Fit; fitDataset: FitDataset; __losscFit?: true };
   if (proto.__losscFit) return;
   Object.defineProperty(proto, '__losscFit', { value: true });
   const compile = proto.compile;
   const fit = proto.fit;
+  const fitDataset = proto.fitDataset;
 
   proto.compile = function (this: tf.LayersModel, args: tf.ModelCompileArgs) {
     const self = this as unknown as ModelInternals;
@@ -120,32 +151,11 @@ function install(): void {
   } as Compile;
 
   proto.fit = async function (this: tf.LayersModel, x, y, args = {}) {
-    const self = this as unknown as ModelInternals;
-    const byOutput = classWeightsByOutput(args.classWeight, this.outputNames);
-    const behind = byOutput.map((_, i) => losscBehind(self.lossFunctions?.[i]));
-    const taken = byOutput.map((cw, i) => cw !== null && behind[i] !== undefined && !behind[i]!.bare);
-    if (!taken.some(Boolean)) return fit.call(this, x, y, args);
-    const saved = [...self.lossFunctions];
-    taken.forEach((t, i) => {
-      if (!t) return;
-      const f = behind[i]!;
-      const cw = byOutput[i]!;
-      const squeeze = saved[i] !== f;
-      self.lossFunctions[i] = (yt: tf.Tensor, yp: tf.Tensor) =>
-        tf.tidy(() => {
-          const y = squeeze ? squeezeLabels(yt, yp) : yt;
-          return f(y, yp, classSampleWeights(y, cw, f.lossName));
-        });
-    });
-    // The weights lossc applies are not applied again by tfjs-layers.
-    const rest = byOutput.map((cw, i) => (taken[i] ? null : cw));
-    const classWeight = rest.some((c) => c !== null) ? (rest as tf.ModelFitArgs['classWeight']) : undefined;
-    try {
-      return await fit.call(this, x, y, { ...args, classWeight });
-    } finally {
-      saved.forEach((f, i) => (self.lossFunctions[i] = f));
-    }
+    return withClassWeights(this, args.classWeight, (classWeight) => fit.call(this, x, y, { ...args, classWeight }));
   } as Fit;
+  proto.fitDataset = async function (this: tf.LayersModel, dataset, args) {
+    return withClassWeights(this, args?.classWeight, (classWeight) => fitDataset.call(this, dataset, { ...args, classWeight }));
+  } as FitDataset;
 }
 
 install();
