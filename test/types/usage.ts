@@ -1,5 +1,5 @@
-// README's "From JavaScript" example, as a user writes it in a strict TypeScript project
-// (test/types.test.ts compiles this folder with tsc).
+// The API as a user writes it in a strict TypeScript project (test/types.test.ts compiles this
+// folder with tsc; README's own example is checked there too).
 
 import * as tf from '@tensorflow/tfjs';
 import { losses, compile, regularizers, derivative, layers, saveModel, loadModel } from '../../src/index.js';
