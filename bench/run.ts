@@ -56,7 +56,7 @@ function mseHand(yt: Float32Array, yp: Float32Array, _shape: number[], g?: Float
   const k = 2 / n;
   let s = 0;
   for (let i = 0; i < n; i++) {
-    const d = yp[i] - yt[i];
+    const d = yp[i]! - yt[i]!;
     s += d * d;
     if (g) g[i] = k * d;
   }
@@ -68,8 +68,8 @@ function bceHand(yt: Float32Array, yp: Float32Array, _shape: number[], g?: Float
   const n = yp.length;
   let s = 0;
   for (let i = 0; i < n; i++) {
-    const t = yt[i];
-    const x = yp[i];
+    const t = yt[i]!;
+    const x = yp[i]!;
     const p = x < EPS ? EPS : x > 1 - EPS ? 1 - EPS : x;
     s -= t * Math.log(p) + (1 - t) * Math.log(1 - p);
     if (g) g[i] = p === x ? ((1 - t) / (1 - p) - t / p) / n : 0;
@@ -83,21 +83,21 @@ function cceHand(yt: Float32Array, yp: Float32Array, shape: number[], g?: Float3
   let s = 0;
   for (let o = 0; o < rows * c; o += c) {
     let m = -Infinity;
-    for (let j = o; j < o + c; j++) if (yp[j] > m) m = yp[j];
+    for (let j = o; j < o + c; j++) if (yp[j]! > m) m = yp[j]!;
     let se = 0;
     let tz = 0;
     let tt = 0;
     for (let j = o; j < o + c; j++) {
-      const e = Math.exp(yp[j] - m);
+      const e = Math.exp(yp[j]! - m);
       se += e;
-      tz += yt[j] * yp[j];
-      tt += yt[j];
+      tz += yt[j]! * yp[j]!;
+      tt += yt[j]!;
       if (g) g[j] = e;
     }
     s += tt * (m + Math.log(se)) - tz;
     if (g) {
       const k = tt / se;
-      for (let j = o; j < o + c; j++) g[j] = (k * g[j] - yt[j]) / rows;
+      for (let j = o; j < o + c; j++) g[j] = (k * g[j]! - yt[j]!) / rows;
     }
   }
   return s / rows;
@@ -106,12 +106,12 @@ function cceHand(yt: Float32Array, yp: Float32Array, shape: number[], g?: Float3
 // focal from logits (γ = 2, α = 0.25): z = (2t − 1)·x; e = exp(−|z|) gives s = σ(−z) and softplus(−z); Σ α_t·s²·softplus(−z) / rows.
 function focalHand(yt: Float32Array, yp: Float32Array, shape: number[], g?: Float32Array): number {
   const n = yp.length;
-  const rows = shape[0];
+  const rows = shape[0]!;
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const t = yt[i];
+    const t = yt[i]!;
     const sign = 2 * t - 1;
-    const z = sign * yp[i];
+    const z = sign * yp[i]!;
     const at = 0.25 * t + 0.75 * (1 - t);
     const e = Math.exp(-Math.abs(z));
     const r = 1 / (1 + e);
@@ -133,17 +133,17 @@ function tripletHand(_yt: Float32Array, yp: Float32Array, shape: number[], g?: F
   for (let o = 0; o < rows * w; o += w) {
     let v = 0.2;
     for (let j = o; j < o + d; j++) {
-      const ap = yp[j] - yp[j + d];
-      const an = yp[j] - yp[j + 2 * d];
+      const ap = yp[j]! - yp[j + d]!;
+      const an = yp[j]! - yp[j + 2 * d]!;
       v += ap * ap - an * an;
     }
     if (v <= 0) continue; // an inactive row: its gradient stays zero
     s += v;
     if (g) {
       for (let j = o; j < o + d; j++) {
-        const a = yp[j];
-        const p = yp[j + d];
-        const q = yp[j + 2 * d];
+        const a = yp[j]!;
+        const p = yp[j + d]!;
+        const q = yp[j + 2 * d]!;
         g[j] = k * (q - p);
         g[j + d] = k * (p - a);
         g[j + 2 * d] = k * (a - q);
@@ -158,7 +158,7 @@ function huberHand(yt: Float32Array, yp: Float32Array, _shape: number[], g?: Flo
   const n = yp.length;
   let s = 0;
   for (let i = 0; i < n; i++) {
-    const e = yp[i] - yt[i];
+    const e = yp[i]! - yt[i]!;
     const a = Math.abs(e);
     s += a <= 1 ? 0.5 * e * e : a - 0.5;
     if (g) g[i] = (a <= 1 ? e : e > 0 ? 1 : -1) / n;

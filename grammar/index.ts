@@ -95,11 +95,26 @@ function guarded<T>(text: string, file: string, run: () => T): T {
   }
 }
 
+/** The length of `text` in UTF-8 bytes (a lone surrogate counts as U+FFFD, 3 bytes, as encoders write it). */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 function checkSize(text: string, file: string): void {
   // UTF-8 takes at least one byte per UTF-16 unit, so a long string is too big without counting.
-  const bytes = text.length > MAX_SOURCE_BYTES ? text.length : Buffer.byteLength(text, 'utf8');
+  const bytes = text.length > MAX_SOURCE_BYTES ? text.length : utf8Length(text);
   if (bytes <= MAX_SOURCE_BYTES) return;
-  const shown = text.length > MAX_SOURCE_BYTES ? Buffer.byteLength(text, 'utf8') : bytes;
+  const shown = text.length > MAX_SOURCE_BYTES ? utf8Length(text) : bytes;
   // Register only the first line: the error points at 1:1 and the whole text need not be kept.
   const nl = text.indexOf('\n');
   registerSource(file, text.slice(0, Math.min(nl < 0 ? 200 : nl, 200)));

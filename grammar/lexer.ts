@@ -172,15 +172,20 @@ export const parserTokens: TokenType[] = allTokens.filter(
   (t) => t !== WhiteSpace && t !== LineBreak && t !== Comment && t !== UnterminatedString,
 );
 
-export const LosscLexer = new Lexer(allTokens, {
-  positionTracking: 'full',
-  ensureOptimizations: true,
-  // Messages are written by `lex` below; chevrotain's would only cost time on garbage input.
-  errorMessageProvider: {
-    buildUnexpectedCharactersMessage: () => '',
-    buildUnableToPopLexerModeMessage: () => '',
-  },
-});
+let lexerInstance: Lexer | undefined;
+
+/** The lexer, built on first use (its analysis is not work to do when lossc is imported). */
+export function losscLexer(): Lexer {
+  return (lexerInstance ??= new Lexer(allTokens, {
+    positionTracking: 'full',
+    ensureOptimizations: true,
+    // Messages are written by `lex` below; chevrotain's would only cost time on garbage input.
+    errorMessageProvider: {
+      buildUnexpectedCharactersMessage: () => '',
+      buildUnableToPopLexerModeMessage: () => '',
+    },
+  }));
+}
 
 /** Lexical errors described in full; beyond this many, `lex` only reports that there were more. */
 export const MAX_LEX_ERRORS = 100;
@@ -239,9 +244,11 @@ const HINTS: Record<string, string> = {
   '%': " (there is no '%' operator)",
 };
 
+const isControl = (c: string): boolean => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f;
+
 function describeBadChars(chars: string): string {
   const shown = [...chars]
-    .map((c) => (/[\u0000-\u001f\u007f]/.test(c) ? `\\u{${c.charCodeAt(0).toString(16)}}` : c))
+    .map((c) => (isControl(c) ? `\\u{${c.charCodeAt(0).toString(16)}}` : c))
     .join('');
   const first = [...chars][0] ?? '';
   let hint = HINTS[first] ?? '';
@@ -292,7 +299,7 @@ function endsInEscape(image: string): boolean {
 
 /** Lexes `text`, reporting every lexical problem as an error of kind 'syntax'. */
 export function lex(text: string, file: string): LexResult {
-  const result = LosscLexer.tokenize(text);
+  const result = losscLexer().tokenize(text);
   const charErrors: RawError[] = [];
   const tokenErrors: RawError[] = [];
   let truncated = false;

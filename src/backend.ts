@@ -10,7 +10,14 @@ export async function useBackend(name: string): Promise<void> {
   if (!(BACKENDS as readonly string[]).includes(name)) {
     throw new LosscError('usage', `unknown backend \`${name}\` (lossc's command line knows ${BACKENDS.join(', ')})`);
   }
-  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (name === 'wasm') {
+    // An optional peer dependency of lossc: only the command line and benchmarks load it.
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+    } catch {
+      throw new LosscError('usage', 'the wasm backend needs @tensorflow/tfjs-backend-wasm (npm install @tensorflow/tfjs-backend-wasm)');
+    }
+  }
   const ok = await tf.setBackend(name);
   if (!ok) throw new LosscError('usage', `the ${name} backend could not be started`);
   await tf.ready();

@@ -23,10 +23,6 @@ export function registerSource(file: string, text: string): void {
   sources.set(file, text);
 }
 
-export function sourceText(file: string): string | undefined {
-  return sources.get(file);
-}
-
 export class LosscError extends Error {
   readonly kind: ErrorKind;
   readonly span?: Span;

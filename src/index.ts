@@ -1,4 +1,7 @@
-// lossc's library API.
+// lossc's library API: the browser-safe entry (`browser`/`default` in package.json's exports;
+// the Node entry, index.node.ts, adds files on disk). Nothing here touches Node. At import, lossc
+// registers its regularizer and layer classes with tfjs's serialization and installs its
+// compile/fit integration (src/api/fit.ts); these modules are listed in package.json's sideEffects.
 //
 //   import { losses, compile, derivative, regularizers } from 'lossc';
 //   model.compile({ optimizer: 'adam', loss: losses.categorical_crossentropy({ from_logits: true }) });
@@ -17,11 +20,11 @@ export { trainStep, type TrainStepOptions } from './api/train.js';
 export { takesIntegerTargets } from './api/fit.js';
 export { derivative, explain, Derivative, type DerivativeOptions } from './autodiff/derivative.js';
 export { LosscError, LosscErrors, type ErrorKind } from './errors.js';
-export { Library } from './lower/library.js';
+export { Library, type ImportOptions } from './lower/library.js';
+export { type ImportResolver, type ImportHost } from './lower/loader.js';
 export { lowerDefinition, type Lowered } from './lower/lower.js';
 export { parseProgram, parseExpression } from '../grammar/index.js';
 export { printBody, printDefinition } from './print/text.js';
 export { toLatex } from './print/latex.js';
 export { toDot } from './print/dot.js';
-export { useBackend } from './backend.js';
 export { REDUCTIONS, type Reduction } from './keras/wrapper.js';

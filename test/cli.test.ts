@@ -5,15 +5,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
-import { Library, stdlibDir } from '../src/lower/library.js';
+import { Library } from '../src/lower/library.js';
+import '../src/node/files.js';
 import { lowerDefinition } from '../src/lower/lower.js';
 import { derivative } from '../src/autodiff/derivative.js';
 import { evaluate } from '../src/eval/reference.js';
 import { fromData } from '../src/eval/ndarray.js';
 import { expectAllClose } from './helpers/numeric.js';
 import { sig } from './helpers/source.js';
+
+const STDLIB_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'stdlib');
 
 interface Run {
   code: number;
@@ -51,7 +55,7 @@ loss naive_bce(y_true, y_pred) = -mean(y_true * log(sigmoid(y_pred)) + (1 - y_tr
 );
 
 describe('lossc check', () => {
-  const files = readdirSync(stdlibDir()).filter((f) => f.endsWith('.loss')).sort();
+  const files = readdirSync(STDLIB_DIR).filter((f) => f.endsWith('.loss')).sort();
 
   it('finds the stdlib files', () => {
     expect(files).toEqual(expect.arrayContaining(['prelude.loss', 'regression.loss']));
@@ -59,7 +63,7 @@ describe('lossc check', () => {
 
   for (const f of files) {
     it(`accepts stdlib/${f}`, async () => {
-      const r = await lossc('check', join(stdlibDir(), f));
+      const r = await lossc('check', join(STDLIB_DIR, f));
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
       expect(r.out).toMatch(new RegExp(`${f}: ok \\(\\d+ definitions?\\)$`));
@@ -67,7 +71,7 @@ describe('lossc check', () => {
   }
 
   it('accepts several files at once, and a user file', async () => {
-    const r = await lossc('check', USER, join(stdlibDir(), 'regression.loss'));
+    const r = await lossc('check', USER, join(STDLIB_DIR, 'regression.loss'));
     expect(r.code).toBe(0);
     expect(r.out.split('\n')).toHaveLength(2);
     expect(r.out).toContain('user.loss: ok (3 definitions)');

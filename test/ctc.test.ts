@@ -26,7 +26,6 @@ import { kerasCases, mismatch } from './helpers/arrays.js';
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-const flatten = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flatten) : [Number(v)]);
 
 
 let fresh = 0;

@@ -513,7 +513,6 @@ describe('fused code shape', () => {
 describe('fused random elementwise graphs (property)', () => {
   const unaryOps = ['neg', 'exp', 'tanh', 'abs', 'sigmoid', 'softplus', 'sign', 'floor'] as const;
   const binaryOps = ['add', 'sub', 'mul', 'maximum', 'minimum'] as const;
-  type Recipe = { kind: 'u'; op: number; a: number } | { kind: 'b'; op: number; a: number; c: number } | { kind: 'r'; op: number; a: number; axis: number; keep: boolean } | { kind: 'w'; a: number; c: number; d: number };
   const recipe = fc.oneof(
     fc.record({ kind: fc.constant('u' as const), op: fc.nat(unaryOps.length - 1), a: fc.nat() }),
     fc.record({ kind: fc.constant('b' as const), op: fc.nat(binaryOps.length - 1), a: fc.nat(), c: fc.nat() }),

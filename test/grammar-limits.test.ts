@@ -15,7 +15,7 @@ function timedOnce(f: () => unknown): { ms: number; error?: LosscErrors } {
   try {
     f();
   } catch (e) {
-    if (!(e instanceof LosscErrors)) throw new Error(`threw a ${(e as Error)?.constructor?.name}, not a LosscErrors: ${String(e)}`);
+    if (!(e instanceof LosscErrors)) throw new Error(`threw a ${(e as Error)?.constructor?.name}, not a LosscErrors: ${String(e)}`, { cause: e });
     for (const err of e.errors) expect(err).toBeInstanceOf(LosscError);
     error = e;
   }

@@ -195,7 +195,7 @@ function checkOutcome(src: string, run: () => unknown): void {
   try {
     run();
   } catch (e) {
-    if (!(e instanceof LosscErrors)) throw new Error(`${JSON.stringify(src)} threw ${String(e)}`);
+    if (!(e instanceof LosscErrors)) throw new Error(`${JSON.stringify(src)} threw ${String(e)}`, { cause: e });
     expect(e.errors.length).toBeGreaterThan(0);
     for (const err of e.errors) {
       expect(err).toBeInstanceOf(LosscError);

@@ -10,6 +10,7 @@ import * as b from '../src/ir/build.js';
 import { Node } from '../src/ir/node.js';
 import { nameHint } from '../src/ir/names.js';
 import { Library } from '../src/lower/library.js';
+import '../src/node/files.js';
 import { evalStatic, lowerDefinition } from '../src/lower/lower.js';
 import { parseExpression } from '../grammar/index.js';
 import { printBody, printExpr } from '../src/print/text.js';

@@ -696,7 +696,7 @@ describe('round trip through the parser and lowering', () => {
     expect(lower(printDefinition(header, f), 'f')).toBe(f);
   });
 
-  const { float, bool } = fc.letrec<{ float: Node; bool: Node }>((tie) => ({
+  const { float } = fc.letrec<{ float: Node; bool: Node }>((tie) => ({
     float: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
       fc.constantFrom(X, Y, gamma, c(0), c(0.5), c(2), c(-3), c(1e-7), c(-1e-7), c(-1e30), c(0.1), c(Infinity)),

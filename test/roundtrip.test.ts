@@ -36,7 +36,7 @@ function roundTrip(def: Definition, lowered: Lowered, roots: Node, file: string)
   try {
     back = lowerDefinition(Library.fromSource(first, file), def.name, { symbolic: true });
   } catch (e) {
-    throw new Error(`the printed text does not lower back:\n${first}\n${(e as Error).message}`);
+    throw new Error(`the printed text does not lower back:\n${first}\n${(e as Error).message}`, { cause: e });
   }
   const second = printDefinition(header(def, back), back.value);
   expect(second, first).toBe(first);
@@ -119,7 +119,7 @@ loss t(y_true: [N, 3], y_pred: [N, 3]; weights = [1.0, 2.0, 0.5]) = sum(y_true *
         lowered = lowerDefinition(lib, 't', { symbolic: true });
       } catch (e) {
         // A test program that does not lower is a bug in the test, not the printer.
-        throw new Error(`${what}: ${(e as Error).message}`);
+        throw new Error(`${what}: ${(e as Error).message}`, { cause: e });
       }
       roundTrip(lib.get('t')!.def, lowered, lowered.value, `rt-${what}.loss`);
     });

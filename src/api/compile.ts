@@ -13,8 +13,9 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { derivative, type Derivative } from '../autodiff/derivative.js';
-import { LosscError } from '../errors.js';
-import { Library } from '../lower/library.js';
+import { LosscError, didYouMean } from '../errors.js';
+import { Library, hostOf, type ImportOptions } from '../lower/library.js';
+import type { ImportHost, ImportResolver } from '../lower/loader.js';
 import type { Static } from '../lower/builtins.js';
 import { CompiledDefinition } from '../compile/compiled.js';
 import { makeLoss, snake, type LossFactory, type LossOptions } from './losses.js';
@@ -48,6 +49,41 @@ export type Compiled<D extends Definitions> = CompiledModule & { readonly [K in 
 /** The result of `compile` when the defined names are not known to the type checker. */
 export type CompileResult = Compiled<Record<string, 'loss' | 'regularizer'>>;
 
+/** Where a string's imports come from: a folder (Node entry) or a resolver. */
+export interface CompileOptions {
+  root?: string;
+  resolve?: ImportResolver | Readonly<Record<string, string>>;
+}
+
+/** `compile(text, { root, resolve })`: the import options of a string's second argument. */
+function importOptions(v: unknown): ImportOptions {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new LosscError('usage', 'compile(text, options): options must be an object ({ root } or { resolve })');
+  const { root, resolve, ...rest } = v as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length) throw new LosscError('usage', `compile(text, options): unknown option \`${unknown[0]}\`${didYouMean(unknown[0]!, ['root', 'resolve'])}`);
+  if (root !== undefined && typeof root !== 'string') throw new LosscError('usage', 'compile(text, { root }): root must be a folder name (a string)');
+  if (resolve !== undefined && (resolve === null || (typeof resolve !== 'function' && typeof resolve !== 'object'))) {
+    throw new LosscError('usage', 'compile(text, { resolve }): resolve must be a function (path, from) => text or a { path: text } record');
+  }
+  return { root, resolve } as ImportOptions;
+}
+
+/** The host of `opts`, recording the text of every file it gives (so a saved model carries its imports). */
+function recording(opts: ImportOptions, into: Record<string, string>): ImportOptions {
+  const host = hostOf(opts);
+  if (!host) return opts;
+  const rec: ImportHost = {
+    read(path, from) {
+      const text = host.read(path, from);
+      if (text !== undefined) into[path] = text;
+      return text;
+    },
+    display: (path) => host.display(path),
+  };
+  return { host: rec, dir: opts.dir };
+}
+
 function sourceText(strings: TemplateStringsArray | string, values: unknown[]): string {
   if (typeof strings === 'string') return strings;
   let out = strings[0] ?? '';
@@ -63,15 +99,18 @@ function sourceText(strings: TemplateStringsArray | string, values: unknown[]): 
 /**
  * Compile lossc source. Given a string literal, the result is typed by the names it defines;
  * as a tagged template, name them in the type argument (`` compile<{ focal: 'loss' }>`...` ``),
- * or every name is typed as a loss factory.
+ * or every name is typed as a loss factory. Its imports may name only the stdlib unless a
+ * string's second argument gives `root` (a folder, Node entry) or `resolve`.
  */
-export function compile<const S extends string>(source: S): Compiled<DefinedNames<S>>;
+export function compile<const S extends string>(source: S, options?: CompileOptions): Compiled<DefinedNames<S>>;
 export function compile<D extends Definitions = Record<string, 'loss'>>(strings: TemplateStringsArray, ...values: number[]): Compiled<D>;
 export function compile(strings: TemplateStringsArray | string, ...values: unknown[]): CompileResult {
-  const text = sourceText(strings, values);
-  const lib = Library.fromSource(text, '<compile>');
+  const text = sourceText(strings, typeof strings === 'string' ? [] : values);
+  const imports: Record<string, string> = {};
+  const opts = typeof strings === 'string' ? recording(importOptions(values[0]), imports) : {};
+  const lib = Library.fromSource(text, '<compile>', opts);
   checkDefinitions(lib);
-  rememberSource(lib, text);
+  rememberSource(lib, { text, imports });
   const losses: Record<string, LossFactory> = {};
   const regularizers: Record<string, RegularizerFactory> = {};
   for (const def of lib.own) {

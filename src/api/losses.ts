@@ -43,8 +43,6 @@ export function snake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-export { camel } from './registry.js';
-
 function toStatic(v: unknown, name: string, loss: string): Static {
   if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') {
     if (typeof v === 'number' && !Number.isFinite(v)) throw new LosscError('option', `option \`${name}\` of \`${loss}\` must be finite, got ${v}`);

@@ -17,11 +17,11 @@ import { LosscError } from '../errors.js';
 import type { Static } from '../lower/builtins.js';
 import type { Reduction } from '../keras/wrapper.js';
 import { makeLoss, type LossFunction } from './losses.js';
-import { MODEL_FORMAT, definitionFor, libraryFor, sourceOf } from './serial.js';
+import { MODEL_FORMAT, definitionFor, importsOf, libraryFor, sourceOf } from './serial.js';
 
 /** One loss or metric as saved: a lossc definition, a tfjs-layers name, or a tf.metrics function. */
 export type SavedFunction =
-  | { lossc: { name: string; options: Record<string, Static>; reduction: Reduction; bare: boolean; source?: string } }
+  | { lossc: { name: string; options: Record<string, Static>; reduction: Reduction; bare: boolean; source?: string; imports?: Record<string, string> } }
   | { tfjs: string }
   | { tfjsMetric: string };
 
@@ -60,7 +60,8 @@ function describe(f: LossOrMetric, what: 'loss' | 'metric', where: string): Save
   if (isLosscLoss(f)) {
     const source = sourceOf(f.compiled.lib);
     const spec = { name: f.compiled.name, options: { ...f.compiled.options }, reduction: f.reduction, bare: f.bare };
-    return { lossc: source === undefined ? spec : { ...spec, source } };
+    if (source === undefined) return { lossc: spec };
+    return { lossc: Object.keys(source.imports).length ? { ...spec, source: source.text, imports: source.imports } : { ...spec, source: source.text } };
   }
   const metrics = tf.metrics as unknown as Record<string, unknown>;
   const key = Object.keys(metrics).find((k) => metrics[k] === f);
@@ -148,8 +149,8 @@ function rebuild(saved: SavedFunction, kind: 'loss' | 'metric', where: string): 
     return f;
   }
   if (!('lossc' in saved) || typeof saved.lossc?.name !== 'string') throw new LosscError('value', `${what}: the saved record is not one lossc writes`);
-  const { name, options, reduction, bare, source } = saved.lossc;
-  const lib = libraryFor(source, what);
+  const { name, options, reduction, bare, source, imports } = saved.lossc;
+  const lib = libraryFor(typeof source === 'string' ? { text: source, imports: importsOf(imports, what) } : undefined, what);
   const def = definitionFor(lib, name, 'loss', what);
   try {
     return makeLoss(lib, def, { ...options, reduction, call: bare ? 'function' : undefined });

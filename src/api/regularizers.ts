@@ -12,7 +12,7 @@ import { Library } from '../lower/library.js';
 import { snake } from './losses.js';
 import { addNamed, namedRegistry } from './registry.js';
 import type { StdlibRegularizers } from './typed.js';
-import { decodeOptions, definitionFor, encodeOptions, fromHex, libraryFor, sourceOf, toHex } from './serial.js';
+import { decodeOptions, definitionFor, encodeOptions, fromHex, importsOf, libraryFor, sourceOf, toHex } from './serial.js';
 
 // tfjs-layers accepts only instances of its own (unexported) Regularizer class; reach it
 // through one of its built-in regularizers.
@@ -48,11 +48,12 @@ class CompiledRegularizer extends RegularizerBase {
     return CompiledRegularizer.className;
   }
 
-  /** `{ name, options, source? }`: the source (a user's own definition) as hex, see serial.ts. */
+  /** `{ name, options, source?, imports? }`: a user's source (and the files it imports, as JSON) in hex, see serial.ts. */
   override getConfig(): tf.serialization.ConfigDict {
     const source = sourceOf(this.compiled.lib);
     const out: tf.serialization.ConfigDict = { name: this.compiled.name, options: encodeOptions(this.config) as tf.serialization.ConfigDict };
-    if (source !== undefined) out.source = toHex(source);
+    if (source !== undefined) out.source = toHex(source.text);
+    if (source && Object.keys(source.imports).length) out.imports = toHex(JSON.stringify(source.imports));
     return out;
   }
 
@@ -61,14 +62,23 @@ class CompiledRegularizer extends RegularizerBase {
     const name = config.name;
     if (typeof name !== 'string') throw new LosscError('value', 'a saved lossc regularizer has no definition name');
     const what = `regularizer \`${name}\``;
-    const source = config.source === undefined || config.source === null ? undefined : fromHex(config.source, what);
-    const lib = libraryFor(source, what);
+    const text = config.source === undefined || config.source === null ? undefined : fromHex(config.source, what);
+    const imports = config.imports === undefined || config.imports === null ? {} : importsOf(parseJson(fromHex(config.imports, what), what), what);
+    const lib = libraryFor(text === undefined ? undefined : { text, imports }, what);
     const def = definitionFor(lib, name, 'regularizer', what);
     return makeRegularizer(lib, def, decodeOptions(config.options, def, what)) as unknown as T;
   }
 }
 
 tf.serialization.registerClass(CompiledRegularizer as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new LosscError('value', `${what}: the saved imports are not JSON`);
+  }
+}
 
 export function makeRegularizer(lib: Library, def: Definition, opts: Record<string, unknown> = {}): LosscRegularizer {
   if (def.params.length !== 1) {

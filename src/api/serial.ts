@@ -18,28 +18,36 @@ import { camel } from './registry.js';
 /** The version of what lossc writes into a model; a reader refuses anything newer. */
 export const MODEL_FORMAT = 1;
 
-const sources = new WeakMap<Library, string>();
-const bySource = new Map<string, Library>();
+/** The source of a compiled library: its text and the text of each file it imports (root-relative paths). */
+export interface SavedSource {
+  text: string;
+  imports: Record<string, string>;
+}
 
-/** Remember the text a library was compiled from (called by `compile`). */
-export function rememberSource(lib: Library, text: string): void {
-  sources.set(lib, text);
-  if (!bySource.has(text)) bySource.set(text, lib);
+const sources = new WeakMap<Library, SavedSource>();
+const bySource = new Map<string, Library>();
+const keyOf = (s: SavedSource) => JSON.stringify([s.text, Object.entries(s.imports).sort()]);
+
+/** Remember the source a library was compiled from (called by `compile`). */
+export function rememberSource(lib: Library, source: SavedSource): void {
+  sources.set(lib, source);
+  const key = keyOf(source);
+  if (!bySource.has(key)) bySource.set(key, lib);
 }
 
 /** The source of a library made by `compile`; undefined for the stdlib. */
-export function sourceOf(lib: Library): string | undefined {
+export function sourceOf(lib: Library): SavedSource | undefined {
   return sources.get(lib);
 }
 
-/** The library for a saved definition: the stdlib, or its source compiled again (once per text). */
-export function libraryFor(source: string | undefined, what: string): Library {
+/** The library for a saved definition: the stdlib, or its source compiled again (once per source). */
+export function libraryFor(source: SavedSource | undefined, what: string): Library {
   if (source === undefined) return Library.stdlib();
-  const hit = bySource.get(source);
+  const hit = bySource.get(keyOf(source));
   if (hit) return hit;
   let lib: Library;
   try {
-    lib = Library.fromSource(source, `<saved ${what}>`);
+    lib = Library.fromSource(source.text, `<saved ${what}>`, Object.keys(source.imports).length ? { resolve: source.imports } : {});
     checkDefinitions(lib);
   } catch (e) {
     if (e instanceof LosscError) throw new LosscError(e.kind, `${what}: its saved source no longer compiles: ${e.message}`);
@@ -47,6 +55,15 @@ export function libraryFor(source: string | undefined, what: string): Library {
   }
   rememberSource(lib, source);
   return lib;
+}
+
+/** A saved `{ path: text }` record of imports, checked. */
+export function importsOf(v: unknown, what: string): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((t) => typeof t !== 'string')) {
+    throw new LosscError('value', `${what}: the saved imports are not a { path: text } record`);
+  }
+  return v as Record<string, string>;
 }
 
 /** The saved definition `name` of `kind` in `lib`, or an error naming it. */

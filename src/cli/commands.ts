@@ -1,5 +1,6 @@
 // The subcommands of `lossc`, one entry each: its flags, its usage text and what it does.
 
+import { dirname, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { Definition } from '../../grammar/ast.js';
 import { parseExpression } from '../../grammar/index.js';
@@ -7,6 +8,7 @@ import { derivative, explain } from '../autodiff/derivative.js';
 import { LosscError, LosscErrors, registerSource } from '../errors.js';
 import { BUILTINS, showStatic, type Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
+import { folderHost } from '../node/files.js';
 import { evalStatic, lowerDefinition } from '../lower/lower.js';
 import { displaySignature } from '../lower/signature.js';
 import { showShape } from '../ir/shape.js';
@@ -34,8 +36,14 @@ const help = { help: { type: 'boolean', short: 'h' } } as const;
 function libraryFor(flags: Record<string, unknown>, io: Io): Library {
   const file = flags.file as string | undefined;
   if (!file) return Library.stdlib();
+  return libraryOfFile(file, io);
+}
+
+/** FILE's library (`-`: standard input); imports resolve in FILE's folder (stdin: the working folder). */
+function libraryOfFile(file: string, io: Io): Library {
   const text = io.readFile(file);
-  return Library.fromSource(text, file === '-' ? '<stdin>' : file);
+  if (file === '-') return Library.fromSource(text, '<stdin>', { host: folderHost(process.cwd()) });
+  return Library.fromSource(text, file, { host: folderHost(dirname(resolve(file))) });
 }
 
 /** `--option k=v` values, parsed as lossc literals (numbers, true/false, none, "strings", [lists]). */
@@ -90,7 +98,7 @@ annotations give). Every error is reported with its line, column and a caret.`,
       const errors: LosscError[] = [];
       let count = 0;
       try {
-        const lib = Library.fromSource(io.readFile(file), name);
+        const lib = libraryOfFile(file, io);
         const seen = new Set<string>();
         for (const def of lib.own) {
           count++;

@@ -84,7 +84,7 @@ function readFile(path: string): string {
 // Run when executed directly (not when imported by tests).
 const invoked = process.argv[1] ?? '';
 if (/(?:^|[\\/])(?:main\.(?:js|ts)|lossc)$/.test(invoked)) {
-  main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n')).then(
+  void main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n')).then(
     (code) => {
       process.exitCode = code;
     },

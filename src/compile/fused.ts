@@ -71,9 +71,6 @@ export function resetFusedCodegenProbe(): void {
   kernels.clear();
 }
 
-/** Backends that keep tensor data in CPU memory, where the fused target pays off. */
-export const FUSED_BACKENDS: ReadonlySet<string> = new Set(['cpu', 'wasm']);
-
 /**
  * Compile `roots` (reading `inputs`, in order) to one fused JavaScript kernel. Returns null when
  * the graph uses an op the fused target does not know, a shape is not concrete, or generated

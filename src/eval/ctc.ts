@@ -179,7 +179,7 @@ export function ctcGrad(labels: ArrayLike<number>, logits: ArrayLike<number>, d:
       gamma.fill(0);
       for (let s = 0; s < S; s++) {
         const w = alpha[t * S + s]! + beta[s]! - logP;
-        if (w !== -Infinity) gamma[ext[s]!] += Math.exp(w);
+        if (w !== -Infinity) gamma[ext[s]!]! += Math.exp(w);
       }
       const base = (b * T + t) * C;
       for (let c = 0; c < C; c++) out[base + c] = Math.exp(lp[t * C + c]!) - gamma[c]!;

@@ -15,9 +15,6 @@ export function constant(value: number, dtype: DType = 'float32'): Node {
   return Node.make('const', [], dtype === 'float32' ? { value: v } : { value: v, dtype });
 }
 
-export const ZERO = (): Node => constant(0);
-export const ONE = (): Node => constant(1);
-
 export function input(name: string, shape: Shape, dtype: DType = 'float32'): Node {
   return Node.make('input', [], { name, shape: [...shape], dtype });
 }
@@ -111,10 +108,3 @@ export function squeeze(x: Node, axis: number): Node {
   return Node.make('squeeze', [x], { axis: axis < 0 ? axis + x.rank : axis });
 }
 
-export function isConst(n: Node, value?: number): boolean {
-  return n.op === 'const' && (value === undefined || n.attrs.value === value);
-}
-
-export function constValue(n: Node): number | undefined {
-  return n.op === 'const' ? (n.attrs.value as number) : undefined;
-}

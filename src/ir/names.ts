@@ -23,9 +23,3 @@ export function nameHint(node: Node): string | undefined {
 export function clearNameHint(node: Node): void {
   hints.delete(node);
 }
-
-/** `setNameHint` that returns the node, for building IR in one expression. */
-export function named(node: Node, name: string): Node {
-  setNameHint(node, name);
-  return node;
-}

@@ -118,8 +118,3 @@ export function withArgs(n: Node, args: readonly Node[]): Node {
   if (args.length === n.args.length && args.every((a, i) => a === n.args[i])) return n;
   return Node.make(n.op, args, n.attrs);
 }
-
-/** Names this node reads as inputs or params (for error messages and dependency checks). */
-export function dependsOn(root: Node, input: Node): boolean {
-  return topoSort([root]).includes(input);
-}

@@ -434,7 +434,4 @@ function ctcBatch(labels: Typed, logits: Typed): Dim {
 
 export type OpName = keyof typeof OPS;
 
-export const ELEMENTWISE_UNARY = new Set<OpName>([
-  'neg', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'sign', 'sigmoid', 'softplus', 'tanh', 'floor',
-]);
 export const REDUCTIONS = new Set<OpName>(['sum', 'mean', 'max', 'min', 'logsumexp']);

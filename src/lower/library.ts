@@ -2,12 +2,11 @@
 // imports (transitively), and its own. Later definitions shadow earlier ones of the same name,
 // so a user's own `relu` wins over the prelude's.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Definition, Program } from '../../grammar/ast.js';
+import type { Definition, Program, Span } from '../../grammar/ast.js';
 import { parseProgram } from '../../grammar/index.js';
 import { LosscError, LosscErrors, didYouMean } from '../errors.js';
+import { folderOf, needFileSystem, resolveImport, resolverHost, stdlibImport, type ImportHost, type ImportResolver } from './loader.js';
+import { STDLIB_SOURCES } from './stdlib-sources.js';
 
 export interface LibraryEntry {
   def: Definition;
@@ -16,25 +15,29 @@ export interface LibraryEntry {
   fromStdlib: boolean;
 }
 
-/** Files larger than this are refused before parsing (the parser also enforces it). */
-const MAX_IMPORT_DEPTH = 32;
-
-let stdlibDirCache: string | undefined;
-
-/** The stdlib folder, found from this module's location (works from src/ and from dist/src/). */
-export function stdlibDir(): string {
-  if (stdlibDirCache) return stdlibDirCache;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const cand = join(dir, 'stdlib');
-    if (existsSync(join(cand, 'prelude.loss'))) return (stdlibDirCache = cand);
-    dir = dirname(dir);
-  }
-  throw new Error('lossc: cannot find the stdlib folder (stdlib/prelude.loss)');
+/** Where a program's imports come from (none of these: it may import only the stdlib). */
+export interface ImportOptions {
+  /** A folder on disk that imports resolve in (lossc's Node entry only). */
+  root?: string;
+  /** A resolver for imports: a function (path, from) => text, or a { path: text } record. */
+  resolve?: ImportResolver | Readonly<Record<string, string>>;
+  /** An import host (what `root` and `resolve` become). */
+  host?: ImportHost;
+  /** The folder of the given text under the root (`''`: the root itself). */
+  dir?: string;
 }
 
-/** The stdlib files, prelude first, in a fixed order. */
+const MAX_IMPORT_DEPTH = 32;
+
+/** The stdlib files, prelude first, in a fixed order (each must be in stdlib/ and embedded). */
 export const STDLIB_FILES = ['prelude.loss', 'regression.loss', 'probabilistic.loss', 'hinge.loss', 'segmentation.loss', 'similarity.loss', 'sequence.loss', 'custom.loss', 'regularizers.loss'];
+
+export function hostOf(opts: ImportOptions): ImportHost | undefined {
+  if (opts.host) return opts.host;
+  if (opts.resolve) return resolverHost(opts.resolve);
+  if (opts.root !== undefined) return needFileSystem('an import `root`').folder(opts.root);
+  return undefined;
+}
 
 export class Library {
   readonly entries = new Map<string, LibraryEntry>();
@@ -77,56 +80,70 @@ export class Library {
     if (errors.length) throw errors.length === 1 ? errors[0]! : new LosscErrors(errors);
   }
 
-  /** The stdlib alone (parsed once per process). */
+  /** The stdlib alone (parsed once per process, from the text embedded at build time). */
   static stdlib(): Library {
     if (!stdlibCache) {
       const lib = new Library();
-      const dir = stdlibDir();
-      for (const f of STDLIB_FILES) {
-        const path = join(dir, f);
-        if (!existsSync(path)) continue;
-        lib.add(parseProgram(readFileSync(path, 'utf8'), `stdlib/${f}`), true, false);
-      }
+      for (const f of STDLIB_FILES) lib.add(parseProgram(STDLIB_SOURCES[f]!, `stdlib/${f}`), true, false);
       stdlibCache = lib;
     }
     return stdlibCache;
   }
 
-  /** The stdlib plus a program given as text (its imports are read relative to `file`). */
-  static fromSource(text: string, file = '<input>'): Library {
+  /**
+   * The stdlib plus a program given as text. Its imports resolve through `opts` (a root folder,
+   * a resolver or a host); with none of them it may import only the stdlib.
+   */
+  static fromSource(text: string, file = '<input>', opts: ImportOptions = {}): Library {
     const lib = new Library();
     for (const [k, v] of Library.stdlib().entries) lib.entries.set(k, v);
     const program = parseProgram(text, file);
-    const base = file.startsWith('<') ? process.cwd() : dirname(resolve(file));
-    lib.loadImports(program, base, [resolve(base, file)], 0);
+    const dir = opts.dir ?? '';
+    // A named file can be imported back (a cycle); text without a file name cannot.
+    const self = file.startsWith('<') ? [] : [(dir ? `${dir}/` : '') + (file.split('/').pop() ?? file)];
+    lib.loadImports(program, hostOf(opts), dir, self, 0);
     lib.add(program, false, true);
     return lib;
   }
 
-  static fromFile(path: string): Library {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      throw new LosscError('import', `cannot read file \`${path}\``);
-    }
-    return Library.fromSource(text, path);
+  /** A file the caller names (lossc's Node entry only); its imports resolve in its folder, or in `root`. */
+  static fromFile(path: string, opts: { root?: string } = {}): Library {
+    const top = needFileSystem('Library.fromFile').top(path, opts.root);
+    return Library.fromSource(top.text, path, { host: top.host, dir: folderOf(top.path) });
   }
 
-  private loadImports(program: Program, base: string, chain: string[], depth: number): void {
+  private loadImports(program: Program, host: ImportHost | undefined, dir: string, chain: string[], depth: number): void {
     for (const imp of program.imports) {
       if (depth >= MAX_IMPORT_DEPTH) throw new LosscError('import', `imports nest more than ${MAX_IMPORT_DEPTH} deep`, imp.span);
-      const path = resolve(base, imp.path);
+      if (stdlibImport(imp.path, STDLIB_FILES)) continue; // always in scope
+      if (!host) {
+        throw new LosscError(
+          'import',
+          `cannot import \`${imp.path}\`: source given as text may import only the stdlib (\`stdlib/NAME.loss\`) unless an import root or resolver is given`,
+          imp.span,
+        );
+      }
+      const path = resolveImport(imp.path, dir, imp.span);
       if (chain.includes(path)) {
         throw new LosscError('import', `import cycle: ${[...chain, path].map((p) => p.split('/').pop()).join(' → ')}`, imp.span);
       }
-      if (!existsSync(path) || !statSync(path).isFile()) {
-        throw new LosscError('import', `cannot find \`${imp.path}\` (looked for ${path})`, imp.span);
-      }
-      const sub = parseProgram(readFileSync(path, 'utf8'), path);
-      this.loadImports(sub, dirname(path), [...chain, path], depth + 1);
+      const from = chain[chain.length - 1] ?? '';
+      const text = readImport(host, path, from, imp.span);
+      if (text === undefined) throw new LosscError('import', `cannot find \`${imp.path}\` (looked for ${host.display(path)})`, imp.span);
+      const sub = parseProgram(text, host.display(path));
+      this.loadImports(sub, host, folderOf(path), [...chain, path], depth + 1);
       this.add(sub, false, false);
     }
+  }
+}
+
+/** The host's text for `path`; its errors are placed at the import. */
+function readImport(host: ImportHost, path: string, from: string, span: Span): string | undefined {
+  try {
+    return host.read(path, from);
+  } catch (e) {
+    if (e instanceof LosscError && !e.span) throw new LosscError(e.kind, e.detail, span);
+    throw e;
   }
 }
 

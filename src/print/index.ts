@@ -6,7 +6,6 @@ export {
   printDefinition,
   formatNumber,
   floatText,
-  RESERVED_NAMES,
   type PrintOptions,
   type PrintedBody,
   type PrintedLet,
@@ -15,4 +14,3 @@ export {
 } from './text.js';
 export { toLatex, latexName, latexNumber, type LatexOptions } from './latex.js';
 export { toDot, type DotOptions } from './dot.js';
-export { setNameHint, nameHint, clearNameHint, named } from '../ir/names.js';

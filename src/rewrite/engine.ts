@@ -3,7 +3,7 @@
 // where a consumer needs the exact shape (a reduction, a reshape, the result itself) the
 // replacement is widened again with broadcast_like, pointing at an input of that shape.
 
-import { Node, mapDag, topoSort, withArgs } from '../ir/node.js';
+import { Node, mapDag, withArgs } from '../ir/node.js';
 import type { OpName } from '../ir/ops.js';
 import { OPS } from '../ir/ops.js';
 import { broadcastShapes, sameShape } from '../ir/shape.js';
@@ -197,9 +197,4 @@ function rewritePass(roots: readonly Node[], index: RuleIndex, log?: Fired[]): N
     }
     return n;
   });
-}
-
-/** Rewrite with node count reporting, for statistics. */
-export function dagSize(roots: readonly Node[]): number {
-  return topoSort(roots).length;
 }

@@ -167,6 +167,21 @@ export const RULE_SPECS: RuleSpec[] = [
   { name: 'log-one-minus-exp-neg-softplus', family: 'stabilize', rule: '1 / (1 + exp(-x)) -> sigmoid(x)' },
 ];
 
-export const ALL_RULES = compileRules(RULE_SPECS);
-export const FOLD_RULES = ALL_RULES.filter((r) => r.family === 'fold');
-export const STABILIZE_RULES = ALL_RULES.filter((r) => r.family !== 'simplify');
+/**
+ * A list built on first use: importing lossc parses no rule (that costs the parser's set-up and
+ * would run at page load in a browser). It reads as the array it becomes.
+ */
+function lazyList<T>(build: () => T[]): readonly T[] {
+  let list: T[] | undefined;
+  const get = () => (list ??= build());
+  return new Proxy([] as T[], {
+    get: (_t, prop) => Reflect.get(get(), prop),
+    has: (_t, prop) => Reflect.has(get(), prop),
+    ownKeys: () => Reflect.ownKeys(get()),
+    getOwnPropertyDescriptor: (_t, prop) => Reflect.getOwnPropertyDescriptor(get(), prop),
+  });
+}
+
+export const ALL_RULES = lazyList(() => compileRules(RULE_SPECS));
+export const FOLD_RULES = lazyList(() => ALL_RULES.filter((r) => r.family === 'fold'));
+export const STABILIZE_RULES = lazyList(() => ALL_RULES.filter((r) => r.family !== 'simplify'));

@@ -28,7 +28,7 @@ export function errorOf(f: () => unknown): LosscError {
     f();
   } catch (e) {
     if (e instanceof LosscError) return e;
-    throw new Error(`expected a LosscError, got ${(e as Error)?.stack ?? String(e)}`);
+    throw new Error(`expected a LosscError, got ${(e as Error)?.stack ?? String(e)}`, { cause: e });
   }
   expect.fail('expected a LosscError, but nothing was thrown');
 }

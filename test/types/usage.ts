@@ -8,7 +8,7 @@ const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [
 
 model.compile({ optimizer: 'adam', loss: losses.categorical_crossentropy({ from_logits: true }) });
 
-const { focal } = compile`
+const { focal } = compile<{ focal: 'loss' }>`
   loss focal(y_true, y_pred; gamma = 2.0) =
     let p_t = where(y_true > 0.5, y_pred, 1 - y_pred)
     mean((1 - p_t)^gamma * -log(clip(p_t, epsilon, 1)), axis = -1)`;
