@@ -5,27 +5,27 @@ export type OptionValue = number | boolean | string | null | number[] | number[]
 
 /** Each stdlib loss's own options (snake_case; camelCase twins are added by WithCamel). */
 export interface StdlibLossOptions {
-  mean_squared_error: {};
-  mse: {};
-  mean_absolute_error: {};
-  mae: {};
-  mean_absolute_percentage_error: {};
-  mape: {};
-  mean_squared_logarithmic_error: {};
-  msle: {};
+  mean_squared_error: Record<never, never>;
+  mse: Record<never, never>;
+  mean_absolute_error: Record<never, never>;
+  mae: Record<never, never>;
+  mean_absolute_percentage_error: Record<never, never>;
+  mape: Record<never, never>;
+  mean_squared_logarithmic_error: Record<never, never>;
+  msle: Record<never, never>;
   huber: {
     delta?: number | number[] | null;
   };
   huber_loss: {
     delta?: number | number[] | null;
   };
-  log_cosh: {};
-  logcosh: {};
-  elementwise_squared_error: {};
-  kl_divergence: {};
-  kld: {};
-  kullback_leibler_divergence: {};
-  poisson: {};
+  log_cosh: Record<never, never>;
+  logcosh: Record<never, never>;
+  elementwise_squared_error: Record<never, never>;
+  kl_divergence: Record<never, never>;
+  kld: Record<never, never>;
+  kullback_leibler_divergence: Record<never, never>;
+  poisson: Record<never, never>;
   binary_crossentropy: {
     from_logits?: boolean;
     label_smoothing?: number | number[] | null;
@@ -64,9 +64,9 @@ export interface StdlibLossOptions {
   categorical_generalized_cross_entropy: {
     q?: number | number[] | null;
   };
-  hinge: {};
-  squared_hinge: {};
-  categorical_hinge: {};
+  hinge: Record<never, never>;
+  squared_hinge: Record<never, never>;
+  categorical_hinge: Record<never, never>;
   dice: {
     axis?: OptionValue;
   };
@@ -85,7 +85,7 @@ export interface StdlibLossOptions {
     ref_labels?: OptionValue;
     ref_embeddings?: OptionValue;
   };
-  ctc: {};
+  ctc: Record<never, never>;
   focal_loss: {
     gamma?: number | number[] | null;
     alpha?: number | number[] | null;

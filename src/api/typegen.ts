@@ -26,7 +26,7 @@ function kindOf(v: Static): DefaultKind {
 
 function optionsType(lib: Library, def: Definition): string {
   const fields = def.options.map((o) => `    ${o.name}?: ${OPTION_TYPES[kindOf(evalStatic(lib, o.default))]};`);
-  return fields.length ? `{\n${fields.join('\n')}\n  }` : '{}';
+  return fields.length ? `{\n${fields.join('\n')}\n  }` : 'Record<never, never>';
 }
 
 /** The text of src/api/stdlib-types.ts. */

@@ -45,7 +45,7 @@ const t = compile<{ smooth: 'regularizer'; focal: 'loss' }>`
 tf.layers.dense({ units: 2, kernelRegularizer: t.smooth() });
 const l: LossFunction = t.focal({ gamma: 1 });
 // @ts-expect-error only numbers are interpolated
-compile`loss f(y_true, y_pred) = ${'1'} * mean(y_pred, axis = -1)`;
+export const interpolated = compile`loss f(y_true, y_pred) = ${'1'} * mean(y_pred, axis = -1)`;
 
 // The result is an ordinary object.
 const kind: string = typeof m;
