@@ -113,7 +113,7 @@ describe('the packed package', () => {
     expect(r.warnings).toEqual([]);
     expect(out.stderr).toBe('');
     expect(r.same).toBe(true);
-    expect(r.reg).toEqual({ class_name: 'LosscRegularizer', config: { name: 'l2', l2: 0.01 } });
+    expect(r.reg).toEqual({ class_name: 'LosscRegularizer', config: { name: 'l2', options: { l2: 0.01 } } });
     expect(r.loss).toHaveLength(2);
   }, 60_000);
 });
