@@ -205,6 +205,27 @@ describe('what is saved', () => {
     tf.dispose([x, y]);
   });
 
+  it('a source that imports files carries their text (the files are not needed to load it)', async () => {
+    const files = { 'lib/base.loss': 'def sq_(a, b) = (a - b)^2\n' };
+    const text = 'import "lib/base.loss"\nloss imported_mse(y_true, y_pred) = mean(sq_(y_true, y_pred), axis = -1)\nregularizer imported_l2(w; k = 0.1) = k * sum(sq_(w, 0))\n';
+    const m = compile(text, { resolve: files });
+    const model = mlp(3, 'linear', { kernelRegularizer: m.imported_l2() })();
+    model.compile({ optimizer: 'sgd', loss: m.imported_mse() });
+    const store = memoryStore();
+    await saveModel(model, store);
+    const json = JSON.parse(store.json!) as { userDefinedMetadata: { lossc: { loss: { lossc: { source: string; imports: Record<string, string> } } } } };
+    expect(json.userDefinedMetadata.lossc.loss.lossc.imports).toEqual(files);
+    // A source text lossc has not compiled in this process (so nothing is cached): the import
+    // is resolved from the saved record.
+    json.userDefinedMetadata.lossc.loss.lossc.source += '# saved elsewhere\n';
+    store.json = JSON.stringify(json).replace(/"source":"([0-9a-f]+)"/, (_, hex: string) => `"source":"${hex}${Buffer.from('# saved elsewhere\n').toString('hex')}"`);
+    const back = await loadModel(store);
+    const x = x4();
+    const y = tf.randomNormal([12, 3], 0, 1, 'float32', 2);
+    const [a, b] = [model, back].map((mm) => (mm.evaluate(x, y) as tf.Scalar).dataSync()[0]!);
+    expect(b).toBeCloseTo(a!, 6);
+  });
+
   it("keeps the user's own metadata next to lossc's", async () => {
     const model = mlp(1, 'linear')();
     model.compile({ optimizer: 'sgd', loss: losses.mse() });
@@ -254,6 +275,15 @@ describe('what fails, and says why', () => {
   it('a loss the source no longer defines', async () => {
     const e = await loadError(await saved((m) => (m.loss.lossc.name = 'gone')));
     expect(e.message).toMatch(/cannot load the loss `gone` of the model: unknown loss `gone`/);
+  });
+
+  it("tfjs's own model.save with includeOptimizer says to use saveModel (instead of writing a training config it cannot load)", async () => {
+    const model = mlp(1, 'linear')();
+    model.compile({ optimizer: 'adam', loss: losses.mse(), metrics: [losses.huber()] });
+    await expect(model.save(memoryStore(), { includeOptimizer: true })).rejects.toThrow(/use lossc's saveModel/);
+    const store = memoryStore();
+    await model.save(store); // without the optimizer: topology and weights, loadable to predict
+    expect((await tf.loadLayersModel(store)).layers).toHaveLength(2);
   });
 
   it('saving a model whose loss is a plain JS function', async () => {

@@ -15,6 +15,9 @@
 //   weights become Keras's sample weights instead (class id from an integer label or from the
 //   argmax of a one-hot row, 1 for a class not listed, as Keras 3 does), passed to the loss, so
 //   every reduction gives what Keras gives.
+// - model.save(handler, { includeOptimizer: true }) writes a training config that names each
+//   loss and metric, which tfjs-layers cannot do for a function (it writes `{}` and an unloadable
+//   name): for a model with lossc losses or metrics it is an error pointing at saveModel.
 
 import * as tf from '@tensorflow/tfjs';
 import { CompiledDefinition } from '../compile/compiled.js';
@@ -128,12 +131,22 @@ async function withClassWeights(model: tf.LayersModel, given: ClassWeights, run:
 }
 
 function install(): void {
-  const proto = tf.LayersModel.prototype as unknown as { compile: Compile; fit: Fit; fitDataset: FitDataset; __losscFit?: true };
+  const proto = tf.LayersModel.prototype as unknown as { compile: Compile; fit: Fit; fitDataset: FitDataset; getTrainingConfig: () => unknown; __losscFit?: true };
   if (proto.__losscFit) return;
   Object.defineProperty(proto, '__losscFit', { value: true });
   const compile = proto.compile;
   const fit = proto.fit;
   const fitDataset = proto.fitDataset;
+  const getTrainingConfig = proto.getTrainingConfig;
+
+  proto.getTrainingConfig = function (this: tf.LayersModel) {
+    const { loss, metrics } = this as unknown as { loss: unknown; metrics: unknown };
+    const all = [loss, metrics].flatMap((v) => (Array.isArray(v) ? v : v && typeof v === 'object' ? Object.values(v) : [v])).flat();
+    if (all.some((f) => losscBehind(f))) {
+      throw new LosscError('usage', "model.save with includeOptimizer cannot record lossc losses or metrics (tfjs-layers saves only names): use lossc's saveModel(model, handler), which saves them and the optimizer's state, and loadModel to resume");
+    }
+    return getTrainingConfig.call(this);
+  };
 
   proto.compile = function (this: tf.LayersModel, args: tf.ModelCompileArgs) {
     const self = this as unknown as ModelInternals;
