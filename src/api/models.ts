@@ -102,6 +102,14 @@ function loadHandler(handlerOrUrl: tf.io.IOHandler | string): tf.io.IOHandler {
   return found[0]!;
 }
 
+async function optimizerWeights(optimizer: tf.Optimizer): ReturnType<tf.Optimizer["getWeights"]> {
+  try {
+    return await optimizer.getWeights();
+  } catch (e) {
+    throw new LosscError('usage', `saveModel: tfjs cannot read the state of the ${optimizer.getClassName()} optimizer (${(e as Error).message}); save with { includeOptimizer: false } (training then resumes with a fresh optimizer state)`);
+  }
+}
+
 /** Save a model with its lossc losses, metrics and optimizer state (see the top of this file). */
 export async function saveModel(model: tf.LayersModel, handlerOrUrl: tf.io.IOHandler | string, options: SaveModelOptions = {}): Promise<tf.io.SaveResult> {
   const handler = saveHandler(handlerOrUrl);
@@ -121,7 +129,7 @@ export async function saveModel(model: tf.LayersModel, handlerOrUrl: tf.io.IOHan
   }
   const out = artifacts!;
   if (options.includeOptimizer !== false) {
-    const weights = await model.optimizer.getWeights();
+    const weights = await optimizerWeights(model.optimizer);
     const { data, specs } = await tf.io.encodeWeights(weights, 'optimizer');
     for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
     out.weightSpecs = [...(out.weightSpecs ?? []), ...specs];
