@@ -62,6 +62,16 @@ describe('integer labels through fit', () => {
     expect(maxDiff(mine.model, reference.model)).toBeLessThan(1e-5);
   });
 
+  it('batch_hard_triplet_loss (y_true: int[N]) gets the labels [N] Keras gives it, not tfjs-layers\' [N, 1]', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [4], kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) })] });
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: losses.batch_hard_triplet_loss({ margin: 0.5 }) });
+    const h = await model.fit(xs(), tf.tensor1d(LABELS, 'int32'), { epochs: 3, batchSize: LABELS.length, shuffle: false, verbose: 0 });
+    const want = losses.batch_hard_triplet_loss({ margin: 0.5 })(tf.tensor1d(LABELS, 'int32'), model.predict(xs()) as tf.Tensor).dataSync()[0]!;
+    const after = await model.evaluate(xs(), tf.tensor1d(LABELS, 'int32'), { batchSize: LABELS.length });
+    expect((after as tf.Scalar).dataSync()[0]).toBeCloseTo(want, 5);
+    expect((h.history.loss as number[])[2]).toBeLessThan((h.history.loss as number[])[0]!);
+  });
+
   it('tfjs-layers still checks shapes for losses that do not declare integer targets', async () => {
     await expect(fitted(losses.categorical_crossentropy(), tf.tensor1d(LABELS, 'int32'))).rejects.toThrow(/expected a batch of elements where each example has shape \[3\]/);
   });
