@@ -673,7 +673,9 @@ describe('printed derivatives of the custom losses', () => {
     const text = grad('batch_hard_triplet_loss');
     expect(text).toContain('matmul(y_pred, t1)');
     expect(text).toContain('let hardest_neg = min(t4, axis = -1)');
-    expect(text).toContain('let hardest_pos = max(t6, axis = -1)');
+    expect(text).toContain('let hardest_pos = max(t7, axis = -1)');
+    // Entries tied for the hardest share its adjoint (TensorFlow's rule for reduce_max/min).
+    expect(text).toContain('/ sum(float(t5), axis = -1, keepdims = true)');
     expect(text).toContain('where(same, inf, d)');
     expect(text).toContain('== expand_dims(hardest_neg, axis = -1)');
     expect(text).toContain('== expand_dims(hardest_pos, axis = -1)');

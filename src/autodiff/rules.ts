@@ -42,6 +42,13 @@ function keptOutput(n: Node): Node {
 
 const none: Vjp = (n) => n.args.map(() => null);
 
+/** The adjoint of max/min: g divided among the entries that tie for the extreme, 0 elsewhere. */
+function extremeAdjoint(n: Node, g: Node): Node {
+  const hit = compare('eq', n.args[0]!, keptOutput(n));
+  const ties = b.reduce('sum', b.cast(hit, 'float32'), n.attrs.axes as number[], true);
+  return where(hit, div(unreduce(n, g), ties), zero());
+}
+
 export const VJP: Partial<Record<OpName, Vjp>> = {
   neg: (_n, g) => [neg(g)],
   exp: (n, g) => [mul(g, n)],
@@ -104,9 +111,10 @@ export const VJP: Partial<Record<OpName, Vjp>> = {
 
   sum: (n, g) => [unreduce(n, g)],
   mean: (n, g) => [div(unreduce(n, g), b.size(n.args[0]!, n.attrs.axes as number[]))],
-  // Every entry equal to the extreme gets the adjoint (as tf's max/min gradients).
-  max: (n, g) => [where(compare('eq', n.args[0]!, keptOutput(n)), unreduce(n, g), zero())],
-  min: (n, g) => [where(compare('eq', n.args[0]!, keptOutput(n)), unreduce(n, g), zero())],
+  // The entries equal to the extreme share the adjoint equally (TensorFlow's rule for
+  // reduce_max/reduce_min): with k ties, each gets 1/k of it.
+  max: (n, g) => [extremeAdjoint(n, g)],
+  min: (n, g) => [extremeAdjoint(n, g)],
   // d logsumexp(x) = softmax(x) = exp(x - logsumexp(x)).
   logsumexp: (n, g) => [mul(unreduce(n, g), b.exp(sub(n.args[0]!, keptOutput(n))))],
 

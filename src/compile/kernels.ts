@@ -109,7 +109,8 @@ export const KERNELS: Record<OpName, Kernel> = {
   expm1: ([x]) => tf.expm1(x!),
   sqrt: ([x]) => tf.sqrt(x!),
   abs: ([x]) => tf.abs(x!),
-  sign: ([x]) => tf.sign(x!),
+  // tf.sign(NaN) is 0; sign(NaN) is NaN, as in the reference and the fused target.
+  sign: ([x]) => tf.where(tf.isNaN(x!), x!, tf.sign(x!)),
   sigmoid: ([x]) => tf.sigmoid(x!),
   softplus: ([x]) => tf.softplus(x!),
   tanh: ([x]) => tf.tanh(x!),

@@ -49,7 +49,18 @@ export class Plan {
       const args = s.args.map((a) => slots[a]!);
       slots[s.out] = s.kernel(args, s.node);
     }
-    return this.outputSlots.map((o) => slots[o]!);
+    // An output that is one of the given tensors (the formula is an input, or a kernel such as
+    // a reduction over no axes returned its argument), or another output again, is a copy: a
+    // tf.customGrad that returns the tensor it was given counts its gradient twice.
+    const given = new Set<tf.Tensor>(values);
+    return this.outputSlots.map((o) => {
+      const t = slots[o]!;
+      if (!given.has(t)) {
+        given.add(t);
+        return t;
+      }
+      return t.clone();
+    });
   }
 
   get length(): number {

@@ -83,25 +83,57 @@ interface Factors {
   den: Map<Node, number>;
 }
 
-function collectFactors(n: Node, inv: boolean, f: Factors): void {
+function collectFactors(n: Node, inv: boolean, f: Factors, times = 1): void {
   if (n.op === 'mul') {
-    collectFactors(n.args[0]!, inv, f);
-    collectFactors(n.args[1]!, inv, f);
+    collectFactors(n.args[0]!, inv, f, times);
+    collectFactors(n.args[1]!, inv, f, times);
   } else if (n.op === 'div') {
-    collectFactors(n.args[0]!, inv, f);
-    collectFactors(n.args[1]!, !inv, f);
+    collectFactors(n.args[0]!, inv, f, times);
+    collectFactors(n.args[1]!, !inv, f, times);
   } else if (n.op === 'neg') {
-    f.coef = -f.coef;
-    collectFactors(n.args[0]!, inv, f);
-  } else if (isConst(n) && cval(n) !== 0 && Number.isFinite(cval(n))) {
-    f.coef = inv ? f.coef / cval(n) : f.coef * cval(n);
+    if (times % 2 === 1) f.coef = -f.coef;
+    collectFactors(n.args[0]!, inv, f, times);
+  } else if (isConst(n) && cval(n) !== 0 && Number.isFinite(cval(n)) && Number.isFinite(cval(n) ** times)) {
+    f.coef = inv ? f.coef / cval(n) ** times : f.coef * cval(n) ** times;
   } else if (n.op === 'pow' && isConst(n.args[1]!) && Number.isInteger(cval(n.args[1]!)) && cval(n.args[1]!) > 0) {
-    // x^k is k factors x, so p * y / p^2 becomes y / p.
-    const m = inv ? f.den : f.num;
-    m.set(n.args[0]!, (m.get(n.args[0]!) ?? 0) + cval(n.args[1]!));
+    // x^k is k factors x: its base's coefficient and factors are counted k times, so that
+    // p * y / p^2 becomes y / p and (-x)^1 / x becomes -1 in one pass.
+    collectFactors(n.args[0]!, inv, f, times * cval(n.args[1]!));
   } else {
     const m = inv ? f.den : f.num;
-    m.set(n, (m.get(n) ?? 0) + 1);
+    m.set(n, (m.get(n) ?? 0) + times);
+  }
+}
+
+/** How a difference's operand ranks for leading it: inputs first (y_pred before the others), by name. */
+const leadKey = (n: Node): string => (n.op === 'input' ? `0${n.attrs.name === 'y_pred' ? '' : (n.attrs.name as string)}` : `1${n.op}`);
+
+/**
+ * `b - a` and `a - b` are one factor up to sign: (b - a)^k = (-1)^k (a - b)^k. Each such pair,
+ * above or below, is counted as one orientation, so that the two cancel or add up instead of
+ * standing side by side: the one counted more often, else the one whose first operand leads
+ * (y_pred - y_true, as the formulas write it), else the one met first. Never the nodes' ids,
+ * which depend on what was built before: the printed result must not.
+ */
+function joinFlippedDifferences(f: Factors): void {
+  const maps = [f.num, f.den];
+  const count = (n: Node) => (f.num.get(n) ?? 0) + (f.den.get(n) ?? 0);
+  for (const m of maps) {
+    for (const node of [...m.keys()]) {
+      if (node.op !== 'sub' || !m.has(node)) continue;
+      const flipped = b.sub(node.args[1]!, node.args[0]!);
+      if (flipped === node || !maps.some((q) => q.has(flipped))) continue;
+      const [x, y] = [leadKey(node.args[0]!), leadKey(node.args[1]!)];
+      const keepNode = count(node) !== count(flipped) ? count(node) > count(flipped) : x !== y ? x < y : true;
+      const [keep, drop] = keepNode ? [node, flipped] : [flipped, node];
+      for (const q of maps) {
+        const j = q.get(drop);
+        if (j === undefined) continue;
+        q.delete(drop);
+        q.set(keep, (q.get(keep) ?? 0) + j);
+        if (j % 2 === 1) f.coef = -f.coef;
+      }
+    }
   }
 }
 
@@ -128,6 +160,7 @@ export function normalizeProduct(n: Node): Node | null {
   const f: Factors = { coef: 1, num: new Map(), den: new Map() };
   collectFactors(n, false, f);
   if (f.coef === 0) return null; // 0 * x is the job of a rule with a stated domain
+  joinFlippedDifferences(f);
   // Cancel a factor that appears above and below.
   for (const [node, k] of [...f.den]) {
     const up = f.num.get(node) ?? 0;

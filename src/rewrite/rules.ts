@@ -1,6 +1,6 @@
 // The rewrite rules, as data. Each is one line: a name, `pattern -> replacement` in lossc syntax,
 // and where it is only sound on a domain, a guard and a note saying which. Three families:
-//   fold       constants computed at compile time (in float32, as the tensors would be);
+//   fold       constants computed at compile time (in float64, kept where float32 holds them);
 //   simplify   algebra that makes derivatives as short as a person would write them;
 //   stabilize  forms that stay finite where the naive formula overflows or loses every digit.
 // Adding a rule: one line below, and it is picked up by the rule tests (fires, keeps the value).
@@ -10,6 +10,7 @@ import { Node } from '../ir/node.js';
 import { OPS } from '../ir/ops.js';
 import { isConcrete, numElements } from '../ir/shape.js';
 import { evaluate } from '../eval/reference.js';
+import { fromData, type NdArray } from '../eval/ndarray.js';
 import { compileRules, type RuleSpec } from './engine.js';
 import type { Bindings } from './pattern.js';
 import { normalizeProduct, normalizeSum } from './normal.js';
@@ -40,16 +41,71 @@ export function provablyPositive(n: Node): boolean {
   }
 }
 
+/** Is n >= 0 everywhere, as far as its form shows (squares, sums of squares, norms)? */
+function provablyNonnegative(n: Node): boolean {
+  switch (n.op) {
+    case 'const':
+      return (n.attrs.value as number) >= 0;
+    case 'abs':
+    case 'sqrt':
+      return true;
+    case 'pow': {
+      const k = n.args[1]!;
+      return k.op === 'const' && Number.isInteger(k.attrs.value) && (k.attrs.value as number) % 2 === 0 ? true : provablyNonnegative(n.args[0]!);
+    }
+    case 'mul':
+      return n.args[0] === n.args[1] || (provablyNonnegative(n.args[0]!) && provablyNonnegative(n.args[1]!));
+    case 'maximum':
+      return provablyNonnegative(n.args[0]!) || provablyNonnegative(n.args[1]!);
+    case 'add':
+    case 'div':
+    case 'minimum':
+      return provablyNonnegative(n.args[0]!) && provablyNonnegative(n.args[1]!);
+    case 'sum':
+    case 'mean':
+    case 'max':
+    case 'min':
+    case 'broadcast_like':
+      return provablyNonnegative(n.args[0]!);
+    default:
+      return provablyPositive(n);
+  }
+}
+
+const positiveConstant = (k: string) => (m: Bindings) => isConstNode(node(m, k)) && (node(m, k).attrs.value as number) > 0;
+
 const FOLDABLE_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'select']);
 
-/** Elementwise ops on constants only are computed now, in float32 as the tensors would be. */
+/**
+ * Float64 values of constant expressions that float32 cannot hold (exp(100) overflows, exp(-200)
+ * underflows to 0): such a node is left unfolded, and the expression around it folds from its
+ * exact value instead, so log(1 + exp(100)) is 100, not inf. Nodes never change, so the memo holds.
+ */
+const exactValues = new WeakMap<Node, number>();
+const exactValue = (n: Node): number | undefined => (n.op === 'const' ? (n.attrs.value as number) : exactValues.get(n));
+
+/**
+ * Elementwise ops on constants only are computed now, in float64 from their arguments' exact
+ * values. The result is folded when float32 holds it faithfully (finite where it is finite,
+ * nonzero where it is nonzero), rounded as the tensors would round it; otherwise its exact value
+ * is remembered for the enclosing expression, and the stabilising rules may still rewrite it.
+ */
 function foldConstants(n: Node): Node | null {
   if (!FOLDABLE_KINDS.has(OPS[n.op].kind) || n.op === 'stop_gradient') return null;
-  if (!n.args.every((a) => a.op === 'const')) return null;
-  const [v] = evaluate([n], {});
-  const x = v!.data[0]!;
+  const values = n.args.map(exactValue);
+  if (values.some((v) => v === undefined)) return null;
+  const inputs: Record<string, NdArray> = {};
+  const standIns = n.args.map((a, i) => {
+    inputs[`c${i}`] = fromData([], [values[i]!], a.dtype);
+    return b.input(`c${i}`, [], a.dtype);
+  });
+  const x = evaluate([Node.make(n.op, standIns, n.attrs)], inputs)[0]!.data[0]!;
   if (Number.isNaN(x)) return null;
-  return b.constant(n.dtype === 'float32' ? Math.fround(x) : x, n.dtype);
+  if (n.dtype !== 'float32') return b.constant(x, n.dtype);
+  const f = Math.fround(x);
+  if (Number.isFinite(f) === Number.isFinite(x) && (f !== 0 || x === 0)) return b.constant(f);
+  exactValues.set(n, x);
+  return null;
 }
 
 /** size(x) is a number once x's shape is known. */
@@ -131,10 +187,12 @@ export const RULE_SPECS: RuleSpec[] = [
   { name: 'pow-zero', family: 'simplify', rule: 'x^0 -> 1' },
   { name: 'sum-normal-form', family: 'simplify', ops: ['add', 'sub'], apply: normalizeSum, domain: 'terms finite' },
   { name: 'product-normal-form', family: 'simplify', ops: ['mul', 'div', 'neg'], apply: normalizeProduct, domain: 'factors finite and nonzero' },
-  { name: 'log-exp', family: 'simplify', rule: 'log(exp(x)) -> x' },
   { name: 'exp-log', family: 'simplify', rule: 'exp(log(x)) -> x', when: (m) => provablyPositive(node(m, 'x')), domain: 'x > 0 (checked)' },
-  { name: 'sqrt-square', family: 'simplify', rule: 'sqrt(x^2) -> abs(x)' },
   { name: 'where-same', family: 'simplify', rule: 'where(c, x, x) -> x' },
+  { name: 'where-nested-then', family: 'simplify', rule: 'where(c, where(c, a, b), x) -> where(c, a, x)' },
+  { name: 'where-nested-else', family: 'simplify', rule: 'where(c, x, where(c, a, b)) -> where(c, x, b)' },
+  { name: 'where-add', family: 'simplify', rule: 'where(c, a, b) + where(c, d, e) -> where(c, a + d, b + e)' },
+  { name: 'where-sub', family: 'simplify', rule: 'where(c, a, b) - where(c, d, e) -> where(c, a - d, b - e)' },
   { name: 'where-merge', family: 'simplify', rule: 'where(c, a, 0) + where(c, 0, b) -> where(c, a, b)' },
   { name: 'where-merge-swapped', family: 'simplify', rule: 'where(c, 0, b) + where(c, a, 0) -> where(c, a, b)' },
   { name: 'mul-where-left', family: 'simplify', rule: 'where(c, a, 0) * x -> where(c, a * x, 0)' },
@@ -154,6 +212,11 @@ export const RULE_SPECS: RuleSpec[] = [
   { name: 'sum-of-broadcast', family: 'simplify', ops: ['sum'], apply: sumOfBroadcast },
 
   // ---- stabilize -------------------------------------------------------------------------------
+  // Exact everywhere and finite where the left side overflows (exp(x) for x > 88 in float32,
+  // x^2 for |x| > 1.8e19), so they belong to the value's rewrites too: softmax-ratio below
+  // leaves log(exp(x - logsumexp(x))), which must become x - logsumexp(x) on the value.
+  { name: 'log-exp', family: 'stabilize', rule: 'log(exp(x)) -> x' },
+  { name: 'sqrt-square', family: 'stabilize', rule: 'sqrt(x^2) -> abs(x)' },
   { name: 'log-sigmoid', family: 'stabilize', rule: 'log(sigmoid(x)) -> -softplus(-x)' },
   { name: 'log-one-minus-sigmoid', family: 'stabilize', rule: 'log(1 - sigmoid(x)) -> -softplus(x)' },
   { name: 'log-sigmoid-neg', family: 'stabilize', rule: 'log(sigmoid(-x)) -> -softplus(x)' },
@@ -165,6 +228,24 @@ export const RULE_SPECS: RuleSpec[] = [
   { name: 'log1p-exp', family: 'stabilize', rule: 'log1p(exp(x)) -> softplus(x)' },
   { name: 'log-one-plus-exp', family: 'stabilize', rule: 'log(1 + exp(x)) -> softplus(x)' },
   { name: 'log-one-minus-exp-neg-softplus', family: 'stabilize', rule: '1 / (1 + exp(-x)) -> sigmoid(x)' },
+  // log(e^a + e^b) from the larger of the two: softplus of a non-positive number never
+  // overflows, and at a tie each side gets half the gradient (as the smooth formula gives).
+  { name: 'log-add-exp', family: 'stabilize', rule: 'log(exp(a) + exp(b)) -> where(a >= b, a + softplus(b - a), b + softplus(a - b))', domain: 'a, b not both -inf' },
+  // A positive constant factor leaves the log, so that what is inside can be stabilised:
+  // log((exp(d) + exp(-d)) / 2) is log-add-exp minus log(2).
+  { name: 'log-div-constant', family: 'stabilize', rule: 'log(x / k) -> log(x) - log(k)', when: positiveConstant('k'), domain: 'k > 0 (checked)' },
+  { name: 'log-constant-mul', family: 'stabilize', rule: 'log(k * x) -> log(k) + log(x)', when: positiveConstant('k'), domain: 'k > 0 (checked)' },
+  { name: 'log-mul-constant', family: 'stabilize', rule: 'log(x * k) -> log(x) + log(k)', when: positiveConstant('k'), domain: 'k > 0 (checked)' },
+  // The Euclidean norm sqrt(sum(d^2)) and the like: the same value (NaN and inf included), but
+  // at 0, where sqrt's derivative is 1 / 0 and the chain gives 0 * inf = NaN, the gradient is
+  // 0 (a subgradient of the norm at 0). The inner where keeps sqrt's own derivative finite there.
+  {
+    name: 'sqrt-at-zero',
+    family: 'stabilize',
+    rule: 'sqrt(x) -> where(x == 0, 0, sqrt(where(x == 0, 1, x)))',
+    when: (m) => provablyNonnegative(node(m, 'x')) && !provablyPositive(node(m, 'x')),
+    domain: 'x >= 0 (checked)',
+  },
 ];
 
 /**

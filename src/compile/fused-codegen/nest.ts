@@ -361,6 +361,8 @@ interface Local {
   render: () => string;
   /** A buffer read: which buffer and the SX form of the offset. */
   read?: { node: Node; form: Form };
+  /** The lowest loop level it may live at (a read of softmax's scratch array: the element's loop). */
+  minLevel?: number;
   /** The value of loop axis d (plus off). */
   index?: Ix;
   emitted?: boolean;
@@ -392,8 +394,8 @@ interface SharedExp {
   inner: Form;
   /** Names given at emission: the running max, the sum of exponentials, the scratch array. */
   names: { a?: string; s?: string; w?: string };
-  /** The places that read the scratch array, and their offset code (set when planned). */
-  reads: Array<{ scope: Scope; off?: () => string }>;
+  /** The places that read the scratch array, their locals and offset code (set when planned). */
+  reads: Array<{ scope: Scope; local?: Local; off?: () => string }>;
 }
 
 const code = (v: Val): string => (typeof v === 'string' ? v : v.name);
@@ -589,10 +591,13 @@ class Scope {
       shared = { inner: { coefs, c: 0 }, names: {}, reads: [] };
       this.sharedExps.set(it, shared);
     }
-    const read: { scope: Scope; off?: () => string } = { scope: this, off: undefined };
+    const read: { scope: Scope; local?: Local; off?: () => string } = { scope: this };
     shared.reads.push(read);
     const names = shared.names;
-    return this.combine(key, order, [arg], () => `(${names.a} - ${names.a} === 0 ? ${names.w}[${read.off!()}] / ${names.s} : Math.exp(${code(arg)}))`);
+    // It reads the scratch array per element, even where its argument is the same along the row
+    // (x broadcast over it), so it stays in the element's loop (its level is set when planned).
+    read.local = this.combine(key, order, [arg], () => `(${names.a} - ${names.a} === 0 ? ${names.w}[${read.off!()}] / ${names.s} : Math.exp(${code(arg)}))`);
+    return read.local;
   }
 
   // ---- Value numbering. The gradient rebuilds values the forward pass already has, written
@@ -868,12 +873,15 @@ export function planNest(ctx: Ctx, nest: Nest): () => string[] {
   for (const [it, sh] of sharedExps) {
     sh.names.w = ctx.scratch(it.count);
     sharedOff.set(it, offset(scopes[it.endPass]!, sh.inner));
-    for (const r of sh.reads) r.off = offset(r.scope, sh.inner);
+    for (const r of sh.reads) {
+      r.off = offset(r.scope, sh.inner);
+      r.local!.minLevel = maxLevel(levelCoefs(sh.inner));
+    }
   }
   for (const s of scopes) {
     for (const l of s.all) {
       if (l.read || l.index || l.key.startsWith('B:')) continue;
-      let lv = -1;
+      let lv = l.minLevel ?? -1;
       for (const d of l.deps) lv = Math.max(lv, d.level);
       if (l.nestDep >= 0) lv = Math.max(lv, lastOuter);
       l.level = lv;
