@@ -4,7 +4,8 @@
 // written in plain tfjs ops, a hand-written JavaScript loop, and lossc — each for the value alone
 // and for value + gradient with respect to y_pred. Results are checked for agreement before any
 // time is reported. A goals table follows: lossc against tfjs and against the hand loop. Then the
-// compile time of every stdlib loss (source → callable, and → printed derivative).
+// compile time of every stdlib loss (source → callable, and → printed derivative), and the fused
+// kernel alone against hand-written loops (bench/fused-kernel.ts).
 //
 //   npm run bench                   full sizes and the small [32, 10] size, cpu and wasm
 //   npm run bench -- --quick        fewer repetitions
@@ -18,6 +19,7 @@ import { derivative, losses, Library, type LossFunction } from '../src/index.js'
 import { useBackend } from '../src/backend.js';
 import { makeLoss } from '../src/api/losses.js';
 import { FastPath } from '../src/compile/fast.js';
+import { fusedKernelTimings } from './fused-kernel.js';
 
 type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
 /**
@@ -520,6 +522,7 @@ async function main(): Promise<void> {
   for (const c of compileRows) {
     console.log(`| ${c.loss} | ${c.firstCallableMs.toFixed(2)} | ${c.callableMs.toFixed(2)} | ${c.firstDerivativeMs.toFixed(2)} | ${c.derivativeMs.toFixed(2)} |`);
   }
+  console.log('\n' + fusedKernelTimings(quick).join('\n'));
   const out = flag('--json');
   if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, goals: goalRows, compile: compileRows }, null, 2));
 }

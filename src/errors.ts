@@ -23,6 +23,11 @@ export function registerSource(file: string, text: string): void {
   sources.set(file, text);
 }
 
+/** The text registered for `file` (what an error there quotes), if any. */
+export function sourceText(file: string): string | undefined {
+  return sources.get(file);
+}
+
 export class LosscError extends Error {
   readonly kind: ErrorKind;
   readonly span?: Span;
@@ -71,8 +76,12 @@ function formatMessage(kind: ErrorKind, detail: string, span?: Span): string {
   if (text === undefined) return head;
   const lineText = nthLine(text, span.line);
   if (lineText === undefined) return head;
-  const shown = lineText.length > 200 ? lineText.slice(0, 200) + '…' : lineText;
-  const col = Math.min(span.column - 1, shown.length);
+  // A long line is shown as a window of 200 characters around the place, marked with '…'.
+  const from = span.column - 1 > 150 ? span.column - 1 - 100 : 0;
+  const head2 = from > 0 ? '…' : '';
+  const window = lineText.slice(from, from + 200);
+  const shown = head2 + window + (lineText.length > from + 200 ? '…' : '');
+  const col = Math.min(span.column - 1 - from + head2.length, shown.length);
   const width = Math.max(1, Math.min(span.length, shown.length - col));
   const gutter = String(span.line).length;
   return [

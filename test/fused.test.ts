@@ -2,8 +2,7 @@
 // evaluator, fusion shapes (shared reductions, multi-pass rows, broadcasts, cross-nest reads),
 // every stdlib loss's value and gradient against the reference and against the op-by-op tfjs
 // plan, the refusals (unknown ops, symbolic shapes, no `new Function`), the safety of the
-// generated source, and (printed, not asserted) timings against the tfjs plan and hand-written
-// loops.
+// generated source, and agreement with hand-written loops (their timings: `npm run bench`).
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
@@ -25,6 +24,7 @@ import { supported } from '../src/compile/fused-codegen/graph.js';
 import { LOSS_INPUTS, logitOptions, seeded } from './helpers/loss-inputs.js';
 import { rng } from './helpers/numeric.js';
 import { baseName, shapeOf } from './helpers/arrays.js';
+import { HAND, KERNEL_CASES, buildKernel } from '../bench/fused-kernel.js';
 
 // ---- helpers ----------------------------------------------------------------------------------
 
@@ -759,139 +759,21 @@ describe('fused target: refusals and the safety of generated code', () => {
   });
 });
 
-// ---- timings (printed, not asserted) -----------------------------------------------------------
+// ---- agreement with hand-written loops (timings: `npm run bench`, bench/fused-kernel.ts) -------
 
-/**
- * Median times (ms) of several functions, run interleaved (so that a busy machine slows all of
- * them alike), after a warm-up.
- */
-function timeInterleaved(fs: Record<string, () => void>, rounds = 25, budgetMs = 4000): Record<string, number> {
-  const names = Object.keys(fs);
-  for (const f of Object.values(fs)) for (let i = 0; i < 2; i++) f();
-  const times: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
-  const start = performance.now();
-  for (let r = 0; r < rounds && (r < 5 || performance.now() - start < budgetMs); r++) {
-    for (const k of names) {
-      const t0 = performance.now();
-      fs[k]!();
-      times[k]!.push(performance.now() - t0);
-    }
-  }
-  return Object.fromEntries(names.map((k) => [k, times[k]!.sort((p, q) => p - q)[times[k]!.length >> 1]!]));
-}
-
-/** Hand-written single-pass value+gradient loops, the yardstick of the issue. */
-const HAND: Record<string, (yt: Float32Array, yp: Float32Array, dy: Float32Array, n: number, c: number) => Float32Array[]> = {
-  mean_squared_error(yt, yp, dy, n, c) {
-    const v = new Float32Array(n);
-    const g = new Float32Array(n * c);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      const k = (2 / c) * dy[i]!;
-      for (let j = 0, o = i * c; j < c; j++, o++) {
-        const d = yp[o]! - yt[o]!;
-        s += d * d;
-        g[o] = k * d;
-      }
-      v[i] = s / c;
-    }
-    return [v, g];
-  },
-  binary_crossentropy(yt, yp, dy, n, c) {
-    const v = new Float32Array(n);
-    const g = new Float32Array(n * c);
-    const lo = Math.fround(1e-7);
-    const hi = 1 - lo;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      const k = dy[i]! / c;
-      for (let j = 0, o = i * c; j < c; j++, o++) {
-        const t = yt[o]!;
-        const p = yp[o]!;
-        const q = p < lo ? lo : p > hi ? hi : p;
-        s -= t * Math.log(q) + (1 - t) * Math.log(1 - q);
-        g[o] = p >= lo && p <= hi ? k * ((1 - t) / (1 - q) - t / q) : 0;
-      }
-      v[i] = s / c;
-    }
-    return [v, g];
-  },
-  categorical_crossentropy(yt, yp, dy, n, c) {
-    const v = new Float32Array(n);
-    const g = new Float32Array(n * c);
-    for (let i = 0; i < n; i++) {
-      const o = i * c;
-      let m = -Infinity;
-      let st = 0;
-      for (let j = 0; j < c; j++) {
-        if (yp[o + j]! > m) m = yp[o + j]!;
-        st += yt[o + j]!;
-      }
-      let se = 0;
-      for (let j = 0; j < c; j++) se += Math.exp(yp[o + j]! - m);
-      const lse = m + Math.log(se);
-      let s = 0;
-      for (let j = 0; j < c; j++) {
-        const z = yp[o + j]! - lse;
-        s -= yt[o + j]! * z;
-        g[o + j] = dy[i]! * (st * Math.exp(z) - yt[o + j]!);
-      }
-      v[i] = s;
-    }
-    return [v, g];
-  },
-};
-
-describe('timings (printed)', () => {
-  const cases: Array<[string, Record<string, unknown>, number, number, (r: () => number) => number, (r: () => number) => number]> = [
-    ['mean_squared_error', {}, 65536, 16, (r) => r() * 4 - 2, (r) => r() * 4 - 2],
-    ['binary_crossentropy', {}, 65536, 16, (r) => (r() < 0.5 ? 0 : 1), (r) => 0.02 + 0.96 * r()],
-    ['categorical_crossentropy', { from_logits: true }, 8192, 128, (r) => (r() < 1 / 128 ? 1 : 0), (r) => r() * 8 - 4],
-  ];
-  for (const [name, options, n, c, gt, gp] of cases) {
-    it(`${name} value+grad on [${n}, ${c}]: fused vs tfjs cpu plan vs hand-written`, () => {
+describe('fused kernels against hand-written loops', () => {
+  for (const c of KERNEL_CASES) {
+    it(`${c.name} value+grad agrees with a hand-written single-pass loop`, () => {
+      const [n, classes] = [97, c.name === 'categorical_crossentropy' ? 13 : 5];
       const r = rng(11);
-      const def = lib.get(name)!.def;
-      const sig = bindSignature(def, { y_true: { shape: [n, c] }, y_pred: { shape: [n, c] } });
-      const lowered = new Lowerer(lib, false).lowerTop(def, options as Record<string, Static>, sig);
-      const [value] = rewrite([lowered.value], STABILIZE_RULES);
-      const seed = b.input('__dy', value!.shape);
-      const grads = rewrite(grad(value!, [lowered.inputs[1]!], seed), ALL_RULES);
-      const inputs = [...lowered.inputs, seed];
-      const t0 = performance.now();
-      const k = fuse([value!, ...grads], inputs)!;
-      const build = performance.now() - t0;
-      const yt = Float32Array.from({ length: n * c }, () => gt(r));
-      const yp = Float32Array.from({ length: n * c }, () => gp(r));
+      const { kernel: k } = buildKernel(c, n, classes);
+      const yt = Float32Array.from({ length: n * classes }, () => c.yTrue(r));
+      const yp = Float32Array.from({ length: n * classes }, () => c.yPred(r));
       const dy = Float32Array.from({ length: n }, () => 0.5 + r());
-      // Agreement on the big case too (a sample of rows, against the hand-written loop).
-      const [hv, hg] = HAND[name]!(yt, yp, dy, n, c);
+      const [hv, hg] = HAND[c.name]!(yt, yp, dy, n, classes);
       const [fv, fg] = k.run([yt, yp, dy]);
-      for (let i = 0; i < n; i += 997) expect(close(fv![i]!, hv![i]!, 1e-4, 1e-5), `value[${i}] ${fv![i]} vs ${hv![i]}`).toBe(true);
-      for (let i = 0; i < n * c; i += 9973) expect(close(fg![i]!, hg![i]!, 1e-4, 1e-5), `grad[${i}] ${fg![i]} vs ${hg![i]}`).toBe(true);
-
-      const valuePlan = new Plan([value!], lowered.inputs);
-      const gradPlan = new Plan(grads, inputs);
-      const tYt = tf.tensor2d(yt, [n, c]);
-      const tYp = tf.tensor2d(yp, [n, c]);
-      const tDy = tf.tensor1d(dy);
-      const tfjs = () =>
-        tf.tidy(() => {
-          const v = valuePlan.run([tYt, tYp]);
-          const g = gradPlan.run([tYt, tYp, tDy]);
-          v[0]!.dataSync();
-          g[0]!.dataSync();
-        });
-      const fast = timeInterleaved({ fused: () => k.run([yt, yp, dy]), hand: () => HAND[name]!(yt, yp, dy, n, c) });
-      const slow = timeInterleaved({ tfjs, fused: () => k.run([yt, yp, dy]) }, 4, 1);
-      tf.dispose([tYt, tYp, tDy]);
-      const fusedMs = fast.fused!;
-      const handMs = fast.hand!;
-      const tfMs = slow.tfjs!;
-      console.log(
-        `[fused timing] ${name} [${n}, ${c}] value+grad: fused ${fusedMs.toFixed(2)} ms (${k.nests} nest(s), built in ${build.toFixed(1)} ms), ` +
-          `hand-written ${handMs.toFixed(2)} ms (fused/hand ${(fusedMs / handMs).toFixed(2)}x), tfjs cpu plan ${tfMs.toFixed(2)} ms (${(tfMs / fusedMs).toFixed(1)}x slower)`,
-      );
+      for (let i = 0; i < n; i++) expect(close(fv![i]!, hv![i]!, 1e-4, 1e-5), `value[${i}] ${fv![i]} vs ${hv![i]}`).toBe(true);
+      for (let i = 0; i < n * classes; i++) expect(close(fg![i]!, hg![i]!, 1e-4, 1e-5), `grad[${i}] ${fg![i]} vs ${hg![i]}`).toBe(true);
     });
   }
 });

@@ -25,11 +25,18 @@ function timedOnce(f: () => unknown): { ms: number; error?: LosscErrors } {
 }
 
 /**
+ * The wall-clock limit of these tests: a hang guard, not a benchmark. Each of these inputs takes
+ * well under a second on a quiet machine, and far longer if it became quadratic or recursive;
+ * a busy CI machine (2 shared cores) must not fail them. `npm run bench` measures speed.
+ */
+const HANG_GUARD_MS = 10_000;
+
+/**
  * Runs f until it takes less than `budget` ms, at most three times, and returns the fastest run.
  * These are hang guards: a hang or a blow-up fails every attempt, while a machine that is busy
  * with other work for a moment does not fail the test.
  */
-function timed(f: () => unknown, budget = 1000): { ms: number; error?: LosscErrors } {
+function timed(f: () => unknown, budget = HANG_GUARD_MS): { ms: number; error?: LosscErrors } {
   let best = timedOnce(f);
   for (let i = 1; i < 3 && best.ms >= budget; i++) {
     const r = timedOnce(f);
@@ -40,7 +47,7 @@ function timed(f: () => unknown, budget = 1000): { ms: number; error?: LosscErro
 
 function expectNestingLimit(f: () => unknown, column: number): void {
   const r = timed(f);
-  expect(r.ms).toBeLessThan(1000);
+  expect(r.ms).toBeLessThan(HANG_GUARD_MS);
   expect(r.error).toBeDefined();
   const errs = r.error!.errors;
   expect(errs).toHaveLength(1);
@@ -81,7 +88,7 @@ describe('nesting limit', () => {
   it('mixed nesting counts together', () => {
     const src = '-(['.repeat(N / 3) + 'x' + '])'.repeat(N / 3);
     const r = timed(() => parseExpression(src));
-    expect(r.ms).toBeLessThan(1000);
+    expect(r.ms).toBeLessThan(HANG_GUARD_MS);
     expect(r.error!.errors[0]!.kind).toBe('limit');
   });
 
@@ -109,7 +116,7 @@ describe('size limit', () => {
   it('rejects a 10 MB source up front', () => {
     const src = ('loss f(x) = x + 1 # padding padding padding\n').repeat(Math.ceil((10 * 1024 * 1024) / 44)).slice(0, 10 * 1024 * 1024);
     const r = timed(() => parseProgram(src, 'big.loss'));
-    expect(r.ms).toBeLessThan(1000);
+    expect(r.ms).toBeLessThan(HANG_GUARD_MS);
     const e = r.error!.errors[0]!;
     expect(r.error!.errors).toHaveLength(1);
     expect(e.kind).toBe('limit');
@@ -139,7 +146,7 @@ describe('long flat chains parse, iteratively', () => {
     let e: Expr | undefined;
     const r = timed(() => (e = parseExpression('1' + '+1'.repeat(N - 1))));
     expect(r.error).toBeUndefined();
-    expect(r.ms).toBeLessThan(1000);
+    expect(r.ms).toBeLessThan(HANG_GUARD_MS);
     // left-associative: walk down the left spine
     let depth = 0;
     let node: Expr = e!;
@@ -154,7 +161,7 @@ describe('long flat chains parse, iteratively', () => {
   it(`a ${N}-term sum inside a definition`, () => {
     const r = timed(() => parseProgram('loss f(x) = x' + ' + x'.repeat(N - 1)));
     expect(r.error).toBeUndefined();
-    expect(r.ms).toBeLessThan(1000);
+    expect(r.ms).toBeLessThan(HANG_GUARD_MS);
   });
 
   it(`a ${N}-term power chain (right-associative) and a long mixed chain`, () => {
@@ -189,19 +196,19 @@ describe('long flat chains parse, iteratively', () => {
 describe('garbage', () => {
   it('a megabyte of unexpected characters', () => {
     const r = timed(() => parseProgram('$ '.repeat(MAX_SOURCE_BYTES / 2 - 1)));
-    expect(r.ms).toBeLessThan(1000);
+    expect(r.ms).toBeLessThan(HANG_GUARD_MS);
     expect(r.error!.errors[0]!.detail).toBe("unexpected character '$'");
   });
 
   it('a megabyte of closing parentheses', () => {
-    const r = timed(() => parseProgram(') '.repeat(MAX_SOURCE_BYTES / 2 - 1)), 2000);
-    expect(r.ms).toBeLessThan(2000);
+    const r = timed(() => parseProgram(') '.repeat(MAX_SOURCE_BYTES / 2 - 1)));
+    expect(r.ms).toBeLessThan(HANG_GUARD_MS);
     expect(r.error!.errors).toHaveLength(1);
   });
 
   it('many broken definitions', () => {
     const r = timed(() => parseProgram('loss f(x) = (x +\n'.repeat(20_000)), 2000);
-    expect(r.ms).toBeLessThan(2000);
+    expect(r.ms).toBeLessThan(HANG_GUARD_MS);
     expect(r.error!.errors.length).toBeGreaterThan(1);
   });
 });

@@ -111,6 +111,19 @@ describe('with a root: relative .loss files inside it, nothing else', () => {
     expect(await main(['check', main_(`import "lib/base.loss"\n${LOSS}`)], () => {}, () => {})).toBe(0);
   });
 
+  it('the command line: --root lets a file import above its folder, and nowhere else', async () => {
+    const up = join(root, 'lib', 'up.loss');
+    writeFileSync(up, `import "../shared.loss"\nloss u(y_true, y_pred) = thrice(y_pred)\n`);
+    const err: string[] = [];
+    expect(await main(['check', up], () => {}, (s) => err.push(s))).toBe(1);
+    expect(err.join('\n')).toContain('outside the import root');
+    expect(await main(['check', up, '--root', root], () => {}, () => {})).toBe(0);
+    const out: string[] = [];
+    expect(await main(['grad', 'u', '--wrt', 'y_pred', '--file', up, '--root', root], (s) => out.push(s), () => {})).toBe(0);
+    expect(out.join('\n')).toContain('3');
+    expect(await main(['check', up, '--root', join(root, 'lib', 'x')], () => {}, () => {})).toBe(2);
+  });
+
   it('a syntax error in a real .loss import is shown (it is lossc source)', () => {
     writeFileSync(join(root, 'broken.loss'), 'def f(x) = x +\n');
     const e = errorOf(() => compile(`import "broken.loss"\n${LOSS}`, { root }));

@@ -1,4 +1,4 @@
-// Every reference case from Keras's own test suites (../shared/keras_cases.json), run through
+// Every reference case from Keras's own test suites (test/fixtures/keras_cases.json), run through
 // `lossc eval`'s request handler on the cpu backend, within each case's own tolerance and
 // again against the float32 reference value with tight tolerances.
 import { describe, expect, it, beforeAll } from 'vitest';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as b from '../src/ir/build.js';
-import { Node } from '../src/ir/node.js';
+import { MAX_DEPTH, Node } from '../src/ir/node.js';
 import { clearNameHint, nameHint, setNameHint } from '../src/ir/names.js';
 import {
   floatText,
@@ -686,14 +686,21 @@ describe('round trip through the parser and lowering', () => {
     expect(printBody(trip).lets[0]).toEqual({ names: ['a', 'p', 'n'], destructure: true, text: 'split(y_pred, 3, axis = -1)' });
   });
 
-  it('deep chains print within the parser\'s nesting limit and lower back', async () => {
+  it('deep chains print within the parser\'s nesting limit and lower back (up to the depth limit)', async () => {
     const lower = await lowerer();
-    let e: Node = X;
-    for (let i = 0; i < 3000; i++) e = i % 3 === 0 ? b.sub(c(i % 5), e) : i % 3 === 1 ? b.exp(b.neg(e)) : b.add(e, c(1));
+    const chain = (depth: number) => {
+      let e: Node = X;
+      for (let i = 0; e.depth < depth; i++) e = i % 3 === 0 ? b.sub(c(i % 5), e) : i % 3 === 1 ? b.exp(b.neg(e)) : b.add(e, c(1));
+      return e;
+    };
+    const e = chain(MAX_DEPTH - 2);
     expect(lower(printDefinition(header, e), 'f')).toBe(e);
     let f: Node = X;
-    for (let i = 0; i < 500; i++) f = Node.make('concat', [f, i % 2 ? Y : b.tensorConst([i, 1], [1, 2])], { axis: 0 });
+    while (f.depth < MAX_DEPTH) f = Node.make('concat', [f, f.depth % 2 ? Y : b.tensorConst([f.depth, 1], [1, 2])], { axis: 0 });
     expect(lower(printDefinition(header, f), 'f')).toBe(f);
+    // Printing is iterative at any depth; lowering the text back refuses what is over the limit.
+    const deep = chain(4000);
+    expect(() => lower(printDefinition(header, deep), 'f')).toThrow(/limit error: this formula is nested 50\d operations deep/);
   });
 
   const { float } = fc.letrec<{ float: Node; bool: Node }>((tie) => ({

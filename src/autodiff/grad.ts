@@ -29,12 +29,22 @@ export function grad(output: Node, wrt: readonly Node[], seed: Node = b.constant
   const needs = new Set<Node>(wrt);
   for (const n of order) if (n.args.some((a) => needs.has(a))) needs.add(n);
 
-  const adjoint = new Map<Node, Node>();
+  // Each node's adjoint contributions, summed when the node is reached (all its users are done
+  // then): as one balanced tree when there are many (b.chain), so a value used by 10 000 terms
+  // does not get an adjoint 10 000 additions deep.
+  const pending = new Map<Node, Node[]>();
+  const adjoint = {
+    get: (x: Node): Node | undefined => {
+      const gs = pending.get(x);
+      return gs && b.chain(gs, gs.map(() => false), (l, r) => b.add(l, r));
+    },
+  };
   // Adjoints of the parts of a split tensor, gathered so that they become one concat.
   const partAdjoints = new Map<Node, PartAdjoints>();
   const accumulate = (x: Node, g: Node) => {
-    const prev = adjoint.get(x);
-    adjoint.set(x, prev ? b.add(prev, g) : g);
+    const gs = pending.get(x);
+    if (gs) gs.push(g);
+    else pending.set(x, [g]);
   };
   if (needs.has(output)) accumulate(output, seed);
 

@@ -1,6 +1,6 @@
 // The subcommands of `lossc`, one entry each: its flags, its usage text and what it does.
 
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { Definition } from '../../grammar/ast.js';
 import { parseExpression } from '../../grammar/index.js';
@@ -36,15 +36,20 @@ const help = { help: { type: 'boolean', short: 'h' } } as const;
 function libraryFor(flags: Record<string, unknown>, io: Io): Library {
   const file = flags.file as string | undefined;
   if (!file) return Library.stdlib();
-  return libraryOfFile(file, io);
+  return libraryOfFile(file, io, flags.root as string | undefined);
 }
 
-/** FILE's library (`-`: standard input); imports resolve in FILE's folder (stdin: the working folder). */
-function libraryOfFile(file: string, io: Io): Library {
+/** FILE's library (`-`: standard input); imports resolve in FILE's folder (stdin: the working folder), or under --root. */
+function libraryOfFile(file: string, io: Io, root: string | undefined): Library {
   const text = io.readFile(file);
-  if (file === '-') return Library.fromSource(text, '<stdin>', { host: folderHost(process.cwd()) });
-  return Library.fromSource(text, file, { host: folderHost(dirname(resolve(file))) });
+  if (file === '-') return Library.fromSource(text, '<stdin>', { host: folderHost(root ?? process.cwd()) });
+  const host = folderHost(root ?? dirname(resolve(file)));
+  const dir = relative(host.root, dirname(resolve(file)));
+  if (dir.startsWith('..') || isAbsolute(dir)) throw new UsageError(`\`${file}\` is not inside --root ${root}`);
+  return Library.fromSource(text, file, { host, dir: dir.split(sep).join('/') });
 }
+
+const rootFlag = { root: { type: 'string' } } as const;
 
 /** `--option k=v` values, parsed as lossc literals (numbers, true/false, none, "strings", [lists]). */
 export function parseOptionFlags(list: unknown): Record<string, Static> {
@@ -85,12 +90,14 @@ function printDefault(e: Definition['options'][number]['default']): string {
 const SHAPE_DEPENDENT = new Set<string>(['shape', 'type', 'value', 'limit']);
 
 const check: Command = {
-  flags: { ...help },
-  usage: `usage: lossc check FILE... | -
+  flags: { ...help, ...rootFlag },
+  usage: `usage: lossc check FILE... | - [--root DIR]
 
 Parse and check each file: syntax, names, arity, option types, shapes (with the shapes its
-annotations give). Every error is reported with its line, column and a caret.`,
-  run(_flags, files, io) {
+annotations give). Every error is reported with its line, column and a caret. Imports are
+.loss files relative to the importing file, inside FILE's folder (stdin: the working folder)
+or inside --root DIR.`,
+  run(flags, files, io) {
     if (files.length === 0) throw new UsageError('check needs at least one FILE (or - for standard input)');
     let failed = 0;
     for (const file of files) {
@@ -98,7 +105,7 @@ annotations give). Every error is reported with its line, column and a caret.`,
       const errors: LosscError[] = [];
       let count = 0;
       try {
-        const lib = libraryOfFile(file, io);
+        const lib = libraryOfFile(file, io, flags.root as string | undefined);
         const seen = new Set<string>();
         for (const def of lib.own) {
           count++;
@@ -136,8 +143,8 @@ annotations give). Every error is reported with its line, column and a caret.`,
 };
 
 const show: Command = {
-  flags: { ...help, file: { type: 'string', short: 'f' }, option: { type: 'string', multiple: true, short: 'o' }, latex: { type: 'boolean' } },
-  usage: `usage: lossc show NAME [--file F] [--option k=v ...] [--latex]
+  flags: { ...help, file: { type: 'string', short: 'f' }, ...rootFlag, option: { type: 'string', multiple: true, short: 'o' }, latex: { type: 'boolean' } },
+  usage: `usage: lossc show NAME [--file F [--root DIR]] [--option k=v ...] [--latex]
 
 Print a definition's documentation, signature, options and its formula after lowering
 (helpers inlined, options kept symbolic unless given).`,
@@ -171,8 +178,8 @@ Print a definition's documentation, signature, options and its formula after low
 };
 
 const list: Command = {
-  flags: { ...help, file: { type: 'string', short: 'f' }, builtins: { type: 'boolean' } },
-  usage: `usage: lossc list [--file F] [--builtins]
+  flags: { ...help, file: { type: 'string', short: 'f' }, ...rootFlag, builtins: { type: 'boolean' } },
+  usage: `usage: lossc list [--file F [--root DIR]] [--builtins]
 
 List every loss, regularizer and helper (the stdlib's, and FILE's), with the first line of its
 documentation. --builtins lists the primitive functions instead.`,
@@ -202,12 +209,13 @@ const grad: Command = {
     ...help,
     wrt: { type: 'string', multiple: true },
     file: { type: 'string', short: 'f' },
+    ...rootFlag,
     option: { type: 'string', multiple: true, short: 'o' },
     format: { type: 'string' },
     raw: { type: 'boolean' },
     explain: { type: 'boolean' },
   },
-  usage: `usage: lossc grad NAME --wrt INPUT [--wrt INPUT ...] [--file F] [--option k=v ...]
+  usage: `usage: lossc grad NAME --wrt INPUT [--wrt INPUT ...] [--file F [--root DIR]] [--option k=v ...]
                   [--format text|latex|dot] [--raw] [--explain]
 
 Print the derivative of a loss's per-sample values (summed) with respect to INPUT, simplified

@@ -32,6 +32,8 @@ function libraryFor(source: unknown): Library {
   if (source === undefined || source === null) return Library.stdlib();
   if (typeof source !== 'string') throw new LosscError('value', '`source` must be a string of lossc text');
   let lib = libraries.get(source);
+  // Errors found later in a cached library quote '<source>': make it this text again.
+  if (lib) registerSource('<source>', source);
   if (!lib) {
     lib = Library.fromSource(source, '<source>');
     if (libraries.size > 16) libraries.delete(libraries.keys().next().value!);
@@ -40,12 +42,20 @@ function libraryFor(source: unknown): Library {
   return lib;
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Deepest JSON array a request may hold (TensorFlow's own limit on ranks is 254). */
+export const MAX_JSON_RANK = 32;
+
 /** Nested JSON numbers (or booleans) → a tensor, with a clear error for anything else. */
 export function tensorFromJson(v: unknown, what: string, dtype: 'float32' | 'bool' = 'float32'): tf.Tensor {
   const shape: number[] = [];
   let level = v;
   while (Array.isArray(level)) {
     shape.push(level.length);
+    if (shape.length > MAX_JSON_RANK) {
+      throw new LosscError('limit', `${what} is nested more than ${MAX_JSON_RANK} arrays deep; lossc takes tensors of rank at most ${MAX_JSON_RANK}`);
+    }
     level = level[0];
   }
   const flat: number[] = [];
@@ -62,6 +72,8 @@ export function tensorFromJson(v: unknown, what: string, dtype: 'float32' | 'boo
       }
       if (typeof x !== 'number') throw new LosscError('value', `${what}${path} must be a number, got ${JSON.stringify(x) ?? String(x)}`);
       if (!Number.isFinite(x)) throw new LosscError('value', `${what}${path} is not finite (${x})`);
+      // Tensors are float32: a larger number would silently become Infinity.
+      if (Math.abs(x) > FLOAT32_MAX) throw new LosscError('value', `${what}${path} is ${x}, beyond the float32 range (±${FLOAT32_MAX.toPrecision(8)})`);
       flat.push(x);
       return;
     }
@@ -151,7 +163,7 @@ export async function runEval(input: NodeJS.ReadableStream, write: (line: string
     try {
       req = JSON.parse(line) as EvalRequest;
     } catch (e) {
-      registerSource(`<stdin line ${lineNo}>`, line);
+      // The message names the line; its text is not kept (a long stream of bad lines would pile up).
       write(JSON.stringify({ id: null, error: { kind: 'value', message: `line ${lineNo} is not valid JSON: ${(e as Error).message}` } }));
       continue;
     }

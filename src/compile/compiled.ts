@@ -16,6 +16,7 @@ import { Lowerer } from '../lower/lower.js';
 import { bindSignature } from '../lower/signature.js';
 import { rewrite } from '../rewrite/engine.js';
 import { ALL_RULES, STABILIZE_RULES } from '../rewrite/rules.js';
+import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { Plan } from './plan.js';
 
 interface Entry {
@@ -26,6 +27,8 @@ interface Entry {
   gradient: Plan;
   /** Which inputs the gradient plan differentiates (floats); the others get zeros. */
   differentiable: boolean[];
+  /** The class labels its `one_hot`s read, checked on each call's data (labels.ts). */
+  labels?: LabelCheck;
 }
 
 const CACHE_LIMIT = 32;
@@ -124,12 +127,14 @@ export class CompiledDefinition {
       mask: stable[1] ? new Plan([stable[1]], lowered.inputs) : undefined,
       gradient: new Plan(grads, [...lowered.inputs, seed]),
       differentiable,
+      labels: labelCheck(roots, lowered.inputs),
     };
   }
 
   /** Per-sample values (with lossc's gradient attached) and the output mask, if the loss has one. */
   apply(xs: tf.Tensor[]): Evaluated {
     const entry = this.entry(xs);
+    checkLabels(entry.labels, xs, this.def.name);
     const value = this.withGradient(...xs);
     if (!entry.mask) return { value };
     const maskPlan = entry.mask;
@@ -140,6 +145,7 @@ export class CompiledDefinition {
   /** The value through the plain op-by-op path, differentiated by tfjs's tape (for checking). */
   applyTaped(xs: tf.Tensor[]): tf.Tensor {
     const entry = this.entry(xs);
+    checkLabels(entry.labels, xs, this.def.name);
     return tf.tidy(() => entry.value.run(this.prepare(entry, xs))[0]!);
   }
 }

@@ -20,6 +20,7 @@ import { bindSignature } from '../lower/signature.js';
 import { rewrite } from '../rewrite/engine.js';
 import { ALL_RULES, STABILIZE_RULES } from '../rewrite/rules.js';
 import { fuse, type FusedKernel } from './fused.js';
+import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { newOutput, readData } from './tensor-data.js';
 
 /** Backends whose tensors live in CPU memory, where reading data out costs a copy, not a sync. */
@@ -39,6 +40,8 @@ interface FastEntry {
   inputShapes: number[][];
   /** Inputs declared int (labels) are truncated, as Keras casts them. */
   intInputs: boolean[];
+  /** The class labels its `one_hot`s read, checked on each call's data (labels.ts). */
+  labels?: LabelCheck;
 }
 
 const CACHE_LIMIT = 32;
@@ -91,6 +94,7 @@ export class FastPath {
     if (!CPU_BACKENDS.has(tf.getBackend())) return undefined;
     const e = this.prepare(xs.map((x) => x.shape));
     if (!e) return undefined;
+    checkLabels(e.labels, xs, this.def.name);
     if (!recordingGradients()) return tf.scalar(e.value.run(this.read(e, xs))[0]![0]!);
     // The gradient's tensor is made before the inputs are read (on wasm, making it may move the
     // heap that the inputs are read from) and written by the kernel in place.
@@ -169,6 +173,7 @@ export class FastPath {
         differentiable,
         inputShapes: shapes,
         intInputs: lowered.inputs.map((n) => n.dtype === 'int32'),
+        labels: labelCheck([lowered.value], lowered.inputs),
       };
     } catch {
       return null; // shape errors and the like are reported by the general path, with context

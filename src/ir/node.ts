@@ -6,6 +6,15 @@ import { LosscError } from '../errors.js';
 import { OPS, type Attrs, type OpName, type OpSpec } from './ops.js';
 import type { DType, Shape } from './shape.js';
 
+/**
+ * The deepest graph lossc builds from a program: the longest path from an output to a leaf.
+ * Lowering refuses a program that goes deeper with a 'limit' error at the expression that
+ * crossed it (src/lower/lower.ts), so every stage may walk a graph recursively: its gradient
+ * and its rewrites stay within a small multiple of this (checked by test/deep-programs.test.ts).
+ * Long chains of + and * are lowered as balanced trees and do not come near it.
+ */
+export const MAX_DEPTH = 500;
+
 let nextId = 1;
 /** The intern table. Nodes are small and compiles are few, so it is never pruned. */
 const table = new Map<string, Node>();
@@ -19,9 +28,14 @@ export class Node {
   readonly dtype: DType;
   /** The structural key this node is interned under. */
   readonly key: string;
+  /** The longest path from this node down to a leaf, counted in nodes (a leaf is 1). */
+  readonly depth: number;
 
   private constructor(op: OpName, args: readonly Node[], attrs: Attrs, shape: Shape, dtype: DType, key: string) {
     this.id = nextId++;
+    let depth = 0;
+    for (const a of args) if (a.depth > depth) depth = a.depth;
+    this.depth = depth + 1;
     this.op = op;
     this.args = args;
     this.attrs = attrs;

@@ -50,6 +50,20 @@ function requireBroadcast(what: string, a: tf.Tensor, b: tf.Tensor, loss: string
   }
 }
 
+/**
+ * A Keras mask marks each per-sample value: it has the values' shape (up to a trailing unit axis,
+ * which `align` fixes). A mask that would only broadcast (`[false]` against 2 values) is a slip
+ * that would silently mask everything or nothing, so it is refused.
+ */
+function requireMaskShape(mask: tf.Tensor, values: tf.Tensor, loss: string): tf.Tensor {
+  const [m, v] = align(mask, values);
+  if (m.rank === v.rank && m.shape.every((d, i) => d === v.shape[i])) return m;
+  throw new LosscError(
+    'shape',
+    `\`${loss}\`: the mask has shape [${mask.shape.join(', ')}] but the per-sample loss has shape [${values.shape.join(', ')}]; a mask has one entry per per-sample value`,
+  );
+}
+
 /** divide-no-nan: x / y, and 0 where y is 0. */
 function divNoNan(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
   const safe = tf.where(tf.equal(y, 0), tf.onesLike(y), y);
@@ -73,6 +87,7 @@ export function reduceLoss({ values, outMask, inMask, sampleWeight, reduction, l
     const how = reduction === 'none' ? "left unreduced (reduction: 'none')" : sampleWeight ? 'weighted per sample' : 'masked per sample';
     throw new LosscError('usage', `\`${loss}\` gives one number per batch, not one per sample, so it cannot be ${how}`);
   }
+  if (inMask) inMask = requireMaskShape(inMask, values, loss);
   let mask: tf.Tensor | undefined;
   if (inMask && outMask) {
     requireBroadcast('the mask and the loss mask', inMask, outMask, loss);

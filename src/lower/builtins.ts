@@ -31,6 +31,14 @@ const S = (name: string, def?: Static): BuiltinParam =>
   def === undefined ? { name, kind: 'static' } : { name, kind: 'static', default: def };
 
 type Args = Record<string, Node | Static | Node[]>;
+
+/**
+ * Counts a program gives that become node counts or tensor sizes are bounded, so that a huge
+ * number (`split(x, 1e38)`) is a located 'limit' error instead of an allocation that fails.
+ * Each part of a split is its own node (and `let` when printed); a one-hot row is `depth` floats.
+ */
+export const MAX_SPLIT_PARTS = 1024;
+export const MAX_ONE_HOT_DEPTH = 1 << 24;
 const t = (a: Args, k: string) => a[k] as Node;
 
 /** An axis argument: none (every axis), an integer, or a list of integers. */
@@ -152,6 +160,7 @@ export const BUILTINS: Record<string, Builtin> = {
       const x = t(a, 'x');
       const parts = intOf(a.parts as Static, 'the number of parts');
       if (parts < 1) throw new LosscError('option', `split needs at least 1 part, got ${parts}`);
+      if (parts > MAX_SPLIT_PARTS) throw new LosscError('limit', `split into ${showStatic(parts)} parts: lossc splits into at most ${MAX_SPLIT_PARTS}`);
       const axis = intOf(a.axis as Static, 'axis'); // Node.make makes a negative axis canonical
       return Array.from({ length: parts }, (_, index) => Node.make('part', [x], { axis, parts, index }));
     },

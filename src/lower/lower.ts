@@ -6,14 +6,15 @@
 // compile-time value (axis numbers, booleans for `if`, option values). Lets and options are
 // lazy bindings that can produce either on demand.
 
-import type { Call, Definition, Expr, Span } from '../../grammar/ast.js';
+import type { Binary, BinaryOp, Call, Definition, Expr, Span, Unary } from '../../grammar/ast.js';
 import { LosscError, LosscErrors, didYouMean } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import { setNameHint } from '../ir/names.js';
 import type { Shape } from '../ir/shape.js';
-import { BUILTINS, CONSTANTS, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
+import { BUILTINS, CONSTANTS, MAX_ONE_HOT_DEPTH, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
 import { Library } from './library.js';
+import { deepEnough, lowerOperators } from './operators.js';
 import { displaySignature, paramDtype, type TensorType } from './signature.js';
 
 export interface LowerOptions {
@@ -271,17 +272,26 @@ export class Lowerer {
     return { value: this.lowerTensor(e, env) };
   }
 
-  private pickBranch(e: Extract<Expr, { kind: 'if' }>, env: Env): Expr {
-    const c = this.lowerStatic(e.cond, env);
-    if (typeof c !== 'boolean') {
-      throw new LosscError('type', `the condition of \`if\` must be a compile-time boolean (e.g. an option), got ${showStatic(c)}; for an elementwise choice use where(cond, a, b)`, e.cond.span);
+  /** The branch an `if` takes, following `else if` chains of any length in a loop. */
+  private pickBranch(first: Extract<Expr, { kind: 'if' }>, env: Env): Expr {
+    let e: Expr = first;
+    while (e.kind === 'if') {
+      const c = this.lowerStatic(e.cond, env);
+      if (typeof c !== 'boolean') {
+        throw new LosscError('type', `the condition of \`if\` must be a compile-time boolean (e.g. an option), got ${showStatic(c)}; for an elementwise choice use where(cond, a, b)`, e.cond.span);
+      }
+      e = c ? e.then : e.else;
     }
-    return c ? e.then : e.else;
+    return e;
   }
 
   // ---- tensor context -------------------------------------------------------------------------
 
   lowerTensor(e: Expr, env: Env): Node {
+    return deepEnough(this.lowerTensorKind(e, env), e.span);
+  }
+
+  private lowerTensorKind(e: Expr, env: Env): Node {
     switch (e.kind) {
       case 'number':
         return b.constant(e.value);
@@ -295,26 +305,37 @@ export class Lowerer {
         return staticToTensor(this.lowerStatic(e, env), e.span);
       case 'name':
         return this.lookup(e.name, e.span, env).tensor();
-      case 'unary': {
-        const x = this.lowerTensor(e.operand, env);
-        if (e.op === 'not') return at(e.span, () => Node.make('not', [x.dtype === 'bool' ? x : b.cast(x, 'bool')]));
-        // `-inf` written together is the constant -inf (as `-3` is the literal -3, and as the
-        // printer writes it); `-(inf)` stays the negation of inf.
-        if (x.op === 'const' && x.attrs.value === Infinity && e.operand.kind === 'name' && e.operand.span.offset === e.span.offset + 1) {
-          return b.constant(-Infinity);
-        }
-        return at(e.span, () => b.neg(x));
-      }
-      case 'binary': {
-        const l = this.lowerTensor(e.left, env);
-        const r = this.lowerTensor(e.right, env);
-        return at(e.span, () => binaryNode(e.op, l, r));
-      }
+      case 'unary':
+      case 'binary':
+        return this.tensorOperators(e, env);
       case 'if':
         return this.lowerTensor(this.pickBranch(e, env), env);
       case 'call':
         return this.lowerCall(e, env, 1)[0]!;
     }
+  }
+
+  /** Operators (iteratively: see operators.ts); runs of + - and * / become balanced trees when long. */
+  private tensorOperators(e: Unary | Binary, env: Env): Node {
+    const join = (op: BinaryOp, l: Node, r: Node, span: Span) => deepEnough(at(span, () => binaryNode(op as BinaryNodeOp, l, r)), span);
+    return lowerOperators<Node>(e, {
+      leaf: (x) => this.lowerTensor(x, env),
+      unary: (u, x) => {
+        if (u.op === 'not') return deepEnough(at(u.span, () => Node.make('not', [x.dtype === 'bool' ? x : b.cast(x, 'bool')])), u.span);
+        // `-inf` written together is the constant -inf (as `-3` is the literal -3, and as the
+        // printer writes it); `-(inf)` stays the negation of inf.
+        if (x.op === 'const' && x.attrs.value === Infinity && u.operand.kind === 'name' && u.operand.span.offset === u.span.offset + 1) {
+          return b.constant(-Infinity);
+        }
+        return deepEnough(at(u.span, () => b.neg(x)), u.span);
+      },
+      binary: join,
+      run: (items, ops, spans) => {
+        const inverted = [false, ...ops.map((op) => op === '-' || op === '/')];
+        const [plain, inverse] = ops[0] === '+' || ops[0] === '-' ? (['+', '-'] as const) : ops[0] === '*' || ops[0] === '/' ? (['*', '/'] as const) : [ops[0]!, ops[0]!];
+        return b.chain(items, inverted, (l, r, inv, i) => join(inv ? inverse : plain, l, r, spans[i - 1]!));
+      },
+    });
   }
 
   /** An expression that yields several tensors (`split`), for destructuring lets. */
@@ -465,6 +486,7 @@ export class Lowerer {
     if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) {
       throw new LosscError('type', `the depth of one_hot must be a positive integer or size(x, axis = k), got ${showStatic(depth)}`, d.span);
     }
+    if (depth > MAX_ONE_HOT_DEPTH) throw new LosscError('limit', `one_hot depth ${showStatic(depth)} is too large: lossc takes at most ${MAX_ONE_HOT_DEPTH}`, d.span);
     return at(c.span, () => Node.make('one_hot', [labels], { depth }));
   }
 
@@ -597,19 +619,19 @@ export class Lowerer {
         return e.items.map((x) => this.lowerStatic(x, env));
       case 'name':
         return at(e.span, () => this.lookup(e.name, e.span, env).static());
-      case 'unary': {
-        const v = this.lowerStatic(e.operand, env);
-        if (e.op === '-') {
-          if (typeof v === 'number') return -v;
-          if (isNumberList(v)) return v.map((x) => -x);
-        } else if (typeof v === 'boolean') return !v;
-        throw new LosscError('type', `cannot apply \`${e.op}\` to ${showStatic(v)}`, e.span);
-      }
-      case 'binary': {
-        const l = this.lowerStatic(e.left, env);
-        const r = this.lowerStatic(e.right, env);
-        return at(e.span, () => staticBinary(e.op, l, r));
-      }
+      case 'unary':
+      case 'binary':
+        return lowerOperators<Static>(e, {
+          leaf: (x) => this.lowerStatic(x, env),
+          unary: (u, v) => {
+            if (u.op === '-') {
+              if (typeof v === 'number') return -v;
+              if (isNumberList(v)) return v.map((x) => -x);
+            } else if (typeof v === 'boolean') return !v;
+            throw new LosscError('type', `cannot apply \`${u.op}\` to ${showStatic(v)}`, u.span);
+          },
+          binary: (op, l, r, span) => at(span, () => staticBinary(op, l, r)),
+        });
       case 'if':
         return this.lowerStatic(this.pickBranch(e, env), env);
       case 'call':
@@ -646,7 +668,9 @@ function tensorBinding(node: Node, what: string, span?: Span): Binding {
 const BINARY_OPS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow' } as const;
 const COMPARE_OPS = { '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge', '==': 'eq', '!=': 'ne' } as const;
 
-function binaryNode(op: keyof typeof BINARY_OPS | keyof typeof COMPARE_OPS | 'and' | 'or', l: Node, r: Node): Node {
+type BinaryNodeOp = keyof typeof BINARY_OPS | keyof typeof COMPARE_OPS | 'and' | 'or';
+
+function binaryNode(op: BinaryNodeOp, l: Node, r: Node): Node {
   if (op in BINARY_OPS) return b.binary(BINARY_OPS[op as keyof typeof BINARY_OPS], l, r);
   if (op in COMPARE_OPS) return b.compare(COMPARE_OPS[op as keyof typeof COMPARE_OPS], l, r);
   const toBool = (x: Node) => (x.dtype === 'bool' ? x : b.cast(x, 'bool'));

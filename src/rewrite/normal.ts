@@ -61,16 +61,24 @@ export function normalizeSum(n: Node): Node | null {
   // Positive terms first keeps `a - b` rather than `-b + a`; a positive constant leads when no
   // term is positive (`1 - a`, not `-a + 1`).
   const ordered = [...terms.filter((t) => t.coef > 0), ...terms.filter((t) => t.coef < 0)];
+  // The pieces in order, each joined by + or - (`inv`); a long sum becomes a balanced tree.
+  const items: Node[] = [];
+  const inv: boolean[] = [];
+  const put = (x: Node, minus: boolean) => {
+    items.push(x);
+    inv.push(minus);
+  };
   let c2 = c;
   if (c > 0 && ordered.length > 0 && ordered[0]!.coef < 0) {
-    out = b.constant(c);
+    put(b.constant(c), false);
     c2 = 0;
   }
   for (const t of ordered) {
-    if (!out) out = t.coef > 0 ? scaled(t, false) : b.neg(scaled(t, true));
-    else out = t.coef > 0 ? b.add(out, scaled(t, true)) : b.sub(out, scaled(t, true));
+    if (!items.length) put(t.coef > 0 ? scaled(t, false) : b.neg(scaled(t, true)), false);
+    else put(scaled(t, true), t.coef < 0);
   }
-  if (c2 !== 0) out = out ? (c2 > 0 ? b.add(out, b.constant(c2)) : b.sub(out, b.constant(-c2))) : b.constant(c2);
+  if (c2 !== 0) put(b.constant(items.length ? Math.abs(c2) : c2), items.length > 0 && c2 < 0);
+  if (items.length) out = b.chain(items, inv, (l, r, minus) => (minus ? b.sub(l, r) : b.add(l, r)));
   out ??= b.constant(0);
   return out === n ? null : out;
 }
@@ -145,12 +153,10 @@ function asDivisor(c: number): number | undefined {
 }
 
 function product(ms: Map<Node, number>, first?: Node): Node | undefined {
-  let out = first;
-  for (const [node, k] of ms) {
-    const term = k === 1 ? node : b.pow(node, b.constant(k));
-    out = out ? b.mul(out, term) : term;
-  }
-  return out;
+  const items = first ? [first] : [];
+  for (const [node, k] of ms) items.push(k === 1 ? node : b.pow(node, b.constant(k)));
+  // A long product becomes a balanced tree (b.chain), a short one is folded as before.
+  return items.length ? b.chain(items, items.map(() => false), (l, r) => b.mul(l, r)) : undefined;
 }
 
 /** Flatten a tree of *, / and unary minus into coefficient · factors / divisors. */

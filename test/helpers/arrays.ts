@@ -1,7 +1,7 @@
 // Nested JSON arrays as tests meet them (Keras cases, eval answers): their shape, their values
 // flattened, and an elementwise tolerance check. Also the stdlib-loss → base-loss alias map.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Library } from '../../src/lower/library.js';
 
 export function shapeOf(v: unknown): number[] {
@@ -42,7 +42,7 @@ export function baseName(lib: Library, name: string): string {
   return name;
 }
 
-/** One reference case of ../shared/keras_cases.json (see keras_losses.md §6). */
+/** One reference case of test/fixtures/keras_cases.json (see test/fixtures/README.md). */
 export interface KerasCase {
   id: string;
   loss: string;
@@ -59,8 +59,8 @@ export interface KerasCase {
   atol: number;
 }
 
-/** The Keras reference cases (none when ../shared is not beside the repo). */
+/** The Keras reference cases, a fixture inside the repository (a missing file is an error, not a skip). */
 export function kerasCases(): KerasCase[] {
-  const path = new URL('../../../shared/keras_cases.json', import.meta.url);
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as KerasCase[]) : [];
+  const path = new URL('../fixtures/keras_cases.json', import.meta.url);
+  return JSON.parse(readFileSync(path, 'utf8')) as KerasCase[];
 }
