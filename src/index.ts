@@ -28,3 +28,4 @@ export { printBody, printDefinition } from './print/text.js';
 export { toLatex } from './print/latex.js';
 export { toDot } from './print/dot.js';
 export { REDUCTIONS, type Reduction } from './keras/wrapper.js';
+export { exportLoss, exportFromLibrary, TARGETS as EXPORT_TARGETS, type ExportOptions, type Target as ExportTarget } from './export/index.js';

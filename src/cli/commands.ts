@@ -1,5 +1,6 @@
 // The subcommands of `lossc`, one entry each: its flags, its usage text and what it does.
 
+import { writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { Definition } from '../../grammar/ast.js';
@@ -17,6 +18,7 @@ import { toLatex } from '../print/latex.js';
 import { UsageError } from './main.js';
 import { runEval } from './eval.js';
 import { useBackend } from '../backend.js';
+import { exportFromLibrary } from '../export/index.js';
 
 export interface Io {
   out(s: string): void;
@@ -273,4 +275,50 @@ curves and the minority-class recall each reaches.`,
   },
 };
 
-export const commands: Record<string, Command> = { check, show, list, grad, eval: evalCmd, demo };
+// ---- export (issue 16) --------------------------------------------------------------------------
+
+const exportCmd: Command = {
+  flags: {
+    ...help,
+    to: { type: 'string', short: 't' },
+    out: { type: 'string' },
+    file: { type: 'string', short: 'f' },
+    option: { type: 'string', multiple: true, short: 'o' },
+    'with-gradient': { type: 'boolean' },
+  },
+  usage: `usage: lossc export [NAME...] --to pytorch|numpy|jax|keras [--out FILE.py] [--file F]
+                    [--option k=v ...] [--with-gradient]
+
+Write a loss as one readable Python module: NAME(y_true, y_pred, sample_weight=None, *,
+reduction=..., OPTION=DEFAULT) with Keras's semantics, NAME_per_sample, and the target's wrapper
+(torch.nn.Module, keras.losses.Loss). With --file and no NAME, every loss of the file. Options
+whose value changes the formula (axis, ignore_class) are fixed by --option; numeric ones stay
+keyword arguments. --with-gradient (pytorch, jax): lossc's simplified derivative as the backward
+pass. Without --out the module goes to standard output.`,
+  run(flags, args, io) {
+    if (flags.to === undefined) throw new UsageError('export needs --to pytorch|numpy|jax|keras');
+    if (args.length === 0 && flags.file === undefined) throw new UsageError('export takes a NAME (or --file F for every loss of F)');
+    const lib = libraryFor(flags, io);
+    const given = parseOptionFlags(flags.option);
+    const command = ['lossc export', ...args, `--to ${String(flags.to)}`, flags.file ? `--file ${String(flags.file)}` : '', ...((flags.option as string[] | undefined) ?? []).map((o) => `-o ${o}`), flags['with-gradient'] ? '--with-gradient' : ''].filter(Boolean).join(' ');
+    const text = exportFromLibrary(lib, args.length ? args : null, flags.to as string, {
+      options: given,
+      withGradient: flags['with-gradient'] === true,
+      source: flags.file ? String(flags.file) : 'the lossc stdlib',
+      command,
+    });
+    if (flags.out === undefined) io.out(text.replace(/\n$/, ''));
+    else writeOutput(String(flags.out), text);
+    return 0;
+  },
+};
+
+function writeOutput(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new LosscError('import', `cannot write \`${path}\`: ${(e as Error).message}`);
+  }
+}
+
+export const commands: Record<string, Command> = { check, show, list, grad, eval: evalCmd, demo, export: exportCmd };

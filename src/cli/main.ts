@@ -17,6 +17,8 @@ commands:
   list [--file F] [--builtins] the losses, regularizers and helpers (stdlib and FILE)
   grad NAME --wrt INPUT        the derivative of a loss, simplified and printed
        [--file F] [--option k=v ...] [--format text|latex|dot] [--raw] [--explain]
+  export NAME --to TARGET      a loss as a Python module (pytorch, numpy, jax, keras)
+       [--out FILE.py] [--file F] [--option k=v ...] [--with-gradient]
   eval [--backend cpu|wasm]    evaluate requests given as JSON lines on standard input
   demo                         train a small model with a lossc loss and print what happened
 
