@@ -1,0 +1,287 @@
+// The checks of one well-formed program: it must compile; the compiled value (float32) must
+// match the float64 reference evaluator; the compiled gradient must match central differences
+// of the reference (in random directions, skipping directions where the difference quotient is
+// not stable across two step sizes: a kink or a discontinuity nearby); the fused target must
+// match the op-by-op one; and no tensor may be left behind.
+
+import * as tf from '@tensorflow/tfjs';
+import { makeLoss } from '../../src/api/losses.js';
+import { FastPath } from '../../src/compile/fast.js';
+import { LosscError } from '../../src/errors.js';
+import { broadcastShape, broadcastTo, type NdArray } from '../../src/eval/ndarray.js';
+import { evaluate } from '../../src/eval/reference.js';
+import * as b from '../../src/ir/build.js';
+import { mapDag, topoSort, withArgs, type Node } from '../../src/ir/node.js';
+import { Library } from '../../src/lower/library.js';
+import { Lowerer } from '../../src/lower/lower.js';
+import { bindSignature } from '../../src/lower/signature.js';
+import { Rng } from '../rng.js';
+
+export type FailKind = 'crash' | 'hang' | 'unlocated' | 'rejected' | 'wrong-value' | 'wrong-gradient' | 'fused-vs-op' | 'leak';
+
+export type Verdict =
+  | { kind: 'ok'; fused: boolean; skippedChecks: number }
+  | { kind: 'skip'; reason: string }
+  | { kind: 'fail'; check: FailKind; detail: string };
+
+/** What the checker needs besides the text: the inputs and the options to compile with. */
+export interface WellCase {
+  seed: number;
+  yTrueShape: number[];
+  yPredShape: number[];
+  labels: boolean;
+  yTrue: number[];
+  yPred: number[];
+  overrides: Record<string, number | boolean>;
+}
+
+// Tolerances: float32 compute against float64, relative plus absolute.
+const VALUE_RTOL = 2e-3;
+const VALUE_ATOL = 1e-4;
+const GRAD_RTOL = 1e-2;
+const GRAD_ATOL = 1e-3;
+/** Two FD step sizes; a direction whose two estimates differ more than this is near a kink. */
+const H1 = 1e-3;
+const H2 = 1e-4;
+const FD_AGREE = 2e-3;
+const PATHS_RTOL = 1e-3;
+
+const fail = (check: FailKind, detail: string): Verdict => ({ kind: 'fail', check, detail });
+
+type Total = (yt: Float64Array, yp: Float64Array) => number;
+
+/**
+ * The reference's total (sum of the per-sample values, masked ones zeroed) as a function of the
+ * inputs; and the same with every stop_gradient frozen at its value at (yt0, yp0), whose
+ * differences are what lossc's gradient must match.
+ */
+function referenceTotals(lib: Library, c: WellCase, yt0: Float64Array, yp0: Float64Array): { total: Total; frozen: Total; nearJump: boolean } {
+  const def = lib.get('f')!.def;
+  const sig = bindSignature(def, { y_true: { shape: c.yTrueShape }, y_pred: { shape: c.yPredShape } });
+  const lowered = new Lowerer(lib, false).lowerTop(def, c.overrides, sig);
+  let v: Node = lowered.value;
+  if (lowered.mask) v = b.mul(v, b.cast(lowered.mask, 'float32'));
+  const root = b.reduce('sum', v, null);
+  const dtT = lowered.inputs[0]!.dtype;
+  const inputs = (yt: Float64Array, yp: Float64Array): Record<string, NdArray> => ({
+    y_true: { shape: c.yTrueShape, dtype: dtT, data: yt },
+    y_pred: { shape: c.yPredShape, dtype: 'float32', data: yp },
+  });
+  const fn = (r: Node): Total => (yt, yp) => evaluate([r], inputs(yt, yp))[0]!.data[0]!;
+  const nearJump = nearDiscontinuity(root, inputs(yt0, yp0));
+  const stops = topoSort([root]).filter((n) => n.op === 'stop_gradient');
+  if (!stops.length) return { total: fn(root), frozen: fn(root), nearJump };
+  const at0 = evaluate(stops, inputs(yt0, yp0));
+  const frozenValue = new Map(stops.map((n, i) => [n, at0[i]!]));
+  const [frozenRoot] = mapDag([root], (n, args) => {
+    const f = frozenValue.get(n);
+    if (!f) return withArgs(n, args);
+    return f.shape.length === 0 ? b.constant(f.data[0]!) : b.tensorConst(Array.from(f.data), f.shape);
+  });
+  return { total: fn(root), frozen: fn(frozenRoot!), nearJump };
+}
+
+/** Ops whose value jumps: where their argument sits (relatively) this close to the jump, float32 may land on the other side. */
+const JUMP_MARGIN = 1e-4;
+const JUMPS = new Set(['floor', 'sign', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'cast']);
+
+/**
+ * Is any discontinuous op's argument within float32's reach of its jump at these inputs (floor or
+ * int of a near-whole number, a comparison of near-equal values, the sign of a near-zero)? Then
+ * the float32 value may differ from the float64 one by a whole step, and the value is not checked.
+ */
+function nearDiscontinuity(root: Node, inputs: Record<string, NdArray>): boolean {
+  const jumps = topoSort([root]).filter((n) => JUMPS.has(n.op) && n.args.every((a) => a.dtype === 'float32') && !(n.op === 'cast' && n.dtype === 'float32'));
+  if (!jumps.length) return false;
+  const args = [...new Set(jumps.flatMap((n) => n.args))];
+  const evaluated = evaluate(args, inputs);
+  const values = new Map(args.map((a, i) => [a, evaluated[i]!]));
+  const literal = (x: Node) => x.op === 'const' || x.op === 'tensor';
+  for (const n of jumps) {
+    if (n.args.every(literal)) continue; // exact in float32 as in float64
+    const shape = broadcastShape(n.args.map((x) => values.get(x)!.shape));
+    const [a, b2] = n.args.map((x) => broadcastTo(values.get(x)!, shape).data);
+    for (let i = 0; i < a!.length; i++) {
+      const x = a![i]!;
+      if (n.op === 'floor' || (n.op === 'cast' && n.dtype === 'int32')) {
+        if (Math.abs(x - Math.round(x)) <= JUMP_MARGIN * (1 + Math.abs(x))) return true;
+      } else if (n.op === 'cast' || n.op === 'sign') {
+        if (Math.abs(x) <= JUMP_MARGIN) return true;
+      } else {
+        const y = b2![i]!;
+        if (x !== y && Math.abs(x - y) <= JUMP_MARGIN * (1 + Math.abs(x) + Math.abs(y))) return true;
+      }
+    }
+  }
+  return false;
+}
+
+interface Compiled {
+  value: number;
+  gT: Float32Array;
+  gP: Float32Array;
+}
+
+function run(f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, c: WellCase): Compiled {
+  const yt = tf.tensor(c.yTrue, c.yTrueShape, 'float32');
+  const yp = tf.tensor(c.yPred, c.yPredShape, 'float32');
+  try {
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, p: tf.Tensor) => f(a, p) as tf.Scalar)([yt, yp]);
+    const out = { value: value.dataSync()[0]!, gT: grads[0]!.dataSync() as Float32Array, gP: grads[1]!.dataSync() as Float32Array };
+    tf.dispose([value, ...grads]);
+    return out;
+  } finally {
+    tf.dispose([yt, yp]);
+  }
+}
+
+const close = (a: number, b: number, rtol: number, atol: number) => Math.abs(a - b) <= atol + rtol * Math.max(Math.abs(a), Math.abs(b));
+
+function unitDirection(r: Rng, n: number): Float64Array {
+  const v = Float64Array.from({ length: n }, () => r.gaussian());
+  const norm = Math.hypot(...v) || 1;
+  return v.map((x) => x / norm);
+}
+
+/** Check one program's text against its case. `scale` bounds its intermediate values (tolerances). */
+export function checkWell(text: string, c: WellCase, scale: number): Verdict {
+  let lib: Library;
+  let total: Total;
+  let frozen: Total;
+  let nearJump: boolean;
+  const yt = Float64Array.from(c.yTrue);
+  const yp = Float64Array.from(c.yPred);
+  try {
+    lib = Library.fromSource(text, '<fuzz>');
+  } catch (e) {
+    return e instanceof LosscError ? fail('rejected', e.message) : fail('crash', `parse: ${String((e as Error)?.stack ?? e)}`);
+  }
+  let ref: number;
+  try {
+    ({ total, frozen, nearJump } = referenceTotals(lib, c, yt, yp));
+    ref = total(yt, yp);
+  } catch (e) {
+    return e instanceof LosscError ? fail('rejected', `reference: ${e.message}`) : fail('crash', `reference: ${String((e as Error)?.stack ?? e)}`);
+  }
+  if (!Number.isFinite(ref)) return { kind: 'skip', reason: 'reference not finite' };
+
+  const compiled = compileAndRun(lib, c);
+  if ('kind' in compiled) return compiled;
+  const { fusedOut, opOut } = compiled;
+
+  const r = new Rng(c.seed ^ 0x5eed);
+  const tolV = (x: number) => VALUE_ATOL * (1 + scale * 1e-2) + VALUE_RTOL * Math.abs(x);
+  // Is the value stable under tiny input changes? (A discontinuity or a huge condition number nearby.)
+  let stable = !nearJump;
+  for (let k = 0; k < 2 && stable; k++) {
+    const dp = unitDirection(r, yp.length).map((v, i) => yp[i]! + 1e-5 * v);
+    const dt = c.labels ? yt : unitDirection(r, yt.length).map((v, i) => yt[i]! + 1e-5 * v);
+    const moved = total(dt, dp);
+    if (!(Math.abs(moved - ref) <= tolV(ref) / 4)) stable = false;
+  }
+  const outs: Array<[string, Compiled]> = fusedOut ? [['fused', fusedOut], ['op-by-op', opOut]] : [['op-by-op', opOut]];
+  let skipped = 0;
+  for (const [name, o] of outs) {
+    if (!Number.isFinite(o.value)) return fail('wrong-value', `${name}: value ${o.value}, reference ${ref}`);
+    if (stable && !(Math.abs(o.value - ref) <= tolV(ref))) return fail('wrong-value', `${name}: value ${o.value}, reference ${ref}`);
+    if (c.labels && o.gT.some((g) => g !== 0)) return fail('wrong-gradient', `${name}: integer labels got a nonzero gradient`);
+  }
+  if (!stable) skipped++;
+
+  const grads = gradientChecks(frozen, c, outs, r, scale);
+  if ('kind' in grads) return grads;
+  skipped += grads.skipped;
+  const allStable = stable && grads.stable;
+  if (fusedOut && allStable) {
+    const d = compare(fusedOut, opOut);
+    if (d) return fail('fused-vs-op', d);
+  }
+  return { kind: 'ok', fused: fusedOut !== undefined, skippedChecks: skipped };
+}
+
+/** Compile (fused when it applies, and op-by-op through a sample weight) and run value and gradient; no tensor may stay behind. */
+function compileAndRun(lib: Library, c: WellCase): { fusedOut?: Compiled; opOut: Compiled } | Verdict {
+  const before = tf.memory().numTensors;
+  let fusedOut: Compiled | undefined;
+  let opOut: Compiled;
+  try {
+    const def = lib.get('f')!.def;
+    const fn = makeLoss(lib, def, { ...c.overrides, reduction: 'sum' });
+    const fast = new FastPath(lib, def, c.overrides, 'sum');
+    const fusedApplies = fast.prepare([c.yTrueShape, c.yPredShape]) !== null;
+    if (fusedApplies) fusedOut = run((a, p) => fast.tryCall([a, p])!, c);
+    opOut = run((a, p) => fn(a, p, 1), c);
+    if (!fusedApplies) run((a, p) => fn(a, p), c); // the default call, through whatever path it takes
+  } catch (e) {
+    return e instanceof LosscError ? fail('rejected', `compiled: ${e.message}`) : fail('crash', `compiled: ${String((e as Error)?.stack ?? e)}`);
+  }
+  const leaked = tf.memory().numTensors - before;
+  if (leaked !== 0) return fail('leak', `${leaked} tensor(s) left after the calls`);
+  return { fusedOut, opOut };
+}
+
+/**
+ * Directional derivatives of the compiled code against central differences: two along y_pred, one
+ * along y_true (floats), one along both. A direction is skipped where the differences show a kink:
+ * two step sizes disagree, or the forward and backward quotients do.
+ */
+function gradientChecks(frozen: Total, c: WellCase, outs: Array<[string, Compiled]>, r: Rng, scale: number): { stable: boolean; skipped: number } | Verdict {
+  // Directions: two in y_pred, one in y_true (floats), one in both.
+  const dirs: Array<{ vt: Float64Array; vp: Float64Array; what: string }> = [];
+  const yt = Float64Array.from(c.yTrue);
+  const yp = Float64Array.from(c.yPred);
+  const zeroT = new Float64Array(yt.length);
+  const zeroP = new Float64Array(yp.length);
+  dirs.push({ vt: zeroT, vp: unitDirection(r, yp.length), what: 'y_pred' });
+  dirs.push({ vt: zeroT, vp: unitDirection(r, yp.length), what: 'y_pred' });
+  if (!c.labels && yt.length) {
+    dirs.push({ vt: unitDirection(r, yt.length), vp: zeroP, what: 'y_true' });
+    const a = unitDirection(r, yt.length + yp.length);
+    dirs.push({ vt: a.slice(0, yt.length), vp: a.slice(yt.length), what: 'y_true and y_pred' });
+  }
+  let stable = true;
+  let skipped = 0;
+  for (const { vt, vp, what } of dirs) {
+    const at = (h: number) => frozen(yt.map((v, i) => v + h * vt[i]!), yp.map((v, i) => v + h * vp[i]!));
+    const fd1 = (at(H1) - at(-H1)) / (2 * H1);
+    const up = at(H2);
+    const down = at(-H2);
+    const fd2 = (up - down) / (2 * H2);
+    // A kink exactly at the point (a tie, say) is symmetric: the one-sided quotients tell it.
+    const mid = at(0);
+    const oneSided = close((up - mid) / H2, (mid - down) / H2, FD_AGREE * 10, 1e-5 * (1 + scale));
+    if (!Number.isFinite(fd1) || !Number.isFinite(fd2) || !oneSided || !close(fd1, fd2, FD_AGREE, 1e-6 * (1 + scale))) {
+      skipped++;
+      stable = false;
+      continue;
+    }
+    for (const [name, o] of outs) {
+      let dot = 0;
+      let mag = 0;
+      for (let i = 0; i < vt.length; i++) {
+        dot += o.gT[i]! * vt[i]!;
+        mag += Math.abs(o.gT[i]! * vt[i]!);
+      }
+      for (let i = 0; i < vp.length; i++) {
+        dot += o.gP[i]! * vp[i]!;
+        mag += Math.abs(o.gP[i]! * vp[i]!);
+      }
+      if (!Number.isFinite(dot) || !(Math.abs(dot - fd2) <= GRAD_ATOL + GRAD_RTOL * (mag + Math.abs(fd2)))) {
+        return fail('wrong-gradient', `${name}: directional derivative along ${what} ${dot}, central differences ${fd2} (h=${H1}: ${fd1})`);
+      }
+    }
+  }
+  return { stable, skipped };
+}
+
+function compare(a: Compiled, o: Compiled): string | undefined {
+  if (!close(a.value, o.value, PATHS_RTOL, 1e-5)) return `value: fused ${a.value}, op-by-op ${o.value}`;
+  for (const [name, x, y] of [['y_true', a.gT, o.gT], ['y_pred', a.gP, o.gP]] as const) {
+    let m = 0;
+    for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!), Math.abs(y[i]!));
+    for (let i = 0; i < x.length; i++) {
+      if (!close(x[i]!, y[i]!, PATHS_RTOL, 1e-4 * (1 + m))) return `gradient of ${name}[${i}]: fused ${x[i]}, op-by-op ${y[i]}`;
+    }
+  }
+  return undefined;
+}
