@@ -245,6 +245,9 @@ describe('errors and ordinary objects', () => {
     expect(errorOf(() => losses.fbeta_loss({ reduction: 'none' })(yt, yp)).message).toMatch(/`fbeta_loss` gives one number per batch.*reduction: 'none'/);
     expect(errorOf(() => losses.fbeta_loss()(yt, yp, tf.tensor1d([1, 2]))).message).toMatch(/`fbeta_loss` gives one number per batch.*weighted per sample/);
     expect(losses.fbeta_loss()(yt, yp).rank).toBe(0);
+    // One number as the weight scales the whole loss (what the caller asked for).
+    const one = losses.fbeta_loss()(yt, yp).dataSync()[0]!;
+    expect(losses.fbeta_loss()(yt, yp, 2).dataSync()[0]).toBeCloseTo(2 * one, 6);
   });
 
   it('compile reports syntax, name and type errors when it is called', () => {

@@ -114,7 +114,7 @@ export function buildCases(dir: string, targets: Target[], opts: { grad: boolean
       const { yTrue, yPred } = gen(r);
       // Weights shaped like the per-sample values.
       const shape = shapeOf(lossc({ loss: p.loss, source: p.source, options: o, call: 'function', y_true: yTrue, y_pred: yPred }, false).value);
-      // A loss of the whole batch (one number) refuses reduction 'none' and sample weights.
+      // A loss of the whole batch (one number) refuses reduction 'none' (its weight here is a number).
       const batchLevel = shape.length === 0;
       const fill = (d: number): unknown => (d === shape.length ? Math.round(r() * 100) / 50 : Array.from({ length: shape[d]! }, () => fill(d + 1)));
       const sw = fill(0);
@@ -123,7 +123,7 @@ export function buildCases(dir: string, targets: Target[], opts: { grad: boolean
           const id = `random:${p.loss}:${k}:${reduction}:${weighted ? 'w' : '-'}`;
           const req: EvalRequest = { id, loss: p.loss, source: p.source, options: o, reduction, y_true: yTrue, y_pred: yPred, sample_weight: weighted ? sw : undefined };
           const g = grad;
-          const refused = batchLevel && (reduction === 'none' || weighted);
+          const refused = batchLevel && reduction === 'none';
           if (opts.withGradient) ex.module(p.loss, o, 'pytorch', true, p.source);
           if (opts.vjp) ex.module(p.loss, o, 'jax', true, p.source);
           if (opts.vjp && reduction === (batchLevel ? 'sum' : 'none') && !weighted && p.loss !== 'ctc') {
