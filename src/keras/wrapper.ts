@@ -84,6 +84,12 @@ export interface WrapperInput {
 
 /** Steps 5–7 of Keras's Loss.__call__: mask, weights, reduction. Call inside tf.tidy. */
 export function reduceLoss({ values, outMask, inMask, sampleWeight, reduction, loss }: WrapperInput): tf.Tensor {
+  // A loss of the whole batch cannot be per-sample anything (a number as the weight scales it).
+  const perSample = sampleWeight !== undefined && sampleWeight.rank > 0;
+  if (values.rank === 0 && (reduction === 'none' || perSample || inMask)) {
+    const how = reduction === 'none' ? "left unreduced (reduction: 'none')" : perSample ? 'weighted per sample' : 'masked per sample';
+    throw new LosscError('usage', `\`${loss}\` gives one number per batch, not one per sample, so it cannot be ${how}`);
+  }
   if (inMask) inMask = requireMaskShape(inMask, values, loss);
   let mask: tf.Tensor | undefined;
   if (inMask && outMask) {
