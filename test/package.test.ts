@@ -68,6 +68,9 @@ beforeAll(async () => {
   const manifest = { name: 'lossc-pack-test', private: true, type: 'module', dependencies: { ...deps, '@tensorflow/tfjs': TFJS, lossc: `file:./${tarball}` } };
   writeFileSync(join(WORK, 'package.json'), JSON.stringify(manifest, null, 2));
   rmSync(join(WORK, 'node_modules', 'lossc'), { recursive: true, force: true });
+  // A lock file from an earlier run pins the earlier tarball's integrity: npm would install that one.
+  rmSync(join(WORK, 'package-lock.json'), { force: true });
+  rmSync(join(WORK, 'node_modules', '.package-lock.json'), { force: true });
   await sh('npm', ['install', ...NPM_FLAGS], WORK);
   for (const app of APPS) {
     rmSync(join(WORK, app), { recursive: true, force: true });
