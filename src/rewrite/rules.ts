@@ -228,6 +228,14 @@ export const RULE_SPECS: RuleSpec[] = [
   { name: 'log1p-exp', family: 'stabilize', rule: 'log1p(exp(x)) -> softplus(x)' },
   { name: 'log-one-plus-exp', family: 'stabilize', rule: 'log(1 + exp(x)) -> softplus(x)' },
   { name: 'log-one-minus-exp-neg-softplus', family: 'stabilize', rule: '1 / (1 + exp(-x)) -> sigmoid(x)' },
+  // The other ways of writing the logistic function: exp(x) overflows float32 past x = 88, and
+  // inf / inf is NaN; sigmoid is exact everywhere. (The -x forms come first, so 1 / (1 + exp(-x))
+  // gives sigmoid(x), not sigmoid(--x).)
+  { name: 'sigmoid-neg-exp-swapped', family: 'stabilize', rule: '1 / (exp(-x) + 1) -> sigmoid(x)' },
+  { name: 'sigmoid-ratio', family: 'stabilize', rule: 'exp(x) / (1 + exp(x)) -> sigmoid(x)' },
+  { name: 'sigmoid-ratio-swapped', family: 'stabilize', rule: 'exp(x) / (exp(x) + 1) -> sigmoid(x)' },
+  { name: 'sigmoid-of-neg', family: 'stabilize', rule: '1 / (1 + exp(x)) -> sigmoid(-x)' },
+  { name: 'sigmoid-of-neg-swapped', family: 'stabilize', rule: '1 / (exp(x) + 1) -> sigmoid(-x)' },
   // log(e^a + e^b) from the larger of the two: softplus of a non-positive number never
   // overflows, and at a tie each side gets half the gradient (as the smooth formula gives).
   { name: 'log-add-exp', family: 'stabilize', rule: 'log(exp(a) + exp(b)) -> where(a >= b, a + softplus(b - a), b + softplus(a - b))', domain: 'a, b not both -inf' },

@@ -1,0 +1,61 @@
+// Regressions of the fuzzer's findings F12, F13, F16 and F17 (FUZZ_FINDINGS.md, issue 10): each
+// program is checked on both compiled paths against the float64 reference, or for the typed error.
+
+import { describe, expect, it } from 'vitest';
+import { bothPaths, reference } from './helpers/paths.js';
+
+const Y_TRUE = [
+  [0, 1, 0, 1],
+  [1, 0, 1, 0],
+];
+// Logits 100 * y_pred from -150 to 150: exp overflows float32 past 88.
+const Y_PRED = [
+  [1.5, 0.95, -0.3, 0.01],
+  [-1.5, 0.9, 0.2, -0.95],
+];
+
+/**
+ * Both paths against the float64 reference of `exact` (the same function written stably, where
+ * float64 itself would round the naive formula: 1 - sigmoid(150) is 0 there too).
+ */
+function expectStable(source: string, exact = source) {
+  const ref = reference(exact, Y_TRUE, Y_PRED);
+  const { fused, general } = bothPaths(source, Y_TRUE, Y_PRED);
+  for (const [path, got] of [['fused', fused], ['op-by-op', general]] as const) {
+    expect(Number.isFinite(got.value), `${path} value ${got.value}`).toBe(true);
+    expect(Math.abs(got.value - ref.value), `${path} value ${got.value}, reference ${ref.value}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref.value)));
+    got.grad.forEach((g, i) => {
+      expect(Number.isFinite(g), `${path} gradient ${g}`).toBe(true);
+      expect(Math.abs(g - ref.grad[i]!), `${path} gradient ${g}, reference ${ref.grad[i]}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(ref.grad[i]!)));
+    });
+  }
+}
+
+describe('F16: the naive sigmoid exp(z) / (1 + exp(z)) at large logits', () => {
+  for (const form of ['exp(z) / (1 + exp(z))', 'exp(z) / (exp(z) + 1)', '1 / (1 + exp(-z))', '1 / (exp(-z) + 1)', '1 / (1 + exp(z))', '1 / (exp(z) + 1)']) {
+    it(`${form} is the sigmoid on both paths`, () => {
+      expectStable(`loss f(y_true, y_pred) =\n  let z = 100 * y_pred\n  mean(${form}, axis = -1)\n`);
+    });
+  }
+});
+
+describe('F17: log(1 - sigmoid(z)) at large logits', () => {
+  const forms: [string, string][] = [
+    ['log(1 - sigmoid(z))', '-softplus(z)'],
+    ['log(sigmoid(z))', '-softplus(-z)'],
+    ['log(sigmoid(-z))', '-softplus(z)'],
+    ['log(1 - sigmoid(-z))', '-softplus(-z)'],
+  ];
+  const program = (body: string) => `loss f(y_true, y_pred) =\n  let z = 100 * y_pred\n  mean(${body}, axis = -1)\n`;
+  for (const [form, exact] of forms) {
+    it(`${form} is ${exact} on both paths`, () => expectStable(program(form), program(exact)));
+  }
+  it("the fuzzer's program (seed 10300924)", () => {
+    const seed = (body: string) => `loss f(y_true, y_pred) =
+  let z = 100 * y_pred
+  let d = 100 * (y_pred - y_true)
+  sqrt(sum(d^2, axis = -1)) + mean(${body}, axis = -1)
+`;
+    expectStable(seed('log(1 - sigmoid(z))'), seed('-softplus(z)'));
+  });
+});
