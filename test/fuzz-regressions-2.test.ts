@@ -2,7 +2,11 @@
 // program is checked on both compiled paths against the float64 reference, or for the typed error.
 
 import { describe, expect, it } from 'vitest';
+import { LosscError } from '../src/errors.js';
+import { Library } from '../src/lower/library.js';
+import { lowerDefinition } from '../src/lower/lower.js';
 import { bothPaths, reference } from './helpers/paths.js';
+import { sig } from './helpers/source.js';
 
 const Y_TRUE = [
   [0, 1, 0, 1],
@@ -57,5 +61,37 @@ describe('F17: log(1 - sigmoid(z)) at large logits', () => {
   sqrt(sum(d^2, axis = -1)) + mean(${body}, axis = -1)
 `;
     expectStable(seed('log(1 - sigmoid(z))'), seed('-softplus(z)'));
+  });
+});
+
+/** The error lowering `body` as the loss f gives, at [2, 3] inputs. */
+function loweringError(body: string): LosscError {
+  const source = `loss f(y_true, y_pred) =\n  ${body}\n`;
+  try {
+    lowerDefinition(Library.fromSource(source), 'f', { signature: sig({ y_true: [2, 3], y_pred: [2, 3] }) });
+  } catch (e) {
+    if (e instanceof LosscError) return e;
+    throw e;
+  }
+  throw new Error(`no error from ${body}`);
+}
+
+describe('F13: a wrong size(...) as the depth of one_hot', () => {
+  it('one_hot(y_pred, size()) is size\'s arity error, located at the size call', () => {
+    const e = loweringError('one_hot(y_pred, size())');
+    expect(e.kind).toBe('arity');
+    expect(e.message).toMatch(/`size` needs 1 argument\(s\) \(x\).*`x` is missing/);
+    expect([e.span?.line, e.span?.column]).toEqual([2, 19]);
+  });
+  it('size with an unknown, repeated or non-constant argument gives size\'s own errors', () => {
+    expect(loweringError('one_hot(y_pred, size(y_pred, axes = 1))').message).toMatch(/`size` has no argument `axes`/);
+    expect(loweringError('one_hot(y_pred, size(y_pred, 1, axis = 1))').message).toMatch(/argument `axis` of `size` is given twice/);
+    expect(loweringError('one_hot(y_pred, size(y_pred, 1, 2))').message).toMatch(/`size` takes at most 2 argument/);
+    expect(loweringError('one_hot(y_pred, size(y_pred, axis = y_pred))').message).toMatch(/`axis` of `size` must be a compile-time constant/);
+    expect(loweringError('one_hot(y_pred, size(y_pred))').message).toMatch(/needs a single axis/);
+  });
+  it('one_hot itself with too few arguments or a tensor depth', () => {
+    expect(loweringError('one_hot(y_pred)').kind).toBe('arity');
+    expect(loweringError('one_hot(y_pred, y_true)').message).toMatch(/depth of one_hot must be a compile-time constant/);
   });
 });
