@@ -2,6 +2,8 @@
 // program is checked on both compiled paths against the float64 reference, or for the typed error.
 
 import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { compile } from '../src/index.js';
 import { LosscError } from '../src/errors.js';
 import { Library } from '../src/lower/library.js';
 import { lowerDefinition } from '../src/lower/lower.js';
@@ -64,6 +66,8 @@ describe('F17: log(1 - sigmoid(z)) at large logits', () => {
   });
 });
 
+type LossFn = ReturnType<ReturnType<typeof compile>['losses'][string]>;
+
 /** The error lowering `body` as the loss f gives, at [2, 3] inputs. */
 function loweringError(body: string): LosscError {
   const source = `loss f(y_true, y_pred) =\n  ${body}\n`;
@@ -94,4 +98,35 @@ describe('F13: a wrong size(...) as the depth of one_hot', () => {
     expect(loweringError('one_hot(y_pred)').kind).toBe('arity');
     expect(loweringError('one_hot(y_pred, y_true)').message).toMatch(/depth of one_hot must be a compile-time constant/);
   });
+});
+
+describe('F12: a typed error thrown under tf.grad leaves no tensor behind', () => {
+  const source = `loss f(y_true, y_pred) =
+  masked(where(y_pred >= 0.5, .5, min(y_pred)), bool(norm(y_true - 1)))
+`;
+  const kerasMask = tf.ones([2]);
+  const calls: [string, (f: LossFn, t: tf.Tensor, p: tf.Tensor) => tf.Tensor][] = [
+    ['no sample weight', (f, t, p) => f(t, p)],
+    ['a sample weight', (f, t, p) => f(t, p, 2)],
+    ['a Keras mask', (f, t, p) => f(t, p, undefined, { mask: kerasMask })],
+  ];
+  for (const [what, call] of calls) {
+    it(`the mask of shape [2] against values [2, 3], ${what}`, () => {
+      const f = compile(source).losses.f!();
+      const t = tf.tensor([[0, 1, 2], [1, 1, 1]]);
+      const p = tf.tensor([[0.2, 0.7, 0.4], [0.9, 0.1, 0.6]]);
+      const before = tf.memory().numTensors;
+      for (const under of ['plain', 'tf.grad', 'tf.valueAndGrad']) {
+        const run = () => {
+          if (under === 'plain') return tf.dispose(call(f, t, p));
+          if (under === 'tf.grad') return tf.dispose(tf.grad((q: tf.Tensor) => call(f, t, q))(p));
+          const r = tf.valueAndGrad((q: tf.Tensor) => call(f, t, q) as tf.Scalar)(p);
+          tf.dispose([r.value, r.grad]);
+        };
+        expect(run, under).toThrow(LosscError);
+        expect(tf.memory().numTensors, under).toBe(before);
+      }
+      tf.dispose([t, p]);
+    });
+  }
 });
