@@ -32,7 +32,7 @@ import {
   LParen, RParen, LBracket, RBracket, Comma, Semicolon, Equals, EqEq, Minus, Star,
   BinaryOperator, PrefixOperator,
 } from './lexer.js';
-import { LosscParser } from './parser.js';
+import { LosscParser, TooManyErrors } from './parser.js';
 import { AstBuilder, IncompleteTree, type VisitContext } from './visitor.js';
 
 export { KEYWORDS };
@@ -168,7 +168,7 @@ const messageProvider: IParserErrorMessageProvider = {
 
 let parserInstance: LosscParser | undefined;
 function getParser(): LosscParser {
-  parserInstance ??= new LosscParser({ errorMessageProvider: messageProvider });
+  parserInstance ??= new LosscParser({ errorMessageProvider: messageProvider, maxErrors: MAX_ERRORS + 1 });
   return parserInstance;
 }
 
@@ -247,6 +247,16 @@ export function markLayoutBreaks(tokens: IToken[]): void {
 // ---------------------------------------------------------------------------------------------
 // One parse
 
+/** f's tree, or undefined when the parse stopped at its error limit (the errors are kept). */
+function untilTooManyErrors<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TooManyErrors) return undefined;
+    throw e;
+  }
+}
+
 type Mode = 'program' | 'expression';
 
 class Session {
@@ -278,8 +288,8 @@ class Session {
     for (const [start, end] of this.chunks()) {
       if (this.parseErrorCount >= MAX_ERRORS) break;
       parser.input = this.tokens.slice(start, end);
-      const cst = parser.program();
-      if (parser.errors.length > 0) {
+      const cst = untilTooManyErrors(() => parser.program());
+      if (parser.errors.length > 0 || !cst) {
         this.addParseErrors(parser.errors, start, end);
         continue;
       }
@@ -297,9 +307,9 @@ class Session {
     if (!this.checkNesting()) this.fail();
     const parser = getParser();
     parser.input = this.tokens;
-    const cst = parser.expression();
+    const cst = untilTooManyErrors(() => parser.expression());
     let expr: Expr | undefined;
-    if (parser.errors.length > 0) this.addParseErrors(parser.errors, 0, this.tokens.length);
+    if (parser.errors.length > 0 || !cst) this.addParseErrors(parser.errors, 0, this.tokens.length);
     else expr = this.visit((b) => b.expression(cst));
     this.fail();
     return expr!;

@@ -23,6 +23,20 @@ import {
 export interface LosscParserOptions {
   /** Turns chevrotain's error descriptions into messages (grammar/index.ts supplies one). */
   errorMessageProvider?: IParserErrorMessageProvider;
+  /** Stop a parse (throw TooManyErrors) once it has recorded this many errors. */
+  maxErrors?: number;
+}
+
+/**
+ * Thrown out of a parse that has recorded its `maxErrors` errors (they stay in `parser.errors`).
+ * Each recovery scans the rest of the input for a token to resync at, so recovering from every
+ * token of a long run of garbage (`o = , 1, 1, ...`) was quadratic: seconds for 100 KB.
+ */
+export class TooManyErrors extends Error {}
+
+interface ChevrotainInternals {
+  SAVE_ERROR(error: unknown): unknown;
+  _errors: unknown[];
 }
 
 export class LosscParser extends CstParser {
@@ -34,6 +48,16 @@ export class LosscParser extends CstParser {
       ...(options.errorMessageProvider ? { errorMessageProvider: options.errorMessageProvider } : {}),
     });
     this.performSelfAnalysis();
+    const max = options.maxErrors;
+    if (max !== undefined) {
+      const self = this as unknown as ChevrotainInternals;
+      const save = self.SAVE_ERROR.bind(this);
+      self.SAVE_ERROR = (error: unknown) => {
+        const saved = save(error);
+        if (self._errors.length >= max) throw new TooManyErrors(`${max} syntax errors`);
+        return saved;
+      };
+    }
   }
 
   // ---- top level ------------------------------------------------------------------------------

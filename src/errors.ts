@@ -125,20 +125,29 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** Names longer than this get no suggestion: a typo of a 65-character name is implausible, and the work stays bounded. */
+const LONGEST_SUGGESTED = 64;
+
+/** How far a suggestion may be from a name: a third of the longer one's length, at least 1. */
+const suggestionDistance = (a: number, b: number) => Math.max(1, Math.floor(Math.max(a, b) / 3));
+
 /** The closest known name, if it is close enough to be a plausible typo. */
 export function nearestName(name: string, known: Iterable<string>): string | undefined {
+  if (name.length > LONGEST_SUGGESTED) return undefined;
+  const lower = name.toLowerCase();
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of known) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
+    // The distance is at least the difference in length: skip names that cannot be close.
+    if (k.length > LONGEST_SUGGESTED || Math.abs(k.length - name.length) > suggestionDistance(name.length, k.length)) continue;
+    const d = editDistance(lower, k.toLowerCase());
     if (d < bestD || (d === bestD && best !== undefined && k.length < best.length)) {
       best = k;
       bestD = d;
     }
   }
   if (best === undefined) return undefined;
-  const limit = Math.max(1, Math.floor(Math.max(name.length, best.length) / 3));
-  return bestD <= limit ? best : undefined;
+  return bestD <= suggestionDistance(name.length, best.length) ? best : undefined;
 }
 
 export function didYouMean(name: string, known: Iterable<string>): string {

@@ -554,7 +554,7 @@ describe('composition', () => {
       const f = m.losses.mine2!({ reduction: 'none' });
       expectClose(tf.tidy(() => values(f(tf.tensor2d(yTrue), tf.tensor2d(yPred)))), hand(0.3));
       const text = m.derivative('mine2', 'y_pred').toString();
-      expect(text).toContain('clip(y_pred, epsilon, 0.9999999)'); // focal's part
+      expect(text).toContain('clip(y_pred, epsilon, 1 - epsilon)'); // focal's part
       expect(text).toMatch(/abs\(\w+\) <= 1/); // huber's where on |error| <= delta
     });
 
@@ -628,8 +628,8 @@ describe('printed derivatives of the custom losses', () => {
 
   it('focal_loss from probabilities: zero outside the clipping range, gamma kept symbolic', () => {
     const text = grad('focal_loss');
-    expect(text).toContain('clip(y_pred, epsilon, 0.9999999)');
-    expect(text.split('\n').pop()).toMatch(/^where\(y_pred >= epsilon and y_pred <= 0\.9999999, .*, 0\)$/);
+    expect(text).toContain('clip(y_pred, epsilon, 1 - epsilon)');
+    expect(text.split('\n').pop()).toMatch(/^where\(y_pred >= epsilon and y_pred <= 1 - epsilon, .*, 0\)$/);
     expect(text).toContain('^(gamma - 1)');
     expect(text).toContain('log(');
     expect(text).toContain('alpha');
@@ -638,12 +638,12 @@ describe('printed derivatives of the custom losses', () => {
   it('categorical_focal_loss: exact from probabilities; gamma 0 is -alpha y / p', () => {
     expect(grad('categorical_focal_loss')).toBe(
       [
-        'let t1 = clip(y_pred, epsilon, 0.9999999)',
-        'let t2 = 1 - t1',
-        'where(y_pred >= epsilon and y_pred <= 0.9999999, log(t1) * alpha * y_true * gamma * t2^(gamma - 1) - alpha * y_true * t2^gamma / t1, 0)',
+        'let p = clip(y_pred, epsilon, 1 - epsilon)',
+        'let t1 = 1 - p',
+        'where(y_pred >= epsilon and y_pred <= 1 - epsilon, log(p) * alpha * y_true * gamma * t1^(gamma - 1) - alpha * y_true * t1^gamma / p, 0)',
       ].join('\n'),
     );
-    expect(grad('categorical_focal_loss', { gamma: 0 })).toBe('where(y_pred >= epsilon and y_pred <= 0.9999999, -(alpha * y_true / clip(y_pred, epsilon, 0.9999999)), 0)');
+    expect(grad('categorical_focal_loss', { gamma: 0 })).toBe('where(y_pred >= epsilon and y_pred <= 1 - epsilon, -(alpha * y_true / clip(y_pred, epsilon, 1 - epsilon)), 0)');
     expect(grad('categorical_focal_loss', { alpha: [0.2, 0.3, 0.5] })).toContain('[0.2, 0.3, 0.5]');
     // From logits: softmax as exp(x - logsumexp(x)), and the softmax Jacobian's row sum.
     const logits = grad('categorical_focal_loss', { from_logits: true });
@@ -686,7 +686,7 @@ describe('printed derivatives of the custom losses', () => {
     expect(wrtW('l2', { l2: 0.01 })).toBe('w / 50');
     expect(wrtW('l1_l2')).toBe('2 * l2 * w + l1 * sign(w)');
     const rows = wrtW('orthogonal');
-    expect(rows).toContain('sqrt(max(t1, 1e-14))');
+    expect(rows).toContain('sqrt(max(t1, epsilon^2))');
     expect(rows).toContain('factor * sign(');
     expect(rows).toContain('matmul(');
     const cols = wrtW('orthogonal', { mode: 'columns' });

@@ -166,8 +166,17 @@ describe('the depth limit', () => {
     expect(r.err).toMatch(/\^+/);
   });
 
+  it('`y_pred^1^1^…` with 8 000 powers is y_pred^1: its constant powers fold as they are lowered', async () => {
+    const { Library } = await import('../src/lower/library.js');
+    const { lowerDefinition } = await import('../src/lower/lower.js');
+    const lib = Library.fromSource(`loss f(y_true, y_pred) = y_pred${'^1'.repeat(8000)}\n`, 'pow.loss');
+    const v = lowerDefinition(lib, 'f', { symbolic: true }).value;
+    expect(v.op).toBe('pow');
+    expect(v.args[1]!.attrs.value).toBe(1);
+  });
+
   it.each([
-    ['`y_pred^1^1^…` with 8 000 powers', 'y_pred' + '^1'.repeat(8000)],
+    ['`y_pred^y_true^y_true^…` with 8 000 powers', 'y_pred' + '^y_true'.repeat(8000)],
     ['`y_pred^-y_pred^-…` with 8 000 powers', 'y_pred' + '^-y_pred'.repeat(8000)],
   ])('%s is a located limit error, not a stack overflow', async (_name, body) => {
     const src = `loss f(y_true, y_pred) = ${body}\n`;

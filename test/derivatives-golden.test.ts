@@ -10,6 +10,7 @@ import { displaySignature, type TensorType } from '../src/lower/signature.js';
 import { derivative, type Derivative } from '../src/autodiff/derivative.js';
 import { showStatic, type Static } from '../src/lower/builtins.js';
 import { evaluate } from '../src/eval/reference.js';
+import { toLatex } from '../src/print/latex.js';
 import type { NdArray } from '../src/eval/ndarray.js';
 import type { Dim } from '../src/ir/shape.js';
 import { numericGrad, randArray, randLabels, rng, uniform } from './helpers/numeric.js';
@@ -86,13 +87,54 @@ describe('golden derivatives', () => {
     expect(text).toContain('^gamma');
     expect(text).toContain('^(gamma - 1)');
     expect(text).toContain('gamma');
-    expect(text).toMatch(/where\(y_pred >= epsilon and y_pred <= 0\.9999999/);
+    expect(text).toMatch(/where\(y_pred >= epsilon and y_pred <= 1 - epsilon/);
   });
 
   itIf(['focal_loss'])('focal loss keeps alpha and gamma symbolic', () => {
     const text = derivative('focal_loss', 'y_pred').toString();
     expect(text).toContain('gamma - 1');
     expect(text).toContain('alpha');
+  });
+});
+
+describe('printed as written', () => {
+  const pinball = Library.fromSource(
+    'loss pinball(y_true, y_pred; tau = 0.5) =\n  let e = y_true - y_pred\n  mean(max(tau * e, (tau - 1) * e), axis = -1)',
+    'pinball.loss',
+  );
+
+  it('1 - epsilon prints as written in text and LaTeX (its value, 0.9999999, is what is computed)', () => {
+    const d = derivative('focal_loss', 'y_pred');
+    expect(d.toString()).toContain('clip(y_pred, epsilon, 1 - epsilon)');
+    expect(d.toString()).not.toContain('0.9999999');
+    expect(d.toLatex()).toContain('\\operatorname{clip}(y_{\\mathrm{pred}}, \\epsilon, 1 - \\epsilon)');
+    expect(d.toLatex()).not.toContain('0.9999999');
+  });
+
+  it('an option given as 0.9 prints as 0.9 in what is folded from it, not as float32 digits', () => {
+    const d = derivative('pinball', 'y_pred', { library: pinball, options: { tau: 0.9 } });
+    expect(d.toString()).toBe(
+      [
+        'let t1 = 0.9 * (y_true - y_pred)',
+        'let t2 = (1 - 0.9) * (y_pred - y_true)',
+        'where(t1 < t2, (1 - 0.9) / size(y_pred, axis = -1), 0) - where(t1 >= t2, 0.9 / size(y_pred, axis = -1), 0)',
+      ].join('\n'),
+    );
+    expect(d.toString()).not.toMatch(/0\.0999|0\.1000/);
+    expect(d.toLatex()).toContain('1 - 0.9');
+  });
+
+  it('LaTeX labels a derivative\'s result \\partial L / \\partial input, and sets a truth value in brackets', () => {
+    const d = derivative('huber', 'y_pred');
+    const last = d.toLatex().split('\n').at(-2)!;
+    expect(last.startsWith('\\frac{\\partial \\mathcal{L}}{\\partial y_{\\mathrm{pred}}} &= ')).toBe(true);
+    expect(derivative('mean_squared_error', 'y_pred').toLatex()).toMatch(/^\\frac\{\\partial \\mathcal\{L\}\}\{\\partial y_\{\\mathrm\{pred\}\}\} = /);
+    expect(derivative('mean_squared_error', ['y_true', 'y_pred']).toLatex()).toContain(
+      '\\left(\\frac{\\partial \\mathcal{L}}{\\partial y_{\\mathrm{true}}}, \\frac{\\partial \\mathcal{L}}{\\partial y_{\\mathrm{pred}}}\\right)',
+    );
+    const lib = Library.fromSource('loss pick(y_true, y_pred) =\n  let t = y_true == 1\n  mean(where(t, y_pred, 0) + float(t), axis = -1)', 'pick.loss');
+    const tex = toLatex(lowerDefinition(lib, 'pick', { symbolic: true }).value);
+    expect(tex).toContain('t &= \\left[y_{\\mathrm{true}} = 1\\right] \\\\');
   });
 });
 

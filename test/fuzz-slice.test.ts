@@ -15,9 +15,7 @@ const SLICES: Record<Kind, { from: number; count: number }> = {
  * has each one minimized). They are skipped, not expected to fail: once fixed, delete them here.
  */
 const KNOWN_OPEN: Record<Kind, Record<number, string>> = {
-  well: {
-    10003624: 'FUZZ_FINDINGS F1: one_hot with depth 1 crashes in tf.oneHot',
-  },
+  well: {},
   garbled: {},
 };
 

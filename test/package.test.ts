@@ -81,7 +81,7 @@ describe('the packed package', () => {
     expect(packed.type).toBe('module');
     expect(packed.peerDependencies).toEqual({ '@tensorflow/tfjs': '^4.22.0', '@tensorflow/tfjs-backend-wasm': '^4.22.0' });
     expect(packed.peerDependenciesMeta).toEqual({ '@tensorflow/tfjs-backend-wasm': { optional: true } });
-    expect(Object.keys(packed.dependencies ?? {})).toEqual(['chevrotain']);
+    expect(Object.keys(packed.dependencies ?? {})).toEqual(['chevrotain', 'd3-scale', 'd3-shape']);
     const dot = packed.exports['.']!;
     expect(Object.keys(dot)).toEqual(['node', 'browser', 'default']);
     for (const cond of Object.values(dot)) {

@@ -488,10 +488,11 @@ describe('the rewrite engine', () => {
     // exp(100) is beyond float32: left as it is, and what encloses it folds from its exact value.
     const big = b.exp(c(100));
     expect(rewrite([big], FOLD_RULES)[0]).toBe(big);
-    expect(rewrite([b.log(b.add(c(1), big))], FOLD_RULES)[0]).toBe(c(100));
+    // (Folded from an expression, it keeps that expression for the printers: src/rewrite/fold.ts.)
+    expect(rewrite([b.log(b.add(c(1), big))], FOLD_RULES)[0]!.attrs.value).toBe(100);
     const tiny = b.exp(c(-200));
     expect(rewrite([tiny], FOLD_RULES)[0]).toBe(tiny);
-    expect(rewrite([b.mul(b.log(tiny), c(0.5))], FOLD_RULES)[0]).toBe(c(-100));
+    expect(rewrite([b.mul(b.log(tiny), c(0.5))], FOLD_RULES)[0]!.attrs.value).toBe(-100);
   });
 });
 

@@ -4,12 +4,13 @@
 import { LosscError, didYouMean } from '../errors.js';
 import type { Node } from '../ir/node.js';
 import { countNodes } from '../ir/node.js';
+import { locatedAt } from '../ir/origin.js';
 import type { Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
 import { lowerDefinition, type Lowered } from '../lower/lower.js';
 import type { TensorType } from '../lower/signature.js';
 import { printBody } from '../print/text.js';
-import { toLatex } from '../print/latex.js';
+import { latexName, toLatex } from '../print/latex.js';
 import { toDot } from '../print/dot.js';
 import { rewrite, type Fired } from '../rewrite/engine.js';
 import { ALL_RULES, STABILIZE_RULES } from '../rewrite/rules.js';
@@ -51,8 +52,11 @@ export class Derivative {
     return printBody(this.grads.length === 1 ? this.grads[0]! : this.grads).text;
   }
 
+  /** LaTeX, the result labelled ∂L/∂input (a tuple of them for several inputs). */
   toLatex(): string {
-    return toLatex(this.grads.length === 1 ? this.grads[0]! : this.grads);
+    const d = this.wrt.map((w) => `\\frac{\\partial \\mathcal{L}}{\\partial ${latexName(w.attrs.name as string)}}`);
+    const lhs = d.length === 1 ? d[0]! : `\\left(${d.join(', ')}\\right)`;
+    return toLatex(this.grads.length === 1 ? this.grads[0]! : this.grads, { lhs });
   }
 
   toDot(): string {
@@ -83,9 +87,13 @@ export function derivative(loss: string | Lowered, wrt: string | string[], opts:
     }
     return lowered.inputs[i]!;
   });
-  if (opts.raw) return new Derivative(lowered, inputs, grad(lowered.value, inputs), lowered.value, () => []);
-  const [value] = rewrite([lowered.value], STABILIZE_RULES);
-  const grads = rewrite(grad(value!, inputs), ALL_RULES);
+  // An error from the IR (a shape error at symbolic sizes) points at the expression it came
+  // from, or at least at the definition.
+  const located = <T>(f: () => T): T => locatedAt(lowered.origins, lowered.value, f, lowered.def.span);
+  const differentiate = (v: Node) => grad(v, inputs, undefined, lowered.origins);
+  if (opts.raw) return located(() => new Derivative(lowered, inputs, differentiate(lowered.value), lowered.value, () => []));
+  const [value] = located(() => rewrite([lowered.value], STABILIZE_RULES));
+  const grads = located(() => rewrite(differentiate(value!), ALL_RULES));
   const replay = () => {
     const fired: Fired[] = [];
     const [v] = rewrite([lowered.value], STABILIZE_RULES, fired);

@@ -6,14 +6,16 @@ import { LosscError } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node, topoSort } from '../ir/node.js';
 import { OPS } from '../ir/ops.js';
+import { locatedAt, type Origins } from '../ir/origin.js';
 import { sameShape } from '../ir/shape.js';
 import { VJP } from './rules.js';
 
 /**
  * The derivative of `sum(output)` with respect to each of `wrt` (a tensor shaped like it).
- * `seed` is the adjoint of the output (default: 1, i.e. the plain sum).
+ * `seed` is the adjoint of the output (default: 1, i.e. the plain sum). An error a node's rule
+ * raises (a shape error at symbolic sizes) is located at the node's origin in `origins`.
  */
-export function grad(output: Node, wrt: readonly Node[], seed: Node = b.constant(1)): Node[] {
+export function grad(output: Node, wrt: readonly Node[], seed: Node = b.constant(1), origins?: Origins): Node[] {
   for (const w of wrt) {
     if (w.dtype !== 'float32') {
       const name = w.op === 'input' ? `\`${w.attrs.name as string}\`` : 'this tensor';
@@ -50,20 +52,29 @@ export function grad(output: Node, wrt: readonly Node[], seed: Node = b.constant
 
   for (let i = order.length - 1; i >= 0; i--) {
     const n = order[i]!;
+    locatedAt(origins, n, () => step(n));
+  }
+  return wrt.map((w) => {
+    const g = adjoint.get(w);
+    return g ? b.broadcastLike(g, w) : b.broadcastLike(b.constant(0), w);
+  });
+
+  /** Pass n's adjoint on to its arguments. */
+  function step(n: Node): void {
     const parts = partAdjoints.get(n);
     if (parts) accumulate(n, joinParts(n, parts));
     const g = adjoint.get(n);
-    if (!g || n.args.length === 0 || !needs.has(n)) continue;
+    if (!g || n.args.length === 0 || !needs.has(n)) return;
     if (n.op === 'part') {
       const src = n.args[0]!;
-      if (!needs.has(src)) continue;
+      if (!needs.has(src)) return;
       const axis = n.attrs.axis as number;
       const count = n.attrs.parts as number;
       let split = partAdjoints.get(src);
       if (split && (split.axis !== axis || split.parts !== count)) {
         // Split two different ways: fall back to one concat per way, added as usual.
         accumulate(src, joinParts(src, { axis, parts: count, adjoints: new Map([[n.attrs.index as number, sumToShape(g, n)]]) }));
-        continue;
+        return;
       }
       split ??= { axis, parts: count, adjoints: new Map() };
       const idx = n.attrs.index as number;
@@ -71,7 +82,7 @@ export function grad(output: Node, wrt: readonly Node[], seed: Node = b.constant
       const gg = sumToShape(g, n);
       split.adjoints.set(idx, prev ? b.add(prev, gg) : gg);
       partAdjoints.set(src, split);
-      continue;
+      return;
     }
     const rule = VJP[n.op];
     if (!rule) throw new LosscError('type', `no derivative rule for \`${n.op}\``);
@@ -81,10 +92,6 @@ export function grad(output: Node, wrt: readonly Node[], seed: Node = b.constant
       if (c && needs.has(a) && a.dtype === 'float32') accumulate(a, sumToShape(widenForBroadcast(c, a, n), a));
     });
   }
-  return wrt.map((w) => {
-    const g = adjoint.get(w);
-    return g ? b.broadcastLike(g, w) : b.broadcastLike(b.constant(0), w);
-  });
 }
 
 /** One concat of the adjoints of a tensor's parts, zeros for the parts nobody used. */

@@ -6,7 +6,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Definition } from '../../grammar/ast.js';
 import { parseExpression } from '../../grammar/index.js';
 import { derivative, explain } from '../autodiff/derivative.js';
-import { LosscError, LosscErrors, registerSource } from '../errors.js';
+import { LosscError, registerSource } from '../errors.js';
 import { BUILTINS, showStatic, type Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
 import { folderHost } from '../node/files.js';
@@ -18,6 +18,8 @@ import { toLatex } from '../print/latex.js';
 import { UsageError } from './main.js';
 import { runEval } from './eval.js';
 import { useBackend } from '../backend.js';
+import { checkProgram } from '../lower/check.js';
+import { PLOT_FLAGS, PLOT_USAGE, runPlot } from './plot.js';
 import { exportFromLibrary } from '../export/index.js';
 
 export interface Io {
@@ -88,9 +90,6 @@ function printDefault(e: Definition['options'][number]['default']): string {
   }
 }
 
-/** Errors that depend on the shapes and dtypes a definition is given. */
-const SHAPE_DEPENDENT = new Set<string>(['shape', 'type', 'value', 'limit']);
-
 const check: Command = {
   flags: { ...help, ...rootFlag },
   usage: `usage: lossc check FILE... | - [--root DIR]
@@ -104,34 +103,7 @@ or inside --root DIR.`,
     let failed = 0;
     for (const file of files) {
       const name = file === '-' ? '<stdin>' : file;
-      const errors: LosscError[] = [];
-      let count = 0;
-      try {
-        const lib = libraryOfFile(file, io, flags.root as string | undefined);
-        const seen = new Set<string>();
-        for (const def of lib.own) {
-          count++;
-          try {
-            lowerDefinition(lib, def.name, { symbolic: true, signature: displaySignature(def) });
-          } catch (e) {
-            const found = e instanceof LosscErrors ? e.errors : e instanceof LosscError ? [e] : undefined;
-            if (!found) throw e;
-            // A helper's shapes and dtypes are its callers' to give: for a `def`, only errors that
-            // hold whatever the shapes (an unknown name, arity, options, recursion) are reported.
-            // An error met through two definitions is reported once.
-            for (const x of found) {
-              if ((def.kind !== 'def' || !SHAPE_DEPENDENT.has(x.kind)) && !seen.has(x.message)) {
-                seen.add(x.message);
-                errors.push(x);
-              }
-            }
-          }
-        }
-      } catch (e) {
-        if (e instanceof LosscErrors) errors.push(...e.errors);
-        else if (e instanceof LosscError) errors.push(e);
-        else throw e;
-      }
+      const { errors, count } = checkProgram(() => libraryOfFile(file, io, flags.root as string | undefined));
       if (errors.length) {
         failed++;
         io.err(errors.map((e) => e.message).join('\n\n'));
@@ -275,6 +247,31 @@ curves and the minority-class recall each reaches.`,
   },
 };
 
+const plot: Command = {
+  flags: { ...help, ...PLOT_FLAGS },
+  usage: PLOT_USAGE,
+  run: (flags, args, io) => runPlot(flags, args, { library: libraryFor(flags, io), parseOptions: parseOptionFlags, parseValue: parseStatic, out: io.out }),
+};
+
+const playground: Command = {
+  flags: { ...help, port: { type: 'string', short: 'p' }, dir: { type: 'string' } },
+  usage: `usage: lossc playground [--port N] [--dir FOLDER]
+
+Serve the playground page on http://127.0.0.1:N/ (default 8080; 0 picks a free port) until
+interrupted: an editor for losses, their derivative as text and LaTeX, option sliders over
+plots of the loss and its derivative, and a model trained in the page. The page runs lossc in
+the browser; the server only hands out the static files of site/dist (npm run site builds them).`,
+  async run(flags, args, io) {
+    if (args.length) throw new UsageError('playground takes no arguments');
+    const port = flags.port === undefined ? 8080 : Number(flags.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a whole number from 0 to 65535');
+    const { siteFolder, serveStatic } = await import('./playground.js');
+    const { url } = await serveStatic(await siteFolder(flags.dir as string | undefined), port);
+    io.out(`lossc playground: ${url} (Ctrl-C stops it)`);
+    return new Promise<number>(() => {});
+  },
+};
+
 // ---- export (issue 16) --------------------------------------------------------------------------
 
 const exportCmd: Command = {
@@ -321,4 +318,4 @@ function writeOutput(path: string, text: string): void {
   }
 }
 
-export const commands: Record<string, Command> = { check, show, list, grad, eval: evalCmd, demo, export: exportCmd };
+export const commands: Record<string, Command> = { check, show, list, grad, eval: evalCmd, demo, export: exportCmd, plot, playground };

@@ -20,6 +20,9 @@ commands:
   export NAME --to TARGET      a loss as a Python module (pytorch, numpy, jax, keras)
        [--out FILE.py] [--file F] [--option k=v ...] [--with-gradient]
   eval [--backend cpu|wasm]    evaluate requests given as JSON lines on standard input
+  plot LOSS... --over INPUT    losses or derivatives along one input, as SVG or Vega-Lite
+       [--sweep k=v,...] [--derivative] [--option k=v ...] [-o FILE]
+  playground [--port N]        serve the playground page on 127.0.0.1 (npm run site builds it)
   demo                         train a small model with a lossc loss and print what happened
 
 run 'lossc <command> --help' for a command's details.`;

@@ -16,6 +16,7 @@ import { Lowerer } from '../lower/lower.js';
 import { bindSignature } from '../lower/signature.js';
 import { rewrite } from '../rewrite/engine.js';
 import { ALL_RULES, STABILIZE_RULES } from '../rewrite/rules.js';
+import { untaped } from './kernels.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { Plan } from './plan.js';
 
@@ -127,7 +128,7 @@ export class CompiledDefinition {
     const differentiable = lowered.inputs.map((n) => n.dtype === 'float32');
     const wrt = lowered.inputs.filter((_, i) => differentiable[i]);
     const seed = b.input('__dy', value.shape);
-    const grads = wrt.length ? rewrite(grad(value, wrt, seed), ALL_RULES) : [];
+    const grads = wrt.length ? rewrite(grad(value, wrt, seed, lowered.origins), ALL_RULES) : [];
     return {
       inputs: lowered.inputs,
       value: new Plan([value], lowered.inputs),
@@ -150,9 +151,10 @@ export class CompiledDefinition {
     checkLabels(entry.labels, xs, this.def.name);
     const value = this.withGradient(...xs);
     if (!entry.mask) return { value };
+    // The output mask selects entries; it is not differentiated (stop_gradient semantics), so it
+    // is computed off tfjs's tape: tf.grad never backpropagates into its comparisons and casts.
     const maskPlan = entry.mask;
-    const mask = tf.tidy(() => maskPlan.run(this.prepare(entry, xs))[0]!);
-    return { value, mask };
+    return { value, mask: untaped(() => maskPlan.run(this.prepare(entry, xs))[0]!) };
   }
 
   /** The value through the plain op-by-op path, differentiated by tfjs's tape (for checking). */

@@ -29,6 +29,24 @@ const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
 })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
 
+/**
+ * f's tensor with no tape node reaching the tensors it reads (a customGrad of no inputs runs f
+ * unrecorded): for what selects entries and is never differentiated, such as a loss's mask.
+ */
+export function untaped(f: () => tf.Tensor): tf.Tensor {
+  const g = tf.customGrad(((save: unknown) => {
+    void save; // nothing to save: there is no gradient
+    return { value: f(), gradFunc: () => [] };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as () => tf.Tensor;
+  return g();
+}
+
+/** labels [...] -> [..., depth]: 1 where a label is exactly j, else 0 (any depth, any label). */
+function oneHotOf(labels: tf.Tensor, depth: number): tf.Tensor {
+  const classes = tf.range(0, depth, 1, 'float32');
+  return tf.cast(tf.equal(tf.expandDims(tf.cast(labels, 'float32'), -1), classes), 'float32');
+}
+
 /** log(sum(exp(x))) shifted by a finite max, so all -inf gives -inf (not NaN as tf.logSumExp). */
 function logSumExp(x: tf.Tensor, axes: number[], keep: boolean): tf.Tensor {
   const m = tf.max(x, axes, true);
@@ -166,7 +184,9 @@ export const KERNELS: Record<OpName, Kernel> = {
   concat: (xs, n) => tf.concat(xs, n.attrs.axis as number),
   transpose: ([x], n) => tf.transpose(x!, n.attrs.perm as number[]),
   matmul: ([a, b]) => tf.matMul(a!, b!),
-  one_hot: ([labels], n) => tf.cast(tf.oneHot(tf.cast(labels!, 'int32').flatten(), shapeOf(n)[n.rank - 1]!).reshape(shapeOf(n)), 'float32'),
+  // 1 where the label equals the position along the last axis, as the reference and the fused
+  // target compare (tf.oneHot refuses depth 1, which a one-class size(x, axis = k) gives).
+  one_hot: (args, n) => noGradient((labels) => oneHotOf(labels!, shapeOf(n)[n.rank - 1]!))(args, n),
   ctc: ([labels, logits]) => ctcTaped(labels!, logits!),
   ctc_grad: ([labels, logits]) => ctcGradient(labels!, logits!),
 };

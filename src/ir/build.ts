@@ -15,6 +15,21 @@ export function constant(value: number, dtype: DType = 'float32'): Node {
   return Node.make('const', [], dtype === 'float32' ? { value: v } : { value: v, dtype });
 }
 
+/**
+ * A float constant that prints as the expression it was folded from (`1 - epsilon`, not
+ * 0.9999999): `shown` is that expression's node, whose arguments are constants too.
+ */
+export function shownConstant(value: number, shown: Node): Node {
+  if (Number.isNaN(value)) throw new LosscError('value', 'a constant cannot be NaN');
+  const v = Math.fround(value) === 0 ? 0 : Math.fround(value);
+  return Node.make('const', [], { value: v, shown: shown.id });
+}
+
+/** The expression a folded constant prints as, if it keeps one. */
+export function shownOf(n: Node): Node | undefined {
+  return n.op === 'const' && typeof n.attrs.shown === 'number' ? Node.byId(n.attrs.shown) : undefined;
+}
+
 export function input(name: string, shape: Shape, dtype: DType = 'float32'): Node {
   return Node.make('input', [], { name, shape: [...shape], dtype });
 }

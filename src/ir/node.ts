@@ -18,6 +18,8 @@ export const MAX_DEPTH = 500;
 let nextId = 1;
 /** The intern table. Nodes are small and compiles are few, so it is never pruned. */
 const table = new Map<string, Node>();
+/** Nodes by id (a folded constant names the expression it was folded from by its id). */
+const byId = new Map<number, Node>();
 
 export class Node {
   readonly id: number;
@@ -62,7 +64,13 @@ export class Node {
     const { shape, dtype } = spec.infer(args, attrs);
     const node = new Node(op, Object.freeze([...args]), Object.freeze({ ...attrs }), Object.freeze([...shape]), dtype, key);
     table.set(key, node);
+    byId.set(node.id, node);
     return node;
+  }
+
+  /** The node with this id (ids are never reused). */
+  static byId(id: number): Node | undefined {
+    return byId.get(id);
   }
 }
 

@@ -4,6 +4,7 @@
 // per-sample loss itself carries lossc's symbolic gradient.
 
 import * as tf from '@tensorflow/tfjs';
+import { untaped } from '../compile/kernels.js';
 import { LosscError } from '../errors.js';
 
 export const REDUCTIONS = ['sum_over_batch_size', 'sum', 'mean', 'mean_with_sample_weight', 'none'] as const;
@@ -121,7 +122,9 @@ export function reduceLoss({ values, outMask, inMask, sampleWeight, reduction, l
   } else mask = inMask ?? outMask;
   let sw = sampleWeight ? tf.cast(sampleWeight, 'float32') : undefined;
   if (mask) {
-    const m = tf.cast(tf.cast(mask, 'bool'), 'float32');
+    // A mask selects entries and is not differentiated, even when computed from y_pred.
+    const given = mask;
+    const m = untaped(() => tf.cast(tf.cast(given, 'bool'), 'float32'));
     let maskWeight = m;
     if (reduction === 'sum_over_batch_size' || reduction === 'mean') {
       const total = tf.scalar(m.size);

@@ -10,7 +10,9 @@ import type { Binary, BinaryOp, Call, Definition, Expr, Span, Unary } from '../.
 import { LosscError, LosscErrors, didYouMean } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
+import { Origins } from '../ir/origin.js';
 import { setNameHint } from '../ir/names.js';
+import { foldConstant } from '../rewrite/fold.js';
 import type { Shape } from '../ir/shape.js';
 import { BUILTINS, CONSTANTS, MAX_ONE_HOT_DEPTH, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
 import { Library } from './library.js';
@@ -35,6 +37,8 @@ export interface Lowered {
   mask?: Node;
   /** Every option's value, defaults filled in. */
   options: Record<string, Static>;
+  /** The source span each node came from, for errors raised later from the IR. */
+  origins?: Origins;
 }
 
 /** Inlining deeper than this is refused: it is a runaway, not a loss. */
@@ -62,10 +66,20 @@ class Env {
   }
 }
 
+/** Where the nodes of the definition being lowered came from (see ir/origin.ts). */
+let activeOrigins: Origins | undefined;
+
 /** Attach a span to an error raised without one (shape and type errors come from the IR). */
 function at<T>(span: Span | undefined, f: () => T): T {
   try {
-    return f();
+    const out = f();
+    // Later stages (the derivative, rewrites) raise errors at the nodes' origins.
+    if (span && activeOrigins) {
+      const o = activeOrigins;
+      if (out instanceof Node) o.note(out, span);
+      else if (Array.isArray(out)) for (const n of out) if (n instanceof Node) o.note(n, span);
+    }
+    return out;
   } catch (e) {
     if (e instanceof LosscError && !e.span && span) throw new LosscError(e.kind, e.detail, span);
     throw e;
@@ -162,14 +176,18 @@ export class Lowerer {
       });
     }
     this.stack.push(def.name);
+    const outer = activeOrigins;
+    const origins = new Origins();
+    activeOrigins = origins;
     try {
       const { value, mask } = this.lowerBody(def, env, true);
       // A loss or a penalty is a number per sample: a comparison or an int there is a slip.
       if (def.kind !== 'def' && value.dtype !== 'float32') {
         throw new LosscError('type', `a ${def.kind} must give float values, but \`${def.name}\` gives ${value.dtype} (convert with float(...))`, def.body.result.span);
       }
-      return { def, inputs, value, mask, options };
+      return { def, inputs, value, mask, options, origins };
     } finally {
+      activeOrigins = outer;
       this.stack.pop();
     }
   }
@@ -311,23 +329,23 @@ export class Lowerer {
       case 'if':
         return this.lowerTensor(this.pickBranch(e, env), env);
       case 'call':
-        return this.lowerCall(e, env, 1)[0]!;
+        return folded(this.lowerCall(e, env, 1)[0]!);
     }
   }
 
   /** Operators (iteratively: see operators.ts); runs of + - and * / become balanced trees when long. */
   private tensorOperators(e: Unary | Binary, env: Env): Node {
-    const join = (op: BinaryOp, l: Node, r: Node, span: Span) => deepEnough(at(span, () => binaryNode(op as BinaryNodeOp, l, r)), span);
+    const join = (op: BinaryOp, l: Node, r: Node, span: Span) => deepEnough(folded(at(span, () => binaryNode(op as BinaryNodeOp, l, r))), span);
     return lowerOperators<Node>(e, {
       leaf: (x) => this.lowerTensor(x, env),
       unary: (u, x) => {
-        if (u.op === 'not') return deepEnough(at(u.span, () => Node.make('not', [x.dtype === 'bool' ? x : b.cast(x, 'bool')])), u.span);
+        if (u.op === 'not') return deepEnough(folded(at(u.span, () => Node.make('not', [x.dtype === 'bool' ? x : b.cast(x, 'bool')]))), u.span);
         // `-inf` written together is the constant -inf (as `-3` is the literal -3, and as the
         // printer writes it); `-(inf)` stays the negation of inf.
         if (x.op === 'const' && x.attrs.value === Infinity && u.operand.kind === 'name' && u.operand.span.offset === u.span.offset + 1) {
           return b.constant(-Infinity);
         }
-        return deepEnough(at(u.span, () => b.neg(x)), u.span);
+        return deepEnough(folded(at(u.span, () => b.neg(x))), u.span);
       },
       binary: join,
       run: (items, ops, spans) => {
@@ -670,6 +688,11 @@ function tensorBinding(node: Node, what: string, span?: Span): Binding {
       throw new LosscError('type', `${what} is a tensor, not a compile-time constant`);
     },
   };
+}
+
+/** Arithmetic on constants is done now (1 - epsilon is a constant that prints as written). */
+function folded(n: Node): Node {
+  return foldConstant(n) ?? n;
 }
 
 const BINARY_OPS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow' } as const;

@@ -5,6 +5,7 @@
 // argument.
 
 import type { Node } from '../ir/node.js';
+import { shownOf } from '../ir/build.js';
 import { reduceAxes } from '../ir/ops.js';
 import type { DType } from '../ir/shape.js';
 import {
@@ -187,6 +188,8 @@ export function renderLatex(n: Node): Rendered {
     case 'param':
       return atom(latexName(n.attrs.name as string));
     case 'const': {
+      const shown = shownOf(n);
+      if (shown) return renderLatex(shown);
       const dtype = (n.attrs.dtype as DType | undefined) ?? 'float32';
       const v = n.attrs.value as number;
       if (dtype === 'bool') return atom(v ? '\\mathrm{true}' : '\\mathrm{false}');
@@ -338,13 +341,16 @@ export function toLatex(root: Node | readonly Node[], opts: LatexOptions = {}): 
   const roots = Array.isArray(root) ? [...(root as readonly Node[])] : [root as Node];
   const plan = planLets(roots, trivialLatex, opts);
   const r = LATEX_RENDERER;
+  // A truth value on the right of `&=` is set in Iverson brackets, so that `t_1 &= [y = 1]` does
+  // not read as a chain of equalities.
+  const top = (n: Node, text: string): string => (n.dtype === 'bool' ? `\\left[${text}\\right]` : text);
   const lines = plan.lets.map((l) => {
-    if (l.kind === 'let') return `${latexName(l.name)} &= ${expand(l.node, PREC.lowest, plan.bound, r, l.node)}`;
+    if (l.kind === 'let') return `${latexName(l.name)} &= ${top(l.node, expand(l.node, PREC.lowest, plan.bound, r, l.node))}`;
     const src = expand(l.source, PREC.lowest, plan.bound, r);
     const names = l.names.map(latexName).join(', ');
     return `\\left[${names}\\right] &= ${op('split')}_{${axisSub(l.axis, l.source.rank)}}(${src}, ${l.parts})`;
   });
-  const parts = roots.map((x) => expand(x, PREC.lowest, plan.bound, r));
+  const parts = roots.map((x) => top(x, expand(x, PREC.lowest, plan.bound, r)));
   const result = Array.isArray(root) ? `\\left(${parts.join(', ')}\\right)` : parts[0]!;
   if (lines.length === 0) return opts.lhs === undefined ? result : `${opts.lhs} = ${result}`;
   return [

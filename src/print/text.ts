@@ -13,6 +13,7 @@
 
 import { LosscError } from '../errors.js';
 import { topoSort, type Node } from '../ir/node.js';
+import { shownOf } from '../ir/build.js';
 import { OPS, reduceAxes } from '../ir/ops.js';
 import { nameHint } from '../ir/names.js';
 import type { DType } from '../ir/shape.js';
@@ -442,6 +443,9 @@ export function tensorText(values: readonly number[], shape: readonly unknown[],
 }
 
 function constText(n: Node): Rendered {
+  // A folded constant prints as the expression it was folded from (`1 - epsilon`).
+  const shown = shownOf(n);
+  if (shown) return renderText(shown);
   const v = n.attrs.value as number;
   const dtype = (n.attrs.dtype as DType | undefined) ?? 'float32';
   if (dtype === 'bool') return atom(v ? 'true' : 'false');
@@ -475,7 +479,7 @@ export function renderText(n: Node): Rendered {
       const x = a[0]!;
       // `-3` would read back as the constant -3: the negation of the constant 3 is `-(3)`
       // (likewise `-inf` is the constant -inf, the negation of inf is `-(inf)`).
-      if (x.op === 'const' && x.attrs.dtype === undefined && /^(\d|inf$)/.test(floatText(x.attrs.value as number))) {
+      if (x.op === 'const' && x.attrs.dtype === undefined && !shownOf(x) && /^(\d|inf$)/.test(floatText(x.attrs.value as number))) {
         return { prec: PREC.neg, pieces: ['-(', floatText(x.attrs.value as number), ')'] };
       }
       // `-(-x)` rather than `--x`, which the grammar accepts but reads as a typo.

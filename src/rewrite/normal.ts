@@ -7,39 +7,67 @@
 
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
+import { foldConstant } from './fold.js';
 
 const isConst = (n: Node) => n.op === 'const' && n.dtype === 'float32';
 const cval = (n: Node) => n.attrs.value as number;
+
+/** -c for a constant that prints as written: -(a - b) is b - a, -(-x) is x; else the folded -c. */
+function negated(n: Node): Node {
+  const shown = b.shownOf(n);
+  if (shown?.op === 'sub') return foldConstant(b.sub(shown.args[1]!, shown.args[0]!)) ?? b.constant(-cval(n));
+  if (shown?.op === 'neg') return shown.args[0]!;
+  return shown ? (foldConstant(b.neg(n)) ?? b.constant(-cval(n))) : b.constant(-cval(n));
+}
+
+/**
+ * The constant v, written as the one constant it came from when that one prints as written
+ * (`1 - 0.9`, not 0.100000024): `sole` is the only constant combined into v.
+ */
+function constantFrom(v: number, sole: Node | undefined): Node {
+  if (sole && b.shownOf(sole) && Math.abs(cval(sole)) === Math.abs(Math.fround(v))) return cval(sole) === Math.fround(v) ? sole : negated(sole);
+  return b.constant(v);
+}
 
 // ---- sums -------------------------------------------------------------------------------------
 
 interface Term {
   node: Node;
   coef: number;
+  /** The one constant the coefficient came from (printed as written), if it came from one. */
+  from?: Node;
 }
 
-/** Collect the terms of `n`, each counted `sign` times (a coefficient: ±1, or c in c * x). */
-function collectTerms(n: Node, sign: number, out: Term[], acc: { c: number }): void {
+type Acc = { c: number; consts: Node[] };
+
+/**
+ * Collect the terms of `n`, each counted `sign` times (a coefficient: ±1, or c in c * x);
+ * `from` is the constant node the sign came from, when it came from exactly one.
+ */
+function collectTerms(n: Node, sign: number, out: Term[], acc: Acc, from?: Node): void {
   if (n.op === 'add') {
-    collectTerms(n.args[0]!, sign, out, acc);
-    collectTerms(n.args[1]!, sign, out, acc);
+    collectTerms(n.args[0]!, sign, out, acc, from);
+    collectTerms(n.args[1]!, sign, out, acc, from);
   } else if (n.op === 'sub') {
-    collectTerms(n.args[0]!, sign, out, acc);
-    collectTerms(n.args[1]!, -sign, out, acc);
+    collectTerms(n.args[0]!, sign, out, acc, from);
+    collectTerms(n.args[1]!, -sign, out, acc, from);
   } else if (n.op === 'neg') {
-    collectTerms(n.args[0]!, -sign, out, acc);
+    collectTerms(n.args[0]!, -sign, out, acc, from);
   } else if (isConst(n)) {
     acc.c += sign * cval(n);
+    // A constant scaled by another is no longer as written.
+    acc.consts.push(n, ...(from ? [from] : []));
   } else if (n.op === 'mul' && isConst(n.args[0]!)) {
     // c * x counts as c copies of x, so 2*x + x becomes 3*x, and 1 * -x + x becomes 0. A sum
     // inside is opened only when c is ±1, where it would print unwrapped anyway (so that a second
     // pass finds nothing to do); 2 * (a - b) stays as written.
     const k = sign * cval(n.args[0]!);
+    const c = Math.abs(cval(n.args[0]!)) === 1 ? from : from ? undefined : n.args[0]!;
     const x = n.args[1]!;
-    if (Math.abs(k) === 1 || (x.op !== 'add' && x.op !== 'sub')) collectTerms(x, k, out, acc);
-    else out.push({ node: x, coef: k });
+    if (Math.abs(k) === 1 || (x.op !== 'add' && x.op !== 'sub')) collectTerms(x, k, out, acc, c);
+    else out.push({ node: x, coef: k, from: c });
   } else {
-    out.push({ node: n, coef: sign });
+    out.push({ node: n, coef: sign, from });
   }
 }
 
@@ -47,16 +75,21 @@ function collectTerms(n: Node, sign: number, out: Term[], acc: { c: number }): v
 export function normalizeSum(n: Node): Node | null {
   if (n.op !== 'add' && n.op !== 'sub') return null;
   const raw: Term[] = [];
-  const acc = { c: 0 };
+  const acc: Acc = { c: 0, consts: [] };
   collectTerms(n, 1, raw, acc);
-  const merged = new Map<Node, number>();
-  for (const t of raw) merged.set(t.node, (merged.get(t.node) ?? 0) + t.coef);
-  const terms = [...merged].filter(([, c]) => c !== 0).map(([node, coef]) => ({ node, coef }));
+  const sole = acc.consts.length === 1 ? acc.consts[0] : undefined;
+  const merged = new Map<Node, Term>();
+  for (const t of raw) {
+    const m = merged.get(t.node);
+    // Like terms combined: their coefficient is a new number.
+    merged.set(t.node, m ? { node: t.node, coef: m.coef + t.coef } : t);
+  }
+  const terms = [...merged.values()].filter((t) => t.coef !== 0);
   const c = Math.fround(acc.c);
   let out: Node | undefined;
   const scaled = (t: Term, abs: boolean) => {
     const k = abs ? Math.abs(t.coef) : t.coef;
-    return k === 1 ? t.node : b.mul(b.constant(k), t.node);
+    return k === 1 ? t.node : b.mul(constantFrom(k, t.from), t.node);
   };
   // Positive terms first keeps `a - b` rather than `-b + a`; a positive constant leads when no
   // term is positive (`1 - a`, not `-a + 1`).
@@ -70,14 +103,14 @@ export function normalizeSum(n: Node): Node | null {
   };
   let c2 = c;
   if (c > 0 && ordered.length > 0 && ordered[0]!.coef < 0) {
-    put(b.constant(c), false);
+    put(constantFrom(c, sole), false);
     c2 = 0;
   }
   for (const t of ordered) {
     if (!items.length) put(t.coef > 0 ? scaled(t, false) : b.neg(scaled(t, true)), false);
     else put(scaled(t, true), t.coef < 0);
   }
-  if (c2 !== 0) put(b.constant(items.length ? Math.abs(c2) : c2), items.length > 0 && c2 < 0);
+  if (c2 !== 0) put(constantFrom(items.length ? Math.abs(c2) : c2, sole), items.length > 0 && c2 < 0);
   if (items.length) out = b.chain(items, inv, (l, r, minus) => (minus ? b.sub(l, r) : b.add(l, r)));
   out ??= b.constant(0);
   return out === n ? null : out;
@@ -87,6 +120,8 @@ export function normalizeSum(n: Node): Node | null {
 
 interface Factors {
   coef: number;
+  /** The constants multiplied into coef (a divisor counts too). */
+  consts: Node[];
   num: Map<Node, number>;
   den: Map<Node, number>;
 }
@@ -103,6 +138,8 @@ function collectFactors(n: Node, inv: boolean, f: Factors, times = 1): void {
     collectFactors(n.args[0]!, inv, f, times);
   } else if (isConst(n) && cval(n) !== 0 && Number.isFinite(cval(n)) && Number.isFinite(cval(n) ** times)) {
     f.coef = inv ? f.coef / cval(n) ** times : f.coef * cval(n) ** times;
+    // The constant as written, when it is used once (a power of it is a new number).
+    if (Math.abs(cval(n)) !== 1) f.consts.push(times === 1 && !inv ? n : b.constant(cval(n)));
   } else if (n.op === 'pow' && isConst(n.args[1]!) && Number.isInteger(cval(n.args[1]!)) && cval(n.args[1]!) > 0) {
     // x^k is k factors x: its base's coefficient and factors are counted k times, so that
     // p * y / p^2 becomes y / p and (-x)^1 / x becomes -1 in one pass.
@@ -163,7 +200,7 @@ function product(ms: Map<Node, number>, first?: Node): Node | undefined {
 export function normalizeProduct(n: Node): Node | null {
   const inner = n.op === 'neg' ? n.args[0]! : n;
   if (inner.op !== 'mul' && inner.op !== 'div') return null;
-  const f: Factors = { coef: 1, num: new Map(), den: new Map() };
+  const f: Factors = { coef: 1, consts: [], num: new Map(), den: new Map() };
   collectFactors(n, false, f);
   if (f.coef === 0) return null; // 0 * x is the job of a rule with a stated domain
   joinFlippedDifferences(f);
@@ -194,10 +231,11 @@ export function normalizeProduct(n: Node): Node | null {
   const mag = Math.abs(coef);
   const divisor = asDivisor(mag);
   // The coefficient leads the factors: 2 * w * x, not 2 * (w * x); likewise x / (3 * a * b).
-  const num = product(f.num, divisor === undefined && mag !== 1 ? b.constant(mag) : undefined);
+  const sole = f.consts.length === 1 ? f.consts[0] : undefined;
+  const num = product(f.num, divisor === undefined && mag !== 1 ? constantFrom(mag, sole) : undefined);
   const den = product(f.den, divisor !== undefined ? b.constant(divisor) : undefined);
   let out = num ?? b.constant(1);
   if (den) out = b.div(out, den);
-  if (neg) out = out.op === 'const' ? b.constant(-cval(out)) : b.neg(out);
+  if (neg) out = out.op === 'const' ? negated(out) : b.neg(out);
   return out === n ? null : out;
 }

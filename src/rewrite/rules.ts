@@ -9,11 +9,10 @@ import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import { OPS } from '../ir/ops.js';
 import { isConcrete, numElements } from '../ir/shape.js';
-import { evaluate } from '../eval/reference.js';
-import { fromData, type NdArray } from '../eval/ndarray.js';
 import { compileRules, type RuleSpec } from './engine.js';
 import type { Bindings } from './pattern.js';
 import { normalizeProduct, normalizeSum } from './normal.js';
+import { FOLDABLE_KINDS, foldConstant } from './fold.js';
 
 const node = (m: Bindings, k: string) => m.get(k) as Node;
 const isConstNode = (n: Node) => n.op === 'const';
@@ -74,40 +73,6 @@ function provablyNonnegative(n: Node): boolean {
 
 const positiveConstant = (k: string) => (m: Bindings) => isConstNode(node(m, k)) && (node(m, k).attrs.value as number) > 0;
 
-const FOLDABLE_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'select']);
-
-/**
- * Float64 values of constant expressions that float32 cannot hold (exp(100) overflows, exp(-200)
- * underflows to 0): such a node is left unfolded, and the expression around it folds from its
- * exact value instead, so log(1 + exp(100)) is 100, not inf. Nodes never change, so the memo holds.
- */
-const exactValues = new WeakMap<Node, number>();
-const exactValue = (n: Node): number | undefined => (n.op === 'const' ? (n.attrs.value as number) : exactValues.get(n));
-
-/**
- * Elementwise ops on constants only are computed now, in float64 from their arguments' exact
- * values. The result is folded when float32 holds it faithfully (finite where it is finite,
- * nonzero where it is nonzero), rounded as the tensors would round it; otherwise its exact value
- * is remembered for the enclosing expression, and the stabilising rules may still rewrite it.
- */
-function foldConstants(n: Node): Node | null {
-  if (!FOLDABLE_KINDS.has(OPS[n.op].kind) || n.op === 'stop_gradient') return null;
-  const values = n.args.map(exactValue);
-  if (values.some((v) => v === undefined)) return null;
-  const inputs: Record<string, NdArray> = {};
-  const standIns = n.args.map((a, i) => {
-    inputs[`c${i}`] = fromData([], [values[i]!], a.dtype);
-    return b.input(`c${i}`, [], a.dtype);
-  });
-  const x = evaluate([Node.make(n.op, standIns, n.attrs)], inputs)[0]!.data[0]!;
-  if (Number.isNaN(x)) return null;
-  if (n.dtype !== 'float32') return b.constant(x, n.dtype);
-  const f = Math.fround(x);
-  if (Number.isFinite(f) === Number.isFinite(x) && (f !== 0 || x === 0)) return b.constant(f);
-  exactValues.set(n, x);
-  return null;
-}
-
 /** size(x) is a number once x's shape is known. */
 function foldSize(n: Node): Node | null {
   if (n.op !== 'size') return null;
@@ -163,7 +128,7 @@ function sumOfBroadcast(n: Node): Node | null {
 
 export const RULE_SPECS: RuleSpec[] = [
   // ---- fold ------------------------------------------------------------------------------------
-  { name: 'fold-constants', family: 'fold', apply: foldConstants },
+  { name: 'fold-constants', family: 'fold', apply: foldConstant },
   { name: 'fold-size', family: 'fold', ops: ['size'], apply: foldSize },
 
   // ---- simplify --------------------------------------------------------------------------------
@@ -228,12 +193,13 @@ export const RULE_SPECS: RuleSpec[] = [
   { name: 'log1p-exp', family: 'stabilize', rule: 'log1p(exp(x)) -> softplus(x)' },
   { name: 'log-one-plus-exp', family: 'stabilize', rule: 'log(1 + exp(x)) -> softplus(x)' },
   { name: 'log-one-minus-exp-neg-softplus', family: 'stabilize', rule: '1 / (1 + exp(-x)) -> sigmoid(x)' },
-  // The other ways of writing the logistic function: exp(x) overflows float32 past x = 88, and
-  // inf / inf is NaN; sigmoid is exact everywhere. (The -x forms come first, so 1 / (1 + exp(-x))
-  // gives sigmoid(x), not sigmoid(--x).)
+  // The naive logistic e^x / (1 + e^x): inf / inf = NaN past x = 88, and its derivative
+  // overflows from x = 44 (found by the fuzzer's stability family, seeds 1116 and 1142).
+  { name: 'exp-ratio-sigmoid', family: 'stabilize', rule: 'exp(x) / (1 + exp(x)) -> sigmoid(x)' },
+  { name: 'exp-ratio-sigmoid-swapped', family: 'stabilize', rule: 'exp(x) / (exp(x) + 1) -> sigmoid(x)' },
+  // Its other spellings (1 / (1 + exp(-x)) is above): the -x forms come first, so
+  // 1 / (exp(-x) + 1) gives sigmoid(x), not sigmoid(--x).
   { name: 'sigmoid-neg-exp-swapped', family: 'stabilize', rule: '1 / (exp(-x) + 1) -> sigmoid(x)' },
-  { name: 'sigmoid-ratio', family: 'stabilize', rule: 'exp(x) / (1 + exp(x)) -> sigmoid(x)' },
-  { name: 'sigmoid-ratio-swapped', family: 'stabilize', rule: 'exp(x) / (exp(x) + 1) -> sigmoid(x)' },
   { name: 'sigmoid-of-neg', family: 'stabilize', rule: '1 / (1 + exp(x)) -> sigmoid(-x)' },
   { name: 'sigmoid-of-neg-swapped', family: 'stabilize', rule: '1 / (exp(x) + 1) -> sigmoid(-x)' },
   // log(e^a + e^b) from the larger of the two: softplus of a non-positive number never
