@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { compile, losses, regularizers, LosscError } from '../src/index.js';
+import { compile, losses, regularizers, LosscError, type LossFactory } from '../src/index.js';
 import { editDistance } from '../src/errors.js';
 import { errorOf } from './helpers/source.js';
 
@@ -21,12 +21,15 @@ function leakFree<T>(f: () => T): T {
 
 describe('errors through the API', () => {
   it('an unknown loss suggests the nearest name', () => {
+    // @ts-expect-error a JS caller's typo, checked at run time
     const e = errorOf(() => losses.binary_crossentropi);
     expect(e.kind).toBe('name');
     expect(e.message).toContain('did you mean `binary_crossentropy`');
   });
   it('swapped neighbouring letters count as one typo', () => {
+    // @ts-expect-error a JS caller's typo, checked at run time
     expect(errorOf(() => losses.huber!({ dleta: 2 })).message).toMatch(/no option `dleta`.*did you mean `delta`/);
+    // @ts-expect-error a JS caller's typo, checked at run time
     expect(errorOf(() => losses.hubre).message).toContain('did you mean `huber`');
     expect(editDistance('dleta', 'delta')).toBe(1);
     expect(editDistance('ab', 'ba')).toBe(1);
@@ -36,7 +39,9 @@ describe('errors through the API', () => {
   });
   it('an unknown or mistyped option is reported before any tensor exists', () => {
     leakFree(() => {
+      // @ts-expect-error a JS caller's typo, checked at run time
       expect(errorOf(() => losses.huber!({ delt: 2 })).message).toMatch(/no option `delt`.*did you mean `delta`/);
+      // @ts-expect-error a JS caller's wrong type, checked at run time
       expect(errorOf(() => losses.binary_crossentropy!({ from_logits: 'yes' })).message).toMatch(/from_logits.*takes a boolean/);
       expect(errorOf(() => losses.mse!({ reduction: 'average' as never })).message).toMatch(/Invalid value for argument `reduction`/);
     });
@@ -70,6 +75,7 @@ describe('errors through the API', () => {
   });
   it('compile reports syntax errors with a caret, and never runs interpolated text', () => {
     expect(errorOf(() => compile('loss f(y_true, y_pred) = mean((y_true - y_pred)^2, axis = )')).kind).toBe('syntax');
+    // @ts-expect-error only numbers can be interpolated (checked at run time for JS callers)
     expect(errorOf(() => compile`loss f(y_true, y_pred) = ${'process.exit(1)'}`).message).toMatch(/only finite numbers/);
   });
 });
@@ -173,7 +179,7 @@ describe('the wasm backend gives the cpu backend\'s values and gradients', () =>
     it(name, async () => {
       const run = () =>
         tf.tidy(() => {
-          const f = losses[name]!(opts);
+          const f = (losses as unknown as Record<string, LossFactory>)[name]!(opts);
           const yt = tf.tensor2d(t);
           const yp = tf.tensor2d(p);
           const { value, grad } = tf.valueAndGrad((q: tf.Tensor) => f(yt, q) as tf.Scalar)(yp);

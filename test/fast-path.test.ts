@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { losses, type LossFunction } from '../src/index.js';
+import { losses, type LossFactory, type LossFunction } from '../src/index.js';
 import { FastPath } from '../src/compile/fast.js';
 import { rng } from './helpers/numeric.js';
 
@@ -72,7 +72,7 @@ describe.each(['cpu', 'wasm'])('the fast path on %s', (backend) => {
       const r = rng(11);
       const yt = c.labels(r, size(c.t), c.t);
       const yp = tf.tensor(floats(r, size(c.p), -3, 3), c.p);
-      const f = losses[c.name]!(c.opts);
+      const f = (losses as unknown as Record<string, LossFactory>)[c.name]!(c.opts);
       results(f, yt, yp, undefined); // compile and cache first
       const before = tf.memory();
       const idsBefore = tf.backend().numDataIds(); // the backend's own count (wasm: heap buffers)

@@ -88,7 +88,8 @@ describe('the packed package', () => {
       for (const f of [cond.types!, cond.default!]) expect(existsSync(join(WORK, 'node_modules/lossc', f)), f).toBe(true);
     }
     expect(existsSync(join(WORK, 'node_modules/lossc/dist/lossc.min.js'))).toBe(true);
-    expect(packed.sideEffects).toEqual(['./dist/src/index.node.js', './dist/src/node/*.js', './dist/src/cli/*.js']);
+    // The entries, and what lossc installs into tfjs at import (serialisable classes, compile/fit integration).
+    expect(packed.sideEffects).toEqual(['./dist/src/index.node.js', './dist/src/node/*.js', './dist/src/cli/*.js', './dist/src/index.js', './dist/src/api/fit.js', './dist/src/api/regularizers.js', './dist/src/api/layers.js']);
     expect(existsSync(join(WORK, 'node_modules/lossc/dist/test'))).toBe(false);
   });
 
@@ -112,7 +113,7 @@ describe('the packed package', () => {
     expect(r.warnings).toEqual([]);
     expect(out.stderr).toBe('');
     expect(r.same).toBe(true);
-    expect(r.reg).toEqual({ class_name: 'LosscRegularizer', config: { name: 'l2', l2: 0.01 } });
+    expect(r.reg).toEqual({ class_name: 'LosscRegularizer', config: { name: 'l2', options: { l2: 0.01 } } });
     expect(r.loss).toHaveLength(2);
   }, 60_000);
 });

@@ -6,16 +6,24 @@
 // or as a tagged template: compile`loss my_mse(y_true, y_pred) = mean((y_true - y_pred)^2, axis = -1)`.
 // Interpolated values are not spliced into the source as text: only numbers are accepted, and
 // they are written as numeric literals, so nothing a user passes is ever run as code.
+//
+// Every error the source holds whatever the tensors (syntax, names, arity, options, dtypes) is
+// reported by `compile` itself. The result is a plain object: reading a name it does not define
+// gives undefined, as for any object (TypeScript catches the typo, see `Compiled`).
 
 import * as tf from '@tensorflow/tfjs';
 import { derivative, type Derivative } from '../autodiff/derivative.js';
 import { LosscError, didYouMean } from '../errors.js';
-import { Library, type ImportOptions } from '../lower/library.js';
+import { Library, hostOf, type ImportOptions } from '../lower/library.js';
+import type { ImportHost, ImportResolver } from '../lower/loader.js';
 import type { Static } from '../lower/builtins.js';
 import { CompiledDefinition } from '../compile/compiled.js';
 import { makeLoss, snake, type LossFactory, type LossOptions } from './losses.js';
 import { addNamed } from './registry.js';
 import { makeRegularizer, type RegularizerFactory } from './regularizers.js';
+import { checkDefinitions } from './check.js';
+import { rememberSource } from './serial.js';
+import type { CamelCase, DefinedNames } from './source-types.js';
 
 export interface CompiledModule {
   /** Every `loss` of the source, by name (and camelCase twin). */
@@ -30,7 +38,22 @@ export interface CompiledModule {
   fn(name: string, options?: Record<string, unknown>): (...xs: tf.Tensor[]) => tf.Tensor;
 }
 
-export type CompileResult = CompiledModule & Record<string, LossFactory | RegularizerFactory | unknown>;
+/** What a source defines, by name: `{ focal: 'loss', smooth: 'regularizer' }`. */
+export type Definitions = Record<string, 'loss' | 'regularizer'>;
+
+type Factory<K> = K extends 'regularizer' ? RegularizerFactory : LossFactory;
+
+/** The result of `compile`, typed by what the source defines (snake_case names and their camelCase twins). */
+export type Compiled<D extends Definitions> = CompiledModule & { readonly [K in keyof D as K | CamelCase<K & string>]: Factory<D[K]> };
+
+/** The result of `compile` when the defined names are not known to the type checker. */
+export type CompileResult = Compiled<Record<string, 'loss' | 'regularizer'>>;
+
+/** Where a string's imports come from: a folder (Node entry) or a resolver. */
+export interface CompileOptions {
+  root?: string;
+  resolve?: ImportResolver | Readonly<Record<string, string>>;
+}
 
 /** `compile(text, { root, resolve })`: the import options of a string's second argument. */
 function importOptions(v: unknown): ImportOptions {
@@ -46,7 +69,22 @@ function importOptions(v: unknown): ImportOptions {
   return { root, resolve } as ImportOptions;
 }
 
-function sourceOf(strings: TemplateStringsArray | string, values: unknown[]): string {
+/** The host of `opts`, recording the text of every file it gives (so a saved model carries its imports). */
+function recording(opts: ImportOptions, into: Record<string, string>): ImportOptions {
+  const host = hostOf(opts);
+  if (!host) return opts;
+  const rec: ImportHost = {
+    read(path, from) {
+      const text = host.read(path, from);
+      if (text !== undefined) into[path] = text;
+      return text;
+    },
+    display: (path) => host.display(path),
+  };
+  return { host: rec, dir: opts.dir };
+}
+
+function sourceText(strings: TemplateStringsArray | string, values: unknown[]): string {
   if (typeof strings === 'string') return strings;
   let out = strings[0] ?? '';
   values.forEach((v, i) => {
@@ -59,12 +97,20 @@ function sourceOf(strings: TemplateStringsArray | string, values: unknown[]): st
 }
 
 /**
- * Compile lossc source (a string, or used as a tagged template). Its imports may name only the
- * stdlib unless a string's second argument gives `root` (a folder, Node entry) or `resolve`.
+ * Compile lossc source. Given a string literal, the result is typed by the names it defines;
+ * as a tagged template, name them in the type argument (`` compile<{ focal: 'loss' }>`...` ``),
+ * or every name is typed as a loss factory. Its imports may name only the stdlib unless a
+ * string's second argument gives `root` (a folder, Node entry) or `resolve`.
  */
+export function compile<const S extends string>(source: S, options?: CompileOptions): Compiled<DefinedNames<S>>;
+export function compile<D extends Definitions = Record<string, 'loss'>>(strings: TemplateStringsArray, ...values: number[]): Compiled<D>;
 export function compile(strings: TemplateStringsArray | string, ...values: unknown[]): CompileResult {
-  const text = sourceOf(strings, typeof strings === 'string' ? [] : values);
-  const lib = Library.fromSource(text, '<compile>', typeof strings === 'string' ? importOptions(values[0]) : {});
+  const text = sourceText(strings, typeof strings === 'string' ? [] : values);
+  const imports: Record<string, string> = {};
+  const opts = typeof strings === 'string' ? recording(importOptions(values[0]), imports) : {};
+  const lib = Library.fromSource(text, '<compile>', opts);
+  checkDefinitions(lib);
+  rememberSource(lib, { text, imports });
   const losses: Record<string, LossFactory> = {};
   const regularizers: Record<string, RegularizerFactory> = {};
   for (const def of lib.own) {
@@ -84,13 +130,6 @@ export function compile(strings: TemplateStringsArray | string, ...values: unkno
       return (...xs: tf.Tensor[]) => tf.tidy(() => compiled.apply(xs.map((x) => tf.cast(x, 'float32'))).value);
     },
   };
-  const all: Record<string, unknown> = { ...losses, ...regularizers };
-  return new Proxy(module as CompileResult, {
-    get(target, prop) {
-      if (typeof prop !== 'string' || prop in target) return Reflect.get(target, prop);
-      if (prop in all) return all[prop];
-      if (prop === 'then' || prop === 'toJSON' || prop.startsWith('__')) return undefined;
-      throw new LosscError('name', `the compiled source defines no loss or regularizer \`${prop}\`${didYouMean(prop, Object.keys(all))}`);
-    },
-  });
+  // The module's own members win a clash with a definition's name (reach it through `.losses`).
+  return { ...losses, ...regularizers, ...module } as unknown as CompileResult;
 }

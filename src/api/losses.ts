@@ -11,8 +11,9 @@ import { addNamed, namedRegistry } from './registry.js';
 import type { Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
 import { align, alignShapes, checkReduceShapes, checkReduction, reduceLoss, type Reduction } from '../keras/wrapper.js';
+import type { StdlibLosses } from './typed.js';
 
-export type OptionValue = number | boolean | string | null | number[] | number[][];
+export type { OptionValue } from './stdlib-types.js';
 
 export interface LossOptions {
   reduction?: Reduction | null;
@@ -32,6 +33,9 @@ export interface LossFunction {
   readonly lossName: string;
   /** The compiled definition (plans, cache). */
   readonly compiled: CompiledDefinition;
+  /** Its reduction, and whether it is the bare per-sample function (`call: 'function'`). */
+  readonly reduction: Reduction;
+  readonly bare: boolean;
 }
 
 /** camelCase → snake_case for option names (fromLogits → from_logits). */
@@ -82,7 +86,7 @@ export function makeLoss(lib: Library, def: Definition, opts: LossOptions = {}):
       const [st, sp] = alignInputs ? alignShapes(yTrue.shape, yPred.shape) : [yTrue.shape, yPred.shape];
       const out = compiled.outputShapes([[...st], [...sp]]);
       const swShape = sampleWeight === undefined || sampleWeight === null ? undefined : typeof sampleWeight === 'number' ? [] : sampleWeight.shape;
-      checkReduceShapes({ values: out.value, outMask: out.mask, inMask: extras?.mask?.shape, sampleWeight: swShape }, def.name);
+      checkReduceShapes({ values: out.value, outMask: out.mask, inMask: extras?.mask?.shape, sampleWeight: swShape }, reduction, def.name);
     }
     return tf.tidy(() => {
       const yt = tf.cast(yTrue, 'float32');
@@ -96,13 +100,17 @@ export function makeLoss(lib: Library, def: Definition, opts: LossOptions = {}):
   };
   Object.defineProperty(fn, 'lossName', { value: def.name });
   Object.defineProperty(fn, 'compiled', { value: compiled });
+  Object.defineProperty(fn, 'reduction', { value: reduction });
+  Object.defineProperty(fn, 'bare', { value: bare });
+  // tfjs-layers names a metric (and logs it) by its function's name.
+  Object.defineProperty(fn, 'name', { value: def.name });
   return fn as LossFunction;
 }
 
 export type LossFactory = (opts?: LossOptions) => LossFunction;
 
-/** Every stdlib loss, `losses.binary_crossentropy(...)` and `losses.binaryCrossentropy(...)` (parsed on first use). */
-export const losses: Record<string, LossFactory> = namedRegistry('loss', () => {
+/** Every stdlib loss, `losses.binary_crossentropy(...)` and `losses.binaryCrossentropy(...)` (parsed on first use), with typed options. */
+export const losses: StdlibLosses = namedRegistry<LossFactory>('loss', () => {
   const lib = Library.stdlib();
   const out: Record<string, LossFactory> = {};
   for (const name of lib.names()) {
@@ -110,4 +118,4 @@ export const losses: Record<string, LossFactory> = namedRegistry('loss', () => {
     if (def.kind === 'loss') addNamed(out, name, (opts?: LossOptions) => makeLoss(lib, def, opts));
   }
   return out;
-});
+}) as unknown as StdlibLosses;

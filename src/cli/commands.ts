@@ -15,7 +15,7 @@ import { displaySignature } from '../lower/signature.js';
 import { showShape } from '../ir/shape.js';
 import { printBody } from '../print/text.js';
 import { toLatex } from '../print/latex.js';
-import { UsageError } from './main.js';
+import { UsageError } from './usage.js';
 import { runEval } from './eval.js';
 import { useBackend } from '../backend.js';
 import { checkProgram } from '../lower/check.js';

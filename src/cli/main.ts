@@ -6,8 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LosscError, LosscErrors, didYouMean, registerSource } from '../errors.js';
 import { commands, type Command } from './commands.js';
-
-export class UsageError extends Error {}
+import { UsageError } from './usage.js';
 
 const USAGE = `usage: lossc <command> [arguments]
 

@@ -6,7 +6,7 @@ import type { Static } from '../lower/builtins.js';
 import type { Library } from '../lower/library.js';
 import { computePlot, mappingList, toSvg, toVegaLite, type Sweep } from '../plot/index.js';
 import { useBackend } from '../backend.js';
-import { UsageError } from './main.js';
+import { UsageError } from './usage.js';
 
 export const PLOT_FLAGS = {
   over: { type: 'string' },

@@ -7,7 +7,7 @@
 // How: nodes are split into targets (computed into buffers: roots, reductions, matmuls, concats,
 // and shared or broadcast expensive subexpressions) and inlined nodes (evaluated as expressions
 // inside the loop of the target that reads them); targets of one index space share a loop nest
-// (fused-codegen/nest.ts), whose loops are merged where contiguous, and whose per-element values
+// (fused-codegen/nests.ts, scope.ts, plan.ts), whose loops are merged where contiguous, and whose per-element values
 // are hoisted to the outermost loop they depend on.
 //
 // Safety: the source is assembled only from fixed fragments, compiler-made identifiers and
@@ -21,7 +21,9 @@ import type { Node } from '../ir/node.js';
 import { topoSort } from '../ir/node.js';
 import { showShape } from '../ir/shape.js';
 import { dims, isBufferLeaf, materialize, sizeOf, supported } from './fused-codegen/graph.js';
-import { groupNests, planNest, type Ctx } from './fused-codegen/nest.js';
+import { groupNests } from './fused-codegen/nests.js';
+import { planNest } from './fused-codegen/plan.js';
+import type { Ctx } from './fused-codegen/scope.js';
 import { HELPERS, Unsupported, type Helper } from './fused-codegen/scalar.js';
 
 export interface FusedKernel {
@@ -249,6 +251,30 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
   const body = renderers.flatMap((r) => r());
 
   const inputShapes = inputs.map((n) => dims(n));
+  const source = assemble({ consts, helpers, tempName, scratch, inputs: inputs.length, uniqueRoots, outName, body });
+  return {
+    source,
+    consts,
+    inputShapes,
+    inputSizes: inputShapes.map(sizeOf),
+    rootSlots: roots.map((r) => uniqueRoots.indexOf(r)),
+    slotSizes: uniqueRoots.map((r) => sizeOf(dims(r))),
+    nests: nests.length,
+  };
+}
+
+/** The kernel's source: constants, helpers, buffers and scratch arrays, then the function running the nests. */
+function assemble(k: {
+  consts: readonly Float64Array[];
+  helpers: ReadonlySet<Helper>;
+  tempName: ReadonlyMap<Node, string>;
+  scratch: readonly number[];
+  inputs: number;
+  uniqueRoots: readonly Node[];
+  outName: ReadonlyMap<Node, string>;
+  body: readonly string[];
+}): string {
+  const { consts, helpers, tempName, scratch, inputs, uniqueRoots, outName, body } = k;
   const src: string[] = ['"use strict";'];
   consts.forEach((_, i) => src.push(`const k${i} = K[${i}];`));
   for (const h of [...helpers].sort()) src.push(HELPERS[h]);
@@ -257,19 +283,11 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
     src.push(`const ${name} = new ${n.dtype === 'bool' ? 'Uint8Array' : 'Float64Array'}(${size});`);
   }
   scratch.forEach((size, i) => src.push(`const w${i} = new Float64Array(${sizeOf([size])});`));
-  src.push(`return function fused(outs${inputs.map((_, i) => `, x${i}`).join('')}) {`);
+  src.push(`return function fused(outs${Array.from({ length: inputs }, (_, i) => `, x${i}`).join('')}) {`);
   uniqueRoots.forEach((r, i) => src.push(`  const ${outName.get(r)} = outs[${i}];`));
   src.push(...body);
   src.push('};');
-  return {
-    source: src.join('\n'),
-    consts,
-    inputShapes,
-    inputSizes: inputShapes.map(sizeOf),
-    rootSlots: roots.map((r) => uniqueRoots.indexOf(r)),
-    slotSizes: uniqueRoots.map((r) => sizeOf(dims(r))),
-    nests: nests.length,
-  };
+  return src.join('\n');
 }
 
 /** The values of a literal tensor (a `tensor` node or a vector `param`), checked to be numbers. */

@@ -5,7 +5,8 @@
 import type { Node } from '../ir/node.js';
 import { reduceAxes } from '../ir/ops.js';
 import type { DType } from '../ir/shape.js';
-import { EPSILON32, PREC, expand, formatNumber, planLets, ref, tensorText, trivialText, type Piece, type Rendered, type Renderer } from '../print/text.js';
+import { EPSILON32, PREC, expand, formatNumber, ref, tensorText, type Piece, type Rendered, type Renderer } from '../print/text.js';
+import { planLets, trivialText } from '../print/lets.js';
 import { TARGET_INFO, spellingOf, type Target } from './spellings.js';
 
 /** Names an emitted local never takes: Python keywords and builtins, the modules, the helpers. */

@@ -79,7 +79,13 @@ export interface ReduceShapes {
  * runs: an error thrown under tf.grad after kernels ran leaks the tensors tfjs saved for the
  * backward pass (the tape is never closed).
  */
-export function checkReduceShapes({ values, outMask, inMask, sampleWeight }: ReduceShapes, loss: string): void {
+export function checkReduceShapes({ values, outMask, inMask, sampleWeight }: ReduceShapes, reduction: Reduction, loss: string): void {
+  // A loss of the whole batch cannot be per-sample anything (a number as the weight scales it).
+  const perSample = sampleWeight !== undefined && sampleWeight.length > 0;
+  if (values.length === 0 && (reduction === 'none' || perSample || inMask)) {
+    const how = reduction === 'none' ? "left unreduced (reduction: 'none')" : perSample ? 'weighted per sample' : 'masked per sample';
+    throw new LosscError('usage', `\`${loss}\` gives one number per batch, not one per sample, so it cannot be ${how}`);
+  }
   const m = inMask ? requireMaskShape(inMask, values, loss) : undefined;
   const mask = m && outMask ? requireBroadcast('the mask and the loss mask', m, outMask, loss) : (m ?? outMask);
   let sw = sampleWeight;
@@ -114,7 +120,7 @@ export interface WrapperInput {
 
 /** Steps 5–7 of Keras's Loss.__call__: mask, weights, reduction. Call inside tf.tidy. */
 export function reduceLoss({ values, outMask, inMask, sampleWeight, reduction, loss }: WrapperInput): tf.Tensor {
-  checkReduceShapes({ values: values.shape, outMask: outMask?.shape, inMask: inMask?.shape, sampleWeight: sampleWeight?.shape }, loss);
+  checkReduceShapes({ values: values.shape, outMask: outMask?.shape, inMask: inMask?.shape, sampleWeight: sampleWeight?.shape }, reduction, loss);
   if (inMask) inMask = align(inMask, values)[0];
   let mask: tf.Tensor | undefined;
   if (inMask && outMask) {

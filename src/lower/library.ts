@@ -32,7 +32,7 @@ const MAX_IMPORT_DEPTH = 32;
 /** The stdlib files, prelude first, in a fixed order (each must be in stdlib/ and embedded). */
 export const STDLIB_FILES = ['prelude.loss', 'regression.loss', 'probabilistic.loss', 'hinge.loss', 'segmentation.loss', 'similarity.loss', 'sequence.loss', 'custom.loss', 'regularizers.loss'];
 
-function hostOf(opts: ImportOptions): ImportHost | undefined {
+export function hostOf(opts: ImportOptions): ImportHost | undefined {
   if (opts.host) return opts.host;
   if (opts.resolve) return resolverHost(opts.resolve);
   if (opts.root !== undefined) return needFileSystem('an import `root`').folder(opts.root);

@@ -12,12 +12,15 @@ import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import { Origins } from '../ir/origin.js';
 import { setNameHint } from '../ir/names.js';
-import { foldConstant } from '../rewrite/fold.js';
 import type { Shape } from '../ir/shape.js';
 import { BUILTINS, CONSTANTS, MAX_ONE_HOT_DEPTH, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
 import { Library } from './library.js';
 import { deepEnough, lowerOperators } from './operators.js';
 import { displaySignature, paramDtype, type TensorType } from './signature.js';
+import {
+  activeOriginsNow, at, binaryNode, bindArguments, Env, folded, givenOption, inStdlib, isNumberList, once, resolveOptions, setActiveOrigins, staticBinary, staticToTensor, staticUnary, tensorBinding, tryKey,
+  type BinaryNodeOp, type Binding,
+} from './values.js';
 
 export interface LowerOptions {
   /** Option values given by the user (snake_case names); the rest take their defaults. */
@@ -43,105 +46,6 @@ export interface Lowered {
 
 /** Inlining deeper than this is refused: it is a runaway, not a loss. */
 const MAX_CALL_DEPTH = 64;
-
-interface Binding {
-  span?: Span;
-  what: string;
-  tensor(): Node;
-  static(): Static;
-  tensors?(): Node[];
-}
-
-class Env {
-  private readonly vars = new Map<string, Binding>();
-  constructor(private readonly parent?: Env) {}
-  get(name: string): Binding | undefined {
-    return this.vars.get(name) ?? this.parent?.get(name);
-  }
-  set(name: string, b: Binding): void {
-    this.vars.set(name, b);
-  }
-  names(): string[] {
-    return [...this.vars.keys(), ...(this.parent?.names() ?? [])];
-  }
-}
-
-/** Where the nodes of the definition being lowered came from (see ir/origin.ts). */
-let activeOrigins: Origins | undefined;
-
-/** Attach a span to an error raised without one (shape and type errors come from the IR). */
-function at<T>(span: Span | undefined, f: () => T): T {
-  try {
-    const out = f();
-    // Later stages (the derivative, rewrites) raise errors at the nodes' origins.
-    if (span && activeOrigins) {
-      const o = activeOrigins;
-      if (out instanceof Node) o.note(out, span);
-      else if (Array.isArray(out)) for (const n of out) if (n instanceof Node) o.note(n, span);
-    }
-    return out;
-  } catch (e) {
-    if (e instanceof LosscError && !e.span && span) throw new LosscError(e.kind, e.detail, span);
-    throw e;
-  }
-}
-
-function once<T>(f: () => T): () => T {
-  let done = false;
-  let v: T;
-  return () => {
-    if (!done) {
-      v = f();
-      done = true;
-    }
-    return v;
-  };
-}
-
-export function staticType(v: Static): string {
-  if (v === null) return 'none';
-  if (Array.isArray(v)) return 'list';
-  return typeof v;
-}
-
-/** Does `given` fit an option whose default is `def`? Numbers accept lists (per-class values). */
-function optionAccepts(def: Static, given: Static): boolean {
-  if (def === null) return true;
-  if (typeof def === 'number') return typeof given === 'number' || given === null || isNumberList(given);
-  if (Array.isArray(def)) return isNumberList(given) || typeof given === 'number' || given === null;
-  return typeof def === typeof given;
-}
-
-function isNumberList(v: Static): v is number[] {
-  return Array.isArray(v) && v.every((x) => typeof x === 'number');
-}
-
-/** Static value → tensor: numbers become constants, number lists become literal tensors. */
-function staticToTensor(v: Static, span?: Span): Node {
-  if (typeof v === 'number') return b.constant(v);
-  if (typeof v === 'boolean') return b.constant(v ? 1 : 0, 'bool');
-  if (Array.isArray(v)) {
-    const shape: number[] = [];
-    let level: Static = v;
-    while (Array.isArray(level)) {
-      shape.push(level.length);
-      level = level[0] as Static;
-    }
-    const flat: number[] = [];
-    const walk = (x: Static, depth: number): void => {
-      if (depth === shape.length) {
-        if (typeof x !== 'number') throw new LosscError('type', `a tensor literal holds numbers only, found ${showStatic(x)}`, span);
-        flat.push(x);
-        return;
-      }
-      if (!Array.isArray(x) || x.length !== shape[depth]) throw new LosscError('shape', 'a tensor literal must be rectangular', span);
-      for (const y of x) walk(y, depth + 1);
-    };
-    walk(v, 0);
-    return b.tensorConst(flat, shape);
-  }
-  throw new LosscError('type', `${v === null ? '`none`' : 'a string'} cannot be used as a tensor`, span);
-}
 
 export class Lowerer {
   private depth = 0;
@@ -176,51 +80,25 @@ export class Lowerer {
       });
     }
     this.stack.push(def.name);
-    const outer = activeOrigins;
-    const origins = new Origins();
-    activeOrigins = origins;
+    const outer = setActiveOrigins(new Origins());
     try {
       const { value, mask } = this.lowerBody(def, env, true);
       // A loss or a penalty is a number per sample: a comparison or an int there is a slip.
       if (def.kind !== 'def' && value.dtype !== 'float32') {
         throw new LosscError('type', `a ${def.kind} must give float values, but \`${def.name}\` gives ${value.dtype} (convert with float(...))`, def.body.result.span);
       }
-      return { def, inputs, value, mask, options, origins };
+      return { def, inputs, value, mask, options, origins: activeOriginsNow() };
     } finally {
-      activeOrigins = outer;
+      setActiveOrigins(outer);
       this.stack.pop();
     }
   }
 
   /** Option values: defaults, overridden by `given`, each type-checked. */
   resolveOptions(def: Definition, given: Record<string, Static>, span: Span | undefined): Record<string, Static> {
-    const out: Record<string, Static> = {};
-    const declared = new Map(def.options.map((o) => [o.name, o]));
-    for (const name of Object.keys(given)) {
-      if (!declared.has(name)) {
-        const known = def.options.map((o) => o.name);
-        throw new LosscError(
-          'option',
-          `\`${def.name}\` has no option \`${name}\`${didYouMean(name, known)}` +
-            (known.length ? ` (its options: ${known.join(', ')})` : ' (it takes no options)'),
-          span,
-        );
-      }
-    }
-    for (const o of def.options) {
-      const dflt = this.lowerStatic(o.default, new Env());
-      const v = o.name in given ? given[o.name]! : dflt;
-      if (o.name in given && !optionAccepts(dflt, v)) {
-        throw new LosscError(
-          'option',
-          `option \`${o.name}\` of \`${def.name}\` takes a ${staticType(dflt)}${typeof dflt === 'number' ? ' (or a list of numbers)' : ''}, got ${showStatic(v)}`,
-          span,
-        );
-      }
-      out[o.name] = v;
-    }
-    return out;
+    return resolveOptions(def, given, span, (e) => this.lowerStatic(e, new Env()));
   }
+
 
   private lowerBody(def: Definition, env: Env, top: boolean): { value: Node; mask?: Node } {
     let scope = new Env(env);
@@ -524,38 +402,7 @@ export class Lowerer {
     if (this.depth >= MAX_CALL_DEPTH) {
       throw new LosscError('limit', `calls nest more than ${MAX_CALL_DEPTH} deep`, c.span);
     }
-    const paramNames = def.params.map((p) => p.name);
-    const optionNames = def.options.map((o) => o.name);
-    if (c.args.length > def.params.length) {
-      throw new LosscError(
-        'arity',
-        `\`${def.name}\` takes ${def.params.length} tensor argument(s) (${paramNames.join(', ')}), got ${c.args.length}` +
-          (optionNames.length ? `; options are given by name (${optionNames.map((o) => `${o} = ...`).join(', ')})` : ''),
-        c.span,
-      );
-    }
-    const argExprs = new Map<string, Expr>();
-    c.args.forEach((a, i) => argExprs.set(paramNames[i]!, a));
-    const optionExprs = new Map<string, Expr>();
-    for (const k of c.kwargs) {
-      if (paramNames.includes(k.name)) {
-        if (argExprs.has(k.name)) throw new LosscError('arity', `argument \`${k.name}\` of \`${def.name}\` is given twice`, k.span);
-        argExprs.set(k.name, k.value);
-      } else if (optionNames.includes(k.name)) {
-        optionExprs.set(k.name, k.value);
-      } else {
-        throw new LosscError(
-          'option',
-          `\`${def.name}\` has no option \`${k.name}\`${didYouMean(k.name, [...optionNames, ...paramNames])}` +
-            (optionNames.length ? ` (its options: ${optionNames.join(', ')})` : ' (it takes no options)'),
-          k.span,
-        );
-      }
-    }
-    const missing = paramNames.filter((p) => !argExprs.has(p));
-    if (missing.length) {
-      throw new LosscError('arity', `\`${def.name}\` needs ${paramNames.length} tensor argument(s) (${paramNames.join(', ')}), \`${missing[0]}\` is missing`, c.span);
-    }
+    const { argExprs, optionExprs } = bindArguments(def, c);
     const args = def.params.map((p) => {
       let n = this.lowerTensor(argExprs.get(p.name)!, env);
       const want = paramDtype(p.type);
@@ -580,30 +427,7 @@ export class Lowerer {
     for (const o of def.options) {
       const g = given.get(o.name);
       if (g) {
-        let dflt: Static | undefined;
-        const checked = () => {
-          const v = g.static();
-          dflt ??= this.lowerStatic(o.default, new Env());
-          if (!optionAccepts(dflt, v)) {
-            throw new LosscError('option', `option \`${o.name}\` of \`${def.name}\` takes a ${staticType(dflt)}, got ${showStatic(v)}`, g.span);
-          }
-          return v;
-        };
-        inner.set(o.name, {
-          span: g.span,
-          what: `the option \`${o.name}\``,
-          static: checked,
-          tensor: () => {
-            // Used as a tensor, a compile-time value is still checked (`delta = true` is no number);
-            // a value computed from tensors has no static type to check.
-            try {
-              checked();
-            } catch (e) {
-              if (!(e instanceof LosscError) || e.kind === 'option') throw e;
-            }
-            return g.tensor();
-          },
-        });
+        inner.set(o.name, givenOption(def.name, o, g, () => this.lowerStatic(o.default, new Env())));
       } else {
         const value = once(() => this.lowerStatic(o.default, new Env()));
         inner.set(o.name, { span: o.span, what: `the option \`${o.name}\``, static: value, tensor: once(() => staticToTensor(value(), o.span)) });
@@ -648,13 +472,7 @@ export class Lowerer {
       case 'binary':
         return lowerOperators<Static>(e, {
           leaf: (x) => this.lowerStatic(x, env),
-          unary: (u, v) => {
-            if (u.op === '-') {
-              if (typeof v === 'number') return -v;
-              if (isNumberList(v)) return v.map((x) => -x);
-            } else if (typeof v === 'boolean') return !v;
-            throw new LosscError('type', `cannot apply \`${u.op}\` to ${showStatic(v)}`, u.span);
-          },
+          unary: staticUnary,
           binary: (op, l, r, span) => at(span, () => staticBinary(op, l, r)),
         });
       case 'if':
@@ -663,74 +481,6 @@ export class Lowerer {
         throw new LosscError('type', `\`${e.callee}(...)\` is computed from tensors, but a compile-time constant is needed here`, e.span);
     }
   }
-}
-
-/** Is this place in a stdlib file (parsed under the name `stdlib/<file>`)? */
-function inStdlib(span: Span): boolean {
-  return span.file.startsWith('stdlib/');
-}
-
-function tryKey(f: () => unknown): string {
-  try {
-    return JSON.stringify(f());
-  } catch {
-    return '?';
-  }
-}
-
-function tensorBinding(node: Node, what: string, span?: Span): Binding {
-  return {
-    span,
-    what,
-    tensor: () => node,
-    static: () => {
-      // No span here: the error points at the use (attached by lowerStatic), not the declaration.
-      throw new LosscError('type', `${what} is a tensor, not a compile-time constant`);
-    },
-  };
-}
-
-/** Arithmetic on constants is done now (1 - epsilon is a constant that prints as written). */
-function folded(n: Node): Node {
-  return foldConstant(n) ?? n;
-}
-
-const BINARY_OPS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow' } as const;
-const COMPARE_OPS = { '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge', '==': 'eq', '!=': 'ne' } as const;
-
-type BinaryNodeOp = keyof typeof BINARY_OPS | keyof typeof COMPARE_OPS | 'and' | 'or';
-
-function binaryNode(op: BinaryNodeOp, l: Node, r: Node): Node {
-  if (op in BINARY_OPS) return b.binary(BINARY_OPS[op as keyof typeof BINARY_OPS], l, r);
-  if (op in COMPARE_OPS) return b.compare(COMPARE_OPS[op as keyof typeof COMPARE_OPS], l, r);
-  const toBool = (x: Node) => (x.dtype === 'bool' ? x : b.cast(x, 'bool'));
-  return Node.make(op as 'and' | 'or', [toBool(l), toBool(r)]);
-}
-
-function staticBinary(op: string, l: Static, r: Static): Static {
-  if (op === 'and' || op === 'or') {
-    if (typeof l !== 'boolean' || typeof r !== 'boolean') throw new LosscError('type', `\`${op}\` needs booleans, got ${showStatic(l)} and ${showStatic(r)}`);
-    return op === 'and' ? l && r : l || r;
-  }
-  if (op === '==' || op === '!=') {
-    const eq = JSON.stringify(l) === JSON.stringify(r);
-    return op === '==' ? eq : !eq;
-  }
-  if (typeof l !== 'number' || typeof r !== 'number') {
-    throw new LosscError('type', `\`${op}\` on compile-time values needs numbers, got ${showStatic(l)} and ${showStatic(r)}`);
-  }
-  switch (op) {
-    case '+': return l + r;
-    case '-': return l - r;
-    case '*': return l * r;
-    case '/': return l / r;
-    case '^': return Math.pow(l, r);
-    case '<': return l < r;
-    case '<=': return l <= r;
-    case '>': return l > r;
-    case '>=': return l >= r;
-  }
-  throw new LosscError('type', `unknown operator ${op}`);
 }
 
 /** Lower a definition of a library by name. */

@@ -6,11 +6,10 @@ export {
   printDefinition,
   formatNumber,
   floatText,
-  type PrintOptions,
   type PrintedBody,
   type PrintedLet,
   type DefinitionHeader,
-  type NameSource,
 } from './text.js';
+export type { PrintOptions, NameSource } from './lets.js';
 export { toLatex, latexName, latexNumber, type LatexOptions } from './latex.js';
 export { toDot, type DotOptions } from './dot.js';

@@ -14,14 +14,12 @@ import {
   PREC,
   expand,
   formatNumber,
-  planLets,
   ref,
-  trivialText,
   type Piece,
-  type PrintOptions,
   type Rendered,
   type Renderer,
 } from './text.js';
+import { planLets, trivialText, type PrintOptions } from './lets.js';
 
 // ---------------------------------------------------------------------------------------------
 // Names.
@@ -177,6 +175,7 @@ function tensorLatex(values: readonly number[], shape: readonly unknown[]): stri
   return `\\left[${values.map(num).join(', ')}\\right]`;
 }
 
+// size: one case per op (its LaTeX); becomes a per-op table with the op registry (issue 11, item 1)
 export function renderLatex(n: Node): Rendered {
   const a = n.args;
   const unary = UNARY_FN[n.op];

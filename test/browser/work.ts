@@ -3,7 +3,7 @@
 // user's compiled loss, Keras's clipping at the ends, two model.fit curves, leaks.
 
 import * as tf from '@tensorflow/tfjs';
-import { compile, losses } from '../../src/index.js';
+import { compile, losses, type LossFactory } from '../../src/index.js';
 import { fusedCodegenAvailable, lastFuseRefusal } from '../../src/compile/fused.js';
 import type { BackendAnswer, FitSpec, LossCase, Nested, Request, ValueGrad } from './protocol.js';
 
@@ -17,7 +17,7 @@ function valueGrad(f: (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor, yTrue: Nested
 }
 
 function runCase(c: LossCase): ValueGrad {
-  const fn = losses[c.name]!(c.options);
+  const fn = (losses as unknown as Record<string, LossFactory>)[c.name]!(c.options);
   return valueGrad(fn, c.yTrue, c.yPred);
 }
 

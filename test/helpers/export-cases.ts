@@ -113,7 +113,9 @@ export function buildCases(dir: string, targets: Target[], opts: { grad: boolean
     for (const [k, { o, gen }] of p.sets.entries()) {
       const { yTrue, yPred } = gen(r);
       // Weights shaped like the per-sample values.
-      const shape = shapeOf(lossc({ loss: p.loss, source: p.source, options: o, reduction: 'none', y_true: yTrue, y_pred: yPred }, false).value);
+      const shape = shapeOf(lossc({ loss: p.loss, source: p.source, options: o, call: 'function', y_true: yTrue, y_pred: yPred }, false).value);
+      // A loss of the whole batch (one number) refuses reduction 'none' (its weight here is a number).
+      const batchLevel = shape.length === 0;
       const fill = (d: number): unknown => (d === shape.length ? Math.round(r() * 100) / 50 : Array.from({ length: shape[d]! }, () => fill(d + 1)));
       const sw = fill(0);
       for (const reduction of REDUCTIONS) {
@@ -121,16 +123,18 @@ export function buildCases(dir: string, targets: Target[], opts: { grad: boolean
           const id = `random:${p.loss}:${k}:${reduction}:${weighted ? 'w' : '-'}`;
           const req: EvalRequest = { id, loss: p.loss, source: p.source, options: o, reduction, y_true: yTrue, y_pred: yPred, sample_weight: weighted ? sw : undefined };
           const g = grad;
-          const want = lossc(req, g);
+          const refused = batchLevel && reduction === 'none';
           if (opts.withGradient) ex.module(p.loss, o, 'pytorch', true, p.source);
           if (opts.vjp) ex.module(p.loss, o, 'jax', true, p.source);
-          if (opts.vjp && reduction === 'none' && !weighted && p.loss !== 'ctc') {
+          if (opts.vjp && reduction === (batchLevel ? 'sum' : 'none') && !weighted && p.loss !== 'ctc') {
             // jax.custom_vjp's backward (lossc's derivative) against lossc's gradient of the values' sum.
             const vid = `vjp:${p.loss}:${k}`;
             const per = lossc({ ...req, id: vid, call: 'function', sample_weight: undefined }, true);
             const pc: PyCase = { id: vid, module: ex.module(p.loss, o, 'jax', false, p.source), grad_module: ex.module(p.loss, o, 'jax', true, p.source), loss: p.loss, options: o, call: 'function', y_true: yTrue, y_pred: yPred, vjp: true };
             add('jax', { case: pc, ...per, source: p.source });
           }
+          if (refused) continue;
+          const want = lossc(req, g);
           for (const t of targets) {
             const pc: PyCase = { id, module: ex.module(p.loss, o, t, false, p.source), loss: p.loss, options: o, reduction, y_true: yTrue, y_pred: yPred, sample_weight: weighted ? sw : null, class: opts.classes && !weighted && t !== 'numpy' && t !== 'jax' };
             if (t === 'pytorch' && g) Object.assign(pc, { grad: true, grad_module: opts.withGradient ? ex.module(p.loss, o, t, true, p.source) : undefined });

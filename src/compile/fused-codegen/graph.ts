@@ -9,7 +9,7 @@
 
 import { REDUCTIONS, reduceAxes, type OpName } from '../../ir/ops.js';
 import type { Node } from '../../ir/node.js';
-import { int, Unsupported } from './scalar.js';
+import { int, SCALAR_CODE, Unsupported, type ScalarOp } from './scalar.js';
 import { sizeOf, stridesOf } from '../../eval/ndarray.js';
 
 /** One axis of a position: loop axis `d` of the iteration space (-1: none, i.e. 0), plus `off`. */
@@ -30,14 +30,10 @@ export function dims(n: Node): number[] {
 // Shape arithmetic is the reference evaluator's: one definition of row-major layout.
 export { sizeOf, stridesOf };
 
-/** The ops this target evaluates elementwise (inlinable into a consumer's loop). */
+/** The ops this target evaluates elementwise (inlinable into a consumer's loop): scalar.ts's table and these. */
 const INLINE_OPS = new Set<OpName>([
-  'const', 'param', 'tensor', 'size', 'indices',
-  'neg', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'sign', 'sigmoid', 'softplus', 'tanh', 'floor',
-  'not', 'cast', 'stop_gradient',
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
-  'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or',
-  'where', 'clip',
+  ...(Object.keys(SCALAR_CODE) as ScalarOp[]),
+  'const', 'param', 'tensor', 'size', 'indices', 'cast', 'pow',
   'broadcast_like', 'expand_dims', 'squeeze', 'part', 'transpose', 'one_hot',
 ]);
 
@@ -188,14 +184,8 @@ export interface Materialization {
   index: Map<Node, number>;
 }
 
-/**
- * Decide which nodes get buffers. Forced: roots, reductions, matmuls, concats (and the base of a
- * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
- * expensive and read by two or more targets, or non-trivial and read broadcast (its recomputation
- * would repeat per broadcast element); everything else is inlined into its readers' loops.
- */
-export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
-  // Topological order over value edges only (shape-only arguments are never computed).
+/** Topological order over value edges only (shape-only arguments are never computed). */
+function valueOrder(roots: readonly Node[], bound: ReadonlySet<Node>): Node[] {
   const order: Node[] = [];
   const seen = new Set<Node>();
   const stack: Array<[Node, number]> = [];
@@ -220,6 +210,17 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
       }
     }
   }
+  return order;
+}
+
+/**
+ * Decide which nodes get buffers. Forced: roots, reductions, matmuls, concats (and the base of a
+ * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
+ * expensive and read by two or more targets, or non-trivial and read broadcast (its recomputation
+ * would repeat per broadcast element); everything else is inlined into its readers' loops.
+ */
+export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
+  const order = valueOrder(roots, bound);
   const index = new Map<Node, number>();
   order.forEach((n, i) => index.set(n, i));
 

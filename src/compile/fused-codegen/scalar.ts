@@ -5,6 +5,8 @@
 // compiler makes up itself (`t12`, `b3`, `v0`), and numbers that went through `lit` / `int`,
 // which accept only values of type number (never a string from an attribute, whatever it says).
 
+import type { OpName } from '../../ir/ops.js';
+
 /** Thrown while planning when the graph uses something the fused target does not handle. */
 export class Unsupported extends Error {}
 
@@ -36,32 +38,64 @@ export const HELPERS = {
 } as const;
 export type Helper = keyof typeof HELPERS;
 
-/** One element of a unary op on `a` (an identifier or literal); `use` records helpers needed. */
-export function unaryCode(op: string, a: string, use: (h: Helper) => void): string | undefined {
-  switch (op) {
-    case 'neg':
-      return `-${a}`;
-    case 'exp':
-    case 'log':
-    case 'log1p':
-    case 'expm1':
-    case 'sqrt':
-    case 'abs':
-    case 'tanh':
-    case 'floor':
-      return `Math.${op}(${a})`;
-    case 'sign':
-    case 'sigmoid':
-    case 'softplus':
-      use(op);
-      return `${op}(${a})`;
-    case 'not':
-      return `(${a} !== 0 ? 0 : 1)`;
-    case 'stop_gradient':
-      return a;
-    default:
-      return undefined;
-  }
+/** The ops whose one element is a fixed expression of their arguments' elements (SCALAR_CODE). */
+export type ScalarOp = Extract<
+  OpName,
+  | 'neg' | 'exp' | 'log' | 'log1p' | 'expm1' | 'sqrt' | 'abs' | 'tanh' | 'floor' | 'sign' | 'sigmoid' | 'softplus'
+  | 'not' | 'stop_gradient'
+  | 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne' | 'and' | 'or'
+  | 'where' | 'clip'
+>;
+
+/** One element of an op, from its arguments' elements (identifiers or literals); `use` records helpers needed. */
+type ScalarCode = (v: readonly string[], use: (h: Helper) => void) => string;
+
+const math = (f: string): ScalarCode => ([a]) => `Math.${f}(${a})`;
+const helper = (h: Helper): ScalarCode => ([a], use) => {
+  use(h);
+  return `${h}(${a})`;
+};
+const test = (op: string): ScalarCode => ([a, b]) => `(${a} ${op} ${b} ? 1 : 0)`;
+
+/**
+ * The one table of how an element of each scalar op is written (the Scope of scope.ts reads it;
+ * the ops it handles itself, such as pow, cast and one_hot, take extra facts from the node).
+ */
+export const SCALAR_CODE: Record<ScalarOp, ScalarCode> = {
+  neg: ([a]) => `-${a}`,
+  exp: math('exp'),
+  log: math('log'),
+  log1p: math('log1p'),
+  expm1: math('expm1'),
+  sqrt: math('sqrt'),
+  abs: math('abs'),
+  tanh: math('tanh'),
+  floor: math('floor'),
+  sign: helper('sign'),
+  sigmoid: helper('sigmoid'),
+  softplus: helper('softplus'),
+  not: ([a]) => `(${a} !== 0 ? 0 : 1)`,
+  stop_gradient: ([a]) => a!,
+  add: ([a, b]) => `${a} + ${b}`,
+  sub: ([a, b]) => `${a} - ${b}`,
+  mul: ([a, b]) => `${a} * ${b}`,
+  div: ([a, b]) => `${a} / ${b}`,
+  maximum: ([a, b]) => `Math.max(${a}, ${b})`,
+  minimum: ([a, b]) => `Math.min(${a}, ${b})`,
+  lt: test('<'),
+  le: test('<='),
+  gt: test('>'),
+  ge: test('>='),
+  eq: test('==='),
+  ne: test('!=='),
+  and: ([a, b]) => `(${a} !== 0 && ${b} !== 0 ? 1 : 0)`,
+  or: ([a, b]) => `(${a} !== 0 || ${b} !== 0 ? 1 : 0)`,
+  where: ([c, a, b]) => `(${c} !== 0 ? ${a} : ${b})`,
+  clip: ([x, lo, hi]) => `Math.min(Math.max(${x}, ${lo}), ${hi})`,
+};
+
+export function isScalarOp(op: OpName): op is ScalarOp {
+  return Object.hasOwn(SCALAR_CODE, op);
 }
 
 /** Whole exponents up to this size are written as products (V8's Math.pow is ~80× a multiply). */
@@ -75,41 +109,6 @@ export function powCode(a: string, b: string, exponent: number | undefined): str
     return exponent === -1 ? `1 / ${a}` : `1 / (${product})`;
   }
   return `Math.pow(${a}, ${b})`;
-}
-
-export function binaryCode(op: string, a: string, b: string): string | undefined {
-  switch (op) {
-    case 'add':
-      return `${a} + ${b}`;
-    case 'sub':
-      return `${a} - ${b}`;
-    case 'mul':
-      return `${a} * ${b}`;
-    case 'div':
-      return `${a} / ${b}`;
-    case 'maximum':
-      return `Math.max(${a}, ${b})`;
-    case 'minimum':
-      return `Math.min(${a}, ${b})`;
-    case 'lt':
-      return `(${a} < ${b} ? 1 : 0)`;
-    case 'le':
-      return `(${a} <= ${b} ? 1 : 0)`;
-    case 'gt':
-      return `(${a} > ${b} ? 1 : 0)`;
-    case 'ge':
-      return `(${a} >= ${b} ? 1 : 0)`;
-    case 'eq':
-      return `(${a} === ${b} ? 1 : 0)`;
-    case 'ne':
-      return `(${a} !== ${b} ? 1 : 0)`;
-    case 'and':
-      return `(${a} !== 0 && ${b} !== 0 ? 1 : 0)`;
-    case 'or':
-      return `(${a} !== 0 || ${b} !== 0 ? 1 : 0)`;
-    default:
-      return undefined;
-  }
 }
 
 /** A cast between IR dtypes: float→int truncates, anything→bool is (x != 0). */
