@@ -10,7 +10,7 @@ import { LosscError } from '../errors.js';
 import { addNamed, namedRegistry } from './registry.js';
 import type { Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
-import { align, checkReduction, reduceLoss, type Reduction } from '../keras/wrapper.js';
+import { align, alignShapes, checkReduceShapes, checkReduction, reduceLoss, type Reduction } from '../keras/wrapper.js';
 import type { StdlibLosses } from './typed.js';
 
 export type { OptionValue } from './stdlib-types.js';
@@ -79,6 +79,14 @@ export function makeLoss(lib: Library, def: Definition, opts: LossOptions = {}):
         return fast.tryCall([a, b]);
       }) as tf.Tensor | undefined;
       if (out) return out;
+    }
+    if (!bare) {
+      // The wrapper's shape errors before any kernel runs: thrown under tf.grad later, they
+      // would leak the tensors tfjs saved for the backward pass.
+      const [st, sp] = alignInputs ? alignShapes(yTrue.shape, yPred.shape) : [yTrue.shape, yPred.shape];
+      const out = compiled.outputShapes([[...st], [...sp]]);
+      const swShape = sampleWeight === undefined || sampleWeight === null ? undefined : typeof sampleWeight === 'number' ? [] : sampleWeight.shape;
+      checkReduceShapes({ values: out.value, outMask: out.mask, inMask: extras?.mask?.shape, sampleWeight: swShape }, reduction, def.name);
     }
     return tf.tidy(() => {
       const yt = tf.cast(yTrue, 'float32');

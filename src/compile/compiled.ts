@@ -30,6 +30,13 @@ interface Entry {
   differentiable: boolean[];
   /** The class labels its `one_hot`s read, checked on each call's data (labels.ts). */
   labels?: LabelCheck;
+  /** The shapes of the per-sample values and of the output mask. */
+  shapes: OutputShapes;
+}
+
+export interface OutputShapes {
+  value: number[];
+  mask?: number[];
 }
 
 const CACHE_LIMIT = 32;
@@ -83,7 +90,7 @@ export class CompiledDefinition {
   }
 
   /** The compiled plans for these input shapes (built on first use). */
-  entry(xs: readonly tf.Tensor[]): Entry {
+  entry(xs: readonly { readonly shape: number[] }[]): Entry {
     if (xs.length !== this.def.params.length) {
       throw new LosscError('arity', `\`${this.def.name}\` takes ${this.def.params.length} tensors (${this.def.params.map((p) => p.name).join(', ')}), got ${xs.length}`);
     }
@@ -129,7 +136,13 @@ export class CompiledDefinition {
       gradient: new Plan(grads, [...lowered.inputs, seed]),
       differentiable,
       labels: labelCheck(roots, lowered.inputs),
+      shapes: { value: lowered.value.shape as number[], mask: lowered.mask?.shape as number[] | undefined },
     };
+  }
+
+  /** The shapes apply gives at these input shapes, known before any kernel runs. */
+  outputShapes(shapes: readonly number[][]): OutputShapes {
+    return this.entry(shapes.map((shape) => ({ shape }))).shapes;
   }
 
   /** Per-sample values (with lossc's gradient attached) and the output mask, if the loss has one. */

@@ -19,18 +19,19 @@ export function checkReduction(r: unknown): Reduction {
   );
 }
 
-/** Keras's `squeeze_or_expand_to_same_rank`: fix a rank difference of one trailing unit axis. */
-export function align(a: tf.Tensor, b: tf.Tensor): [tf.Tensor, tf.Tensor] {
-  const ra = a.rank;
-  const rb = b.rank;
-  if (ra === rb) return [a, b];
-  if (ra === rb + 1 && a.shape[ra - 1] === 1) {
-    return rb === 1 ? [a, tf.expandDims(b, -1)] : [tf.squeeze(a, [ra - 1]), b];
-  }
-  if (rb === ra + 1 && b.shape[rb - 1] === 1) {
-    return ra === 1 ? [tf.expandDims(a, -1), b] : [a, tf.squeeze(b, [rb - 1])];
-  }
+/** Keras's `squeeze_or_expand_to_same_rank` on shapes: fix a rank difference of one trailing unit axis. */
+export function alignShapes(a: readonly number[], b: readonly number[]): [readonly number[], readonly number[]] {
+  const ra = a.length;
+  const rb = b.length;
+  if (ra === rb + 1 && a[ra - 1] === 1) return rb === 1 ? [a, [...b, 1]] : [a.slice(0, -1), b];
+  if (rb === ra + 1 && b[rb - 1] === 1) return ra === 1 ? [[...a, 1], b] : [a, b.slice(0, -1)];
   return [a, b];
+}
+
+/** The same on tensors (a reshape where a unit axis is added or dropped). */
+export function align(a: tf.Tensor, b: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const [sa, sb] = alignShapes(a.shape, b.shape);
+  return [sa.length === a.rank ? a : tf.reshape(a, [...sa]), sb.length === b.rank ? b : tf.reshape(b, [...sb])];
 }
 
 function broadcastShape(a: readonly number[], b: readonly number[]): number[] | undefined {
@@ -45,10 +46,10 @@ function broadcastShape(a: readonly number[], b: readonly number[]): number[] | 
   return out;
 }
 
-function requireBroadcast(what: string, a: tf.Tensor, b: tf.Tensor, loss: string): void {
-  if (!broadcastShape(a.shape, b.shape)) {
-    throw new LosscError('shape', `\`${loss}\`: ${what} of shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] cannot broadcast`);
-  }
+function requireBroadcast(what: string, a: readonly number[], b: readonly number[], loss: string): number[] {
+  const out = broadcastShape(a, b);
+  if (!out) throw new LosscError('shape', `\`${loss}\`: ${what} of shapes [${a.join(', ')}] and [${b.join(', ')}] cannot broadcast`);
+  return out;
 }
 
 /**
@@ -56,13 +57,48 @@ function requireBroadcast(what: string, a: tf.Tensor, b: tf.Tensor, loss: string
  * which `align` fixes). A mask that would only broadcast (`[false]` against 2 values) is a slip
  * that would silently mask everything or nothing, so it is refused.
  */
-function requireMaskShape(mask: tf.Tensor, values: tf.Tensor, loss: string): tf.Tensor {
-  const [m, v] = align(mask, values);
-  if (m.rank === v.rank && m.shape.every((d, i) => d === v.shape[i])) return m;
+function requireMaskShape(mask: readonly number[], values: readonly number[], loss: string): readonly number[] {
+  const [m, v] = alignShapes(mask, values);
+  if (m.length === v.length && m.every((d, i) => d === v[i])) return m;
   throw new LosscError(
     'shape',
-    `\`${loss}\`: the mask has shape [${mask.shape.join(', ')}] but the per-sample loss has shape [${values.shape.join(', ')}]; a mask has one entry per per-sample value`,
+    `\`${loss}\`: the mask has shape [${mask.join(', ')}] but the per-sample loss has shape [${values.join(', ')}]; a mask has one entry per per-sample value`,
   );
+}
+
+/** The shapes of reduceLoss's inputs (the per-sample values as the loss's plan gives them). */
+export interface ReduceShapes {
+  values: readonly number[];
+  outMask?: readonly number[];
+  inMask?: readonly number[];
+  sampleWeight?: readonly number[];
+}
+
+/**
+ * Every check of reduceLoss, on shapes alone, so that a call refuses its inputs before any kernel
+ * runs: an error thrown under tf.grad after kernels ran leaks the tensors tfjs saved for the
+ * backward pass (the tape is never closed).
+ */
+export function checkReduceShapes({ values, outMask, inMask, sampleWeight }: ReduceShapes, reduction: Reduction, loss: string): void {
+  // A loss of the whole batch cannot be per-sample anything (a number as the weight scales it).
+  const perSample = sampleWeight !== undefined && sampleWeight.length > 0;
+  if (values.length === 0 && (reduction === 'none' || perSample || inMask)) {
+    const how = reduction === 'none' ? "left unreduced (reduction: 'none')" : perSample ? 'weighted per sample' : 'masked per sample';
+    throw new LosscError('usage', `\`${loss}\` gives one number per batch, not one per sample, so it cannot be ${how}`);
+  }
+  const m = inMask ? requireMaskShape(inMask, values, loss) : undefined;
+  const mask = m && outMask ? requireBroadcast('the mask and the loss mask', m, outMask, loss) : (m ?? outMask);
+  let sw = sampleWeight;
+  if (mask) {
+    if (sw) {
+      const [mw, s] = alignShapes(mask, sw);
+      sw = requireBroadcast('the mask and the sample weight', mw, s, loss);
+    } else sw = mask;
+  }
+  if (sw) {
+    const [vv, ss] = alignShapes(values, sw);
+    requireBroadcast('the per-sample loss and the sample weight', vv, ss, loss);
+  }
 }
 
 /** divide-no-nan: x / y, and 0 where y is 0. */
@@ -84,16 +120,10 @@ export interface WrapperInput {
 
 /** Steps 5–7 of Keras's Loss.__call__: mask, weights, reduction. Call inside tf.tidy. */
 export function reduceLoss({ values, outMask, inMask, sampleWeight, reduction, loss }: WrapperInput): tf.Tensor {
-  // A loss of the whole batch cannot be per-sample anything (a number as the weight scales it).
-  const perSample = sampleWeight !== undefined && sampleWeight.rank > 0;
-  if (values.rank === 0 && (reduction === 'none' || perSample || inMask)) {
-    const how = reduction === 'none' ? "left unreduced (reduction: 'none')" : perSample ? 'weighted per sample' : 'masked per sample';
-    throw new LosscError('usage', `\`${loss}\` gives one number per batch, not one per sample, so it cannot be ${how}`);
-  }
-  if (inMask) inMask = requireMaskShape(inMask, values, loss);
+  checkReduceShapes({ values: values.shape, outMask: outMask?.shape, inMask: inMask?.shape, sampleWeight: sampleWeight?.shape }, reduction, loss);
+  if (inMask) inMask = align(inMask, values)[0];
   let mask: tf.Tensor | undefined;
   if (inMask && outMask) {
-    requireBroadcast('the mask and the loss mask', inMask, outMask, loss);
     mask = tf.logicalAnd(tf.cast(inMask, 'bool'), tf.cast(outMask, 'bool'));
   } else mask = inMask ?? outMask;
   let sw = sampleWeight ? tf.cast(sampleWeight, 'float32') : undefined;
@@ -109,14 +139,12 @@ export function reduceLoss({ values, outMask, inMask, sampleWeight, reduction, l
     }
     if (sw) {
       const [mw, s] = align(maskWeight, sw);
-      requireBroadcast('the mask and the sample weight', mw, s, loss);
       sw = tf.mul(mw, s);
     } else sw = maskWeight;
   }
   let v = values;
   if (sw) {
     const [vv, ss] = align(v, sw);
-    requireBroadcast('the per-sample loss and the sample weight', vv, ss, loss);
     v = tf.mul(vv, ss);
     sw = ss;
   }

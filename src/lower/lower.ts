@@ -314,6 +314,12 @@ export class Lowerer {
   }
 
   private callBuiltin(name: string, fn: Builtin, c: Call, env: Env): Node | Node[] {
+    const args = this.bindArgs(name, fn, c, env);
+    return at(c.span, () => fn.build(args));
+  }
+
+  /** A builtin's arguments, positional and named, checked against its parameters and lowered. */
+  private bindArgs(name: string, fn: Builtin, c: Call, env: Env): Record<string, Node | Static | Node[]> {
     const names = fn.params.map((p) => p.name);
     const required = fn.params.filter((p) => !('default' in p));
     if (c.args.length > fn.params.length) {
@@ -351,7 +357,7 @@ export class Lowerer {
         args[p.name] = e.items.map((x) => this.lowerTensor(x, env));
       }
     }
-    return at(c.span, () => fn.build(args));
+    return args;
   }
 
   private staticArg(e: Expr, env: Env, what: string): Static {
@@ -372,14 +378,10 @@ export class Lowerer {
     if (labels.dtype !== 'int32') labels = b.cast(labels, 'int32');
     const d = c.args[1]!;
     if (d.kind === 'call' && d.callee === 'size' && !this.lib.get('size')) {
-      // size(x, axis = k) as written anywhere: x is required, at most x and axis (F13).
-      if (d.args.length < 1 || d.args.length > 2) throw new LosscError('arity', `\`size\` takes x and optionally axis, got ${d.args.length} argument(s)`, d.span);
-      for (const k of d.kwargs) {
-        if (k.name !== 'axis') throw new LosscError('arity', `\`size\` has no argument \`${k.name}\`${didYouMean(k.name, ['axis'])}`, k.span);
-      }
-      const x = this.lowerTensor(d.args[0]!, env);
-      const axisExpr = d.kwargs.find((k) => k.name === 'axis')?.value ?? d.args[1];
-      const axis = axisExpr ? this.staticArg(axisExpr, env, 'the axis of size(...)') : null;
+      // size's own arity and argument errors (size() has no x), then the one axis one_hot needs.
+      const a = this.bindArgs('size', BUILTINS.size!, d, env);
+      const x = a.x as Node;
+      const axis = a.axis;
       if (typeof axis !== 'number') throw new LosscError('type', 'one_hot depth size(x, axis = k) needs a single axis', d.span);
       return at(c.span, () => Node.make('one_hot', [labels, x], { axis: axis < 0 ? axis + x.rank : axis }));
     }

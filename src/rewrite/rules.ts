@@ -197,6 +197,11 @@ export const RULE_SPECS: RuleSpec[] = [
   // overflows from x = 44 (found by the fuzzer's stability family, seeds 1116 and 1142).
   { name: 'exp-ratio-sigmoid', family: 'stabilize', rule: 'exp(x) / (1 + exp(x)) -> sigmoid(x)' },
   { name: 'exp-ratio-sigmoid-swapped', family: 'stabilize', rule: 'exp(x) / (exp(x) + 1) -> sigmoid(x)' },
+  // Its other spellings (1 / (1 + exp(-x)) is above): the -x forms come first, so
+  // 1 / (exp(-x) + 1) gives sigmoid(x), not sigmoid(--x).
+  { name: 'sigmoid-neg-exp-swapped', family: 'stabilize', rule: '1 / (exp(-x) + 1) -> sigmoid(x)' },
+  { name: 'sigmoid-of-neg', family: 'stabilize', rule: '1 / (1 + exp(x)) -> sigmoid(-x)' },
+  { name: 'sigmoid-of-neg-swapped', family: 'stabilize', rule: '1 / (exp(x) + 1) -> sigmoid(-x)' },
   // log(e^a + e^b) from the larger of the two: softplus of a non-positive number never
   // overflows, and at a tie each side gets half the gradient (as the smooth formula gives).
   { name: 'log-add-exp', family: 'stabilize', rule: 'log(exp(a) + exp(b)) -> where(a >= b, a + softplus(b - a), b + softplus(a - b))', domain: 'a, b not both -inf' },
