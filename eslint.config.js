@@ -18,6 +18,22 @@ export default tseslint.config(
       'preserve-caught-error': 'off',
     },
   },
+  {
+    // Layering: reverse mode needs the IR only; lowering, rewriting and printing around it are the
+    // pipeline's (src/pipeline/), which orchestrates the stages.
+    files: ['src/autodiff/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*', '!../ir', '!../ir/*', '!../errors.js'], message: 'src/autodiff/ imports only src/ir/ (and errors.ts); orchestration belongs in src/pipeline/.' },
+            { group: ['../../*', '@tensorflow/*', 'chevrotain'], message: 'src/autodiff/ imports only src/ir/ (and errors.ts).' },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['examples/web/**/*.js'], languageOptions: { globals: { document: 'readonly', window: 'readonly' } } },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseProgram } from '../grammar/index.js';
-import { derivative } from '../src/autodiff/derivative.js';
+import { derivative } from '../src/pipeline/derivative.js';
 import { compile } from '../src/api/compile.js';
 import { makeLoss } from '../src/api/losses.js';
 import { main as cliMain } from '../src/cli/main.js';

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import katex from 'katex';
 import type { Definition } from '../grammar/ast.js';
-import { derivative } from '../src/autodiff/derivative.js';
+import { derivative } from '../src/pipeline/derivative.js';
 import { registerSource } from '../src/errors.js';
 import { checkProgram } from '../src/lower/check.js';
 import { Library } from '../src/lower/library.js';

@@ -18,7 +18,7 @@ export { MODEL_FORMAT } from './api/serial.js';
 export { layers, ActivityRegularization, type ActivityRegularizationArgs } from './api/layers.js';
 export { trainStep, type TrainStepOptions } from './api/train.js';
 export { takesIntegerTargets } from './api/fit.js';
-export { derivative, explain, Derivative, type DerivativeOptions } from './autodiff/derivative.js';
+export { derivative, explain, Derivative, type DerivativeOptions } from './pipeline/derivative.js';
 export { LosscError, LosscErrors, type ErrorKind } from './errors.js';
 export { Library, type ImportOptions } from './lower/library.js';
 export { type ImportResolver, type ImportHost } from './lower/loader.js';

@@ -11,7 +11,7 @@ import { main } from '../src/cli/main.js';
 import { Library } from '../src/lower/library.js';
 import '../src/node/files.js';
 import { lowerDefinition } from '../src/lower/lower.js';
-import { derivative } from '../src/autodiff/derivative.js';
+import { derivative } from '../src/pipeline/derivative.js';
 import { evaluate } from '../src/eval/reference.js';
 import { fromData } from '../src/eval/ndarray.js';
 import { expectAllClose } from './helpers/numeric.js';

@@ -18,7 +18,7 @@ import { LosscError } from '../src/errors.js';
 import { Library } from '../src/lower/library.js';
 import { lowerDefinition } from '../src/lower/lower.js';
 import { makeLoss } from '../src/api/losses.js';
-import { derivative } from '../src/autodiff/derivative.js';
+import { derivative } from '../src/pipeline/derivative.js';
 import { printDefinition } from '../src/print/text.js';
 import { toLatex } from '../src/print/latex.js';
 import { expectAllClose, numericGrad, rng } from './helpers/numeric.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Library } from '../src/lower/library.js';
 import { lowerDefinition } from '../src/lower/lower.js';
 import { displaySignature, type TensorType } from '../src/lower/signature.js';
-import { derivative, type Derivative } from '../src/autodiff/derivative.js';
+import { derivative, type Derivative } from '../src/pipeline/derivative.js';
 import { showStatic, type Static } from '../src/lower/builtins.js';
 import { evaluate } from '../src/eval/reference.js';
 import { toLatex } from '../src/print/latex.js';

@@ -8,7 +8,7 @@ import { Library } from '../src/lower/library.js';
 import { lowerDefinition, type Lowered } from '../src/lower/lower.js';
 import { showStatic } from '../src/lower/builtins.js';
 import { printDefinition, type DefinitionHeader } from '../src/print/text.js';
-import { derivative } from '../src/autodiff/derivative.js';
+import { derivative } from '../src/pipeline/derivative.js';
 import type { Node } from '../src/ir/node.js';
 
 /** A parameter's annotation as source text: `int[N]`, `[..., C]`, `bool`. */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Library } from '../src/lower/library.js';
 import { lowerDefinition } from '../src/lower/lower.js';
-import { derivative } from '../src/autodiff/derivative.js';
+import { derivative } from '../src/pipeline/derivative.js';
 import { grad } from '../src/autodiff/grad.js';
 import { rewrite } from '../src/rewrite/engine.js';
 import { ALL_RULES, STABILIZE_RULES } from '../src/rewrite/rules.js';

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { answer, type EvalRequest } from '../src/cli/eval.js';
-import { derivative } from '../src/autodiff/derivative.js';
+import { derivative } from '../src/pipeline/derivative.js';
 import { grad } from '../src/autodiff/grad.js';
 import { evaluate } from '../src/eval/reference.js';
 import { fromData, type NdArray } from '../src/eval/ndarray.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as b from '../src/ir/build.js';
 import { countNodes, type Node } from '../src/ir/node.js';
 import { grad } from '../src/autodiff/grad.js';
-import { derivative } from '../src/autodiff/derivative.js';
+import { derivative } from '../src/pipeline/derivative.js';
 import { Library } from '../src/lower/library.js';
 import { evaluate } from '../src/eval/reference.js';
 import { fromData } from '../src/eval/ndarray.js';

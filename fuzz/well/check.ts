@@ -207,7 +207,7 @@ function compileAndRun(lib: Library, c: WellCase): { fusedOut?: Compiled; opOut:
   try {
     const def = lib.get('f')!.def;
     const fn = makeLoss(lib, def, { ...c.overrides, reduction: 'sum' });
-    const fast = new FastPath(lib, def, c.overrides, 'sum');
+    const fast = new FastPath(fn.compiled.pipeline, 'sum');
     const fusedApplies = fast.prepare([c.yTrueShape, c.yPredShape]) !== null;
     if (fusedApplies) fusedOut = run((a, p) => fast.tryCall([a, p])!, c);
     opOut = run((a, p) => fn(a, p, 1), c);

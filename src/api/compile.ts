@@ -12,7 +12,7 @@
 // gives undefined, as for any object (TypeScript catches the typo, see `Compiled`).
 
 import * as tf from '@tensorflow/tfjs';
-import { derivative, type Derivative } from '../autodiff/derivative.js';
+import { derivative, type Derivative } from '../pipeline/derivative.js';
 import { LosscError, didYouMean } from '../errors.js';
 import { Library, hostOf, type ImportOptions } from '../lower/library.js';
 import type { ImportHost, ImportResolver } from '../lower/loader.js';

@@ -67,7 +67,7 @@ export function makeLoss(lib: Library, def: Definition, opts: LossOptions = {}):
   }
   const compiled = new CompiledDefinition(lib, def, options);
   const alignInputs = def.name !== 'elementwise_squared_error';
-  const fast = !bare && reduction !== 'none' && reduction !== 'mean_with_sample_weight' ? new FastPath(lib, def, options, reduction) : undefined;
+  const fast = !bare && reduction !== 'none' && reduction !== 'mean_with_sample_weight' ? new FastPath(compiled.pipeline, reduction) : undefined;
   const fn = (yTrue: tf.Tensor, yPred: tf.Tensor, sampleWeight?: tf.Tensor | number | null, extras?: CallExtras): tf.Tensor => {
     if (!(yTrue instanceof tf.Tensor) || !(yPred instanceof tf.Tensor)) {
       throw new LosscError('usage', `\`${def.name}\` takes tf.Tensors (yTrue, yPred)`);

@@ -5,7 +5,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { Definition } from '../../grammar/ast.js';
 import { parseExpression } from '../../grammar/index.js';
-import { derivative, explain } from '../autodiff/derivative.js';
+import { derivative, explain } from '../pipeline/derivative.js';
 import { LosscError, registerSource } from '../errors.js';
 import { BUILTINS, showStatic, type Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';

@@ -1,21 +1,17 @@
-// A definition compiled for tfjs: for each distinct set of input shapes (a cache, so the common
-// case of one batch shape pays once), lower with exact shapes, fold and stabilise, derive the
-// gradient symbolically, simplify it, and flatten both into plans. Calls join the value plan
-// and the gradient plan with tf.customGrad, so training uses lossc's own derivative.
+// A definition compiled for tfjs: for each distinct set of input shapes, the pipeline's stage
+// (src/pipeline/: lowered with exact shapes, stabilised; cached, so the common case of one batch
+// shape pays once), its gradient derived symbolically and simplified, both flattened into plans
+// kept on the stage. Calls join the value plan and the gradient plan with tf.customGrad, so
+// training uses lossc's own derivative.
 
 import * as tf from '@tensorflow/tfjs';
 import type { Definition } from '../../grammar/ast.js';
-import { grad } from '../autodiff/grad.js';
-import { LosscError } from '../errors.js';
 import * as b from '../ir/build.js';
 import type { Node } from '../ir/node.js';
-import { showShape } from '../ir/shape.js';
 import type { Static } from '../lower/builtins.js';
 import type { Library } from '../lower/library.js';
 import { Lowerer } from '../lower/lower.js';
-import { bindSignature } from '../lower/signature.js';
-import { rewrite } from '../rewrite/engine.js';
-import { ALL_RULES, STABILIZE_RULES } from '../rewrite/rules.js';
+import { differentiate, Pipeline, type Stage } from '../pipeline/pipeline.js';
 import { untaped } from './kernels.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { Plan } from './plan.js';
@@ -39,15 +35,14 @@ export interface OutputShapes {
   mask?: number[];
 }
 
-const CACHE_LIMIT = 32;
-
 export interface Evaluated {
   value: tf.Tensor;
   mask?: tf.Tensor;
 }
 
 export class CompiledDefinition {
-  private readonly cache = new Map<string, Entry>();
+  /** The lowered stages, one per input shapes; the fast path shares it (src/compile/fast.ts). */
+  readonly pipeline: Pipeline;
   private readonly withGradient: (...xs: tf.Tensor[]) => tf.Tensor;
 
   constructor(
@@ -57,6 +52,7 @@ export class CompiledDefinition {
   ) {
     // Check options now (unknown names, wrong types), before any tensor exists.
     new Lowerer(lib, false).resolveOptions(def, options, undefined);
+    this.pipeline = new Pipeline(lib, def, options);
     this.withGradient = tf.customGrad(((...args: unknown[]) => {
       const save = args.pop() as (ts: tf.Tensor[]) => void;
       const xs = args as tf.Tensor[];
@@ -91,53 +87,8 @@ export class CompiledDefinition {
 
   /** The compiled plans for these input shapes (built on first use). */
   entry(xs: readonly { readonly shape: number[] }[]): Entry {
-    if (xs.length !== this.def.params.length) {
-      throw new LosscError('arity', `\`${this.def.name}\` takes ${this.def.params.length} tensors (${this.def.params.map((p) => p.name).join(', ')}), got ${xs.length}`);
-    }
-    const key = xs.map((x) => x.shape.join('x')).join('|');
-    const hit = this.cache.get(key);
-    if (hit) {
-      // Refresh its place in the LRU order.
-      this.cache.delete(key);
-      this.cache.set(key, hit);
-      return hit;
-    }
-    const entry = this.build(xs.map((x) => x.shape));
-    this.cache.set(key, entry);
-    if (this.cache.size > CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
-    return entry;
-  }
-
-  private build(shapes: number[][]): Entry {
-    const actual: Record<string, { shape: number[] }> = {};
-    this.def.params.forEach((p, i) => (actual[p.name] = { shape: shapes[i]! }));
-    const signature = bindSignature(this.def, actual);
-    let lowered;
-    try {
-      lowered = new Lowerer(this.lib, false).lowerTop(this.def, this.options, signature);
-    } catch (e) {
-      if (e instanceof LosscError && e.kind === 'shape') {
-        const shown = this.def.params.map((p, i) => `${p.name} ${showShape(shapes[i]!)}`).join(', ');
-        throw new LosscError('shape', `\`${this.def.name}\` with ${shown}: ${e.detail}`, e.span);
-      }
-      throw e;
-    }
-    const roots = lowered.mask ? [lowered.value, lowered.mask] : [lowered.value];
-    const stable = rewrite(roots, STABILIZE_RULES);
-    const value = stable[0]!;
-    const differentiable = lowered.inputs.map((n) => n.dtype === 'float32');
-    const wrt = lowered.inputs.filter((_, i) => differentiable[i]);
-    const seed = b.input('__dy', value.shape);
-    const grads = wrt.length ? rewrite(grad(value, wrt, seed, lowered.origins), ALL_RULES) : [];
-    return {
-      inputs: lowered.inputs,
-      value: new Plan([value], lowered.inputs),
-      mask: stable[1] ? new Plan([stable[1]], lowered.inputs) : undefined,
-      gradient: new Plan(grads, [...lowered.inputs, seed]),
-      differentiable,
-      labels: labelCheck(roots, lowered.inputs),
-      shapes: { value: lowered.value.shape as number[], mask: lowered.mask?.shape as number[] | undefined },
-    };
+    const stage = this.pipeline.at(xs.map((x) => x.shape));
+    return stage.memo('plans', () => plans(stage));
   }
 
   /** The shapes apply gives at these input shapes, known before any kernel runs. */
@@ -163,4 +114,21 @@ export class CompiledDefinition {
     checkLabels(entry.labels, xs, this.def.name);
     return tf.tidy(() => entry.value.run(this.prepare(entry, xs))[0]!);
   }
+}
+
+/** The value, mask and gradient plans of a stage (the gradient is seeded by `__dy`). */
+function plans(stage: Stage): Entry {
+  const { lowered, value, mask, differentiable } = stage;
+  const wrt = lowered.inputs.filter((_, i) => differentiable[i]);
+  const seed = b.input('__dy', value.shape);
+  const grads = wrt.length ? differentiate(value, wrt, { seed, origins: lowered.origins }) : [];
+  return {
+    inputs: lowered.inputs,
+    value: new Plan([value], lowered.inputs),
+    mask: mask ? new Plan([mask], lowered.inputs) : undefined,
+    gradient: new Plan(grads, [...lowered.inputs, seed]),
+    differentiable,
+    labels: labelCheck(lowered.mask ? [lowered.value, lowered.mask] : [lowered.value], lowered.inputs),
+    shapes: { value: lowered.value.shape as number[], mask: lowered.mask?.shape as number[] | undefined },
+  };
 }

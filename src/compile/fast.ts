@@ -9,16 +9,9 @@
 // computed only if tfjs's backprop actually asks for them, by a second generated function.
 
 import * as tf from '@tensorflow/tfjs';
-import type { Definition } from '../../grammar/ast.js';
-import { grad } from '../autodiff/grad.js';
 import * as b from '../ir/build.js';
 import type { Node } from '../ir/node.js';
-import type { Static } from '../lower/builtins.js';
-import type { Library } from '../lower/library.js';
-import { Lowerer } from '../lower/lower.js';
-import { bindSignature } from '../lower/signature.js';
-import { rewrite } from '../rewrite/engine.js';
-import { ALL_RULES, STABILIZE_RULES } from '../rewrite/rules.js';
+import { differentiate, stabilise, type Pipeline, type Stage } from '../pipeline/pipeline.js';
 import { fuse, type FusedKernel } from './fused.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { newOutput, readData } from './tensor-data.js';
@@ -44,8 +37,6 @@ interface FastEntry {
   labels?: LabelCheck;
 }
 
-const CACHE_LIMIT = 32;
-
 interface EngineInternals {
   state: { gradientDepth: number; kernelDepth: number };
   runKernelFunc(config: {
@@ -68,25 +59,22 @@ function scaled(g: Float32Array, s: number): Float32Array {
 }
 
 export class FastPath {
-  private readonly cache = new Map<string, FastEntry | null>();
-
   constructor(
-    private readonly lib: Library,
-    private readonly def: Definition,
-    private readonly options: Record<string, Static>,
+    /** The stages it shares with the op-by-op path (a CompiledDefinition's `pipeline`). */
+    private readonly pipeline: Pipeline,
     private readonly reduction: FastReduction,
   ) {}
 
   /** Build (or find) the generated functions for these input shapes; null when not possible. */
   prepare(shapes: number[][]): FastEntry | null {
-    const key = shapes.map((s) => s.join('x')).join('|');
-    let entry = this.cache.get(key);
-    if (entry === undefined) {
-      entry = this.build(shapes);
-      this.cache.set(key, entry);
-      if (this.cache.size > CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
+    if (shapes.some((s) => s.includes(0))) return null; // empty tensors: Keras's special cases, general path
+    let stage: Stage;
+    try {
+      stage = this.pipeline.at(shapes);
+    } catch {
+      return null; // shape errors and the like are reported by the general path, with context
     }
-    return entry;
+    return stage.memo(`fused:${this.reduction}`, () => fusedEntry(stage, this.reduction));
   }
 
   /** The reduced loss with its gradient attached, or undefined when this call cannot take the fast path. */
@@ -94,7 +82,7 @@ export class FastPath {
     if (!CPU_BACKENDS.has(tf.getBackend())) return undefined;
     const e = this.prepare(xs.map((x) => x.shape));
     if (!e) return undefined;
-    checkLabels(e.labels, xs, this.def.name);
+    checkLabels(e.labels, xs, this.pipeline.def.name);
     if (!recordingGradients()) return tf.scalar(e.value.run(this.read(e, xs))[0]![0]!);
     // The gradient's tensor is made before the inputs are read (on wasm, making it may move the
     // heap that the inputs are read from) and written by the kernel in place.
@@ -140,43 +128,38 @@ export class FastPath {
   private read(e: FastEntry, xs: tf.Tensor[]): ArrayLike<number>[] {
     return xs.map((x, i) => (e.intInputs[i] ? Int32Array.from(readData(x), Math.trunc) : readData(x)));
   }
+}
 
-  private build(shapes: number[][]): FastEntry | null {
-    if (shapes.some((s) => s.includes(0))) return null; // empty tensors: Keras's special cases, general path
-    try {
-      const actual: Record<string, { shape: number[] }> = {};
-      this.def.params.forEach((p, i) => (actual[p.name] = { shape: shapes[i]! }));
-      const lowered = new Lowerer(this.lib, false).lowerTop(this.def, this.options, bindSignature(this.def, actual));
-      if (lowered.mask) return null; // masked means: divide by the valid count; the general path does it
-      const [values] = rewrite([lowered.value], STABILIZE_RULES);
-      const v = values!;
-      let total: Node = v;
-      if (v.rank > 0) {
-        total = b.reduce('sum', v, null);
-        if (this.reduction !== 'sum') total = b.div(total, b.size(v, null));
-      }
-      const [folded] = rewrite([total], STABILIZE_RULES);
-      const differentiable = lowered.inputs.map((n) => n.dtype === 'float32');
-      const primary = differentiable.lastIndexOf(true);
-      if (primary < 0) return null;
-      const [primaryGrad] = rewrite(grad(folded!, [lowered.inputs[primary]!]), ALL_RULES);
-      const value = fuse([folded!], lowered.inputs);
-      const valueAndGrad = fuse([folded!, primaryGrad!], lowered.inputs);
-      if (!value || !valueAndGrad) return null;
-      const rest = lowered.inputs.filter((_, i) => differentiable[i] && i !== primary);
-      let others: FusedKernel | null | undefined;
-      return {
-        value,
-        valueAndGrad,
-        others: () => (others ??= rest.length ? fuse(rewrite(grad(folded!, rest), ALL_RULES), lowered.inputs) : null),
-        primary,
-        differentiable,
-        inputShapes: shapes,
-        intInputs: lowered.inputs.map((n) => n.dtype === 'int32'),
-        labels: labelCheck([lowered.value], lowered.inputs),
-      };
-    } catch {
-      return null; // shape errors and the like are reported by the general path, with context
+/** The fused kernels of a stage for one reduction; null when the fused target cannot take it. */
+function fusedEntry(stage: Stage, reduction: FastReduction): FastEntry | null {
+  try {
+    const { lowered, value: v, differentiable } = stage;
+    if (lowered.mask) return null; // masked means: divide by the valid count; the general path does it
+    let total: Node = v;
+    if (v.rank > 0) {
+      total = b.reduce('sum', v, null);
+      if (reduction !== 'sum') total = b.div(total, b.size(v, null));
     }
+    const [folded] = stabilise([total]);
+    const primary = differentiable.lastIndexOf(true);
+    if (primary < 0) return null;
+    const [primaryGrad] = differentiate(folded!, [lowered.inputs[primary]!]);
+    const value = fuse([folded!], lowered.inputs);
+    const valueAndGrad = fuse([folded!, primaryGrad!], lowered.inputs);
+    if (!value || !valueAndGrad) return null;
+    const rest = lowered.inputs.filter((_, i) => differentiable[i] && i !== primary);
+    let others: FusedKernel | null | undefined;
+    return {
+      value,
+      valueAndGrad,
+      others: () => (others ??= rest.length ? fuse(differentiate(folded!, rest), lowered.inputs) : null),
+      primary,
+      differentiable,
+      inputShapes: stage.shapes.map((s) => [...s]),
+      intInputs: lowered.inputs.map((n) => n.dtype === 'int32'),
+      labels: labelCheck([lowered.value], lowered.inputs),
+    };
+  } catch {
+    return null; // errors of the derivation are reported by the general path, with context
   }
 }

@@ -12,9 +12,9 @@ import type { TensorType } from '../lower/signature.js';
 import { printBody } from '../print/text.js';
 import { latexName, toLatex } from '../print/latex.js';
 import { toDot } from '../print/dot.js';
-import { rewrite, type Fired } from '../rewrite/engine.js';
-import { ALL_RULES, STABILIZE_RULES } from '../rewrite/rules.js';
-import { grad } from './grad.js';
+import type { Fired } from '../rewrite/engine.js';
+import { grad } from '../autodiff/grad.js';
+import { differentiate, stabilise } from './pipeline.js';
 
 export interface DerivativeOptions {
   /** Option values to fix; the others stay symbolic (`gamma` prints as `gamma`). */
@@ -90,14 +90,13 @@ export function derivative(loss: string | Lowered, wrt: string | string[], opts:
   // An error from the IR (a shape error at symbolic sizes) points at the expression it came
   // from, or at least at the definition.
   const located = <T>(f: () => T): T => locatedAt(lowered.origins, lowered.value, f, lowered.def.span);
-  const differentiate = (v: Node) => grad(v, inputs, undefined, lowered.origins);
-  if (opts.raw) return located(() => new Derivative(lowered, inputs, differentiate(lowered.value), lowered.value, () => []));
-  const [value] = located(() => rewrite([lowered.value], STABILIZE_RULES));
-  const grads = located(() => rewrite(differentiate(value!), ALL_RULES));
+  if (opts.raw) return located(() => new Derivative(lowered, inputs, grad(lowered.value, inputs, undefined, lowered.origins), lowered.value, () => []));
+  const [value] = located(() => stabilise([lowered.value]));
+  const grads = located(() => differentiate(value!, inputs, { origins: lowered.origins }));
   const replay = () => {
     const fired: Fired[] = [];
-    const [v] = rewrite([lowered.value], STABILIZE_RULES, fired);
-    rewrite(grad(v!, inputs), ALL_RULES, fired);
+    const [v] = stabilise([lowered.value], fired);
+    differentiate(v!, inputs, { fired });
     return fired;
   };
   return new Derivative(lowered, inputs, grads, value!, replay);
