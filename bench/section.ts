@@ -22,7 +22,7 @@ export interface SectionOptions {
 
 export type Section = (opts: SectionOptions) => Promise<GoalRow[]>;
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;

@@ -178,22 +178,14 @@ export class AstBuilder {
   /** A definition's `@name`s: each one known, allowed on this kind of definition, and written once. */
   private attributes(toks: readonly IToken[], kind: DefinitionKind): Attribute[] {
     const out: Attribute[] = [];
-    const known = Object.keys(ATTRIBUTES) as AttributeName[];
     for (const t of toks) {
-      const name = t.image.slice(1);
+      const name = t.image.slice(1) as AttributeName;
       const span = this.span(t);
-      if (!Object.hasOwn(ATTRIBUTES, name)) {
-        this.error(`unknown attribute \`${t.image}\`: the attributes are ${known.map((k) => `\`@${k}\``).join(', ')}`, span);
-        continue;
-      }
-      const attr = ATTRIBUTES[name as AttributeName];
-      if (!(attr.kinds as readonly string[]).includes(kind)) {
-        this.error(`\`${t.image}\` applies to ${attr.kinds.map((k) => `a \`${k}\``).join(' or ')}, not to a \`${kind}\``, span);
-      } else if (out.some((a) => a.name === name)) {
-        this.error(`\`${t.image}\` is written twice`, span);
-      } else {
-        out.push({ name: name as AttributeName, span });
-      }
+      const kinds: readonly string[] | undefined = Object.hasOwn(ATTRIBUTES, name) ? ATTRIBUTES[name].kinds : undefined;
+      if (!kinds) this.error(`unknown attribute \`${t.image}\`: the attributes are ${Object.keys(ATTRIBUTES).map((k) => `\`@${k}\``).join(', ')}`, span);
+      else if (!kinds.includes(kind)) this.error(`\`${t.image}\` applies to ${kinds.map((k) => `a \`${k}\``).join(' or ')}, not to a \`${kind}\``, span);
+      else if (out.some((a) => a.name === name)) this.error(`\`${t.image}\` is written twice`, span);
+      else out.push({ name, span });
     }
     return out;
   }
