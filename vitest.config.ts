@@ -7,5 +7,8 @@ export default defineConfig({
     setupFiles: ['test/setup/seed.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores: 1 on the 2-core CI machine. Both cores,
+    // and the longest files first (sequence.shuffle off keeps vitest's duration-based order).
+    maxWorkers: 2,
   },
 });

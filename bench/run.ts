@@ -20,8 +20,6 @@ import { useBackend } from '../src/backend.js';
 import { makeLoss } from '../src/api/losses.js';
 import { FastPath } from '../src/compile/fast.js';
 import { fusedKernelTimings } from './fused-kernel.js';
-import { goalRowsTable, median as goalMedian, type GoalRow, type SectionOptions } from './section.js';
-import { SECTIONS } from './sections.js';
 
 type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
 /**
@@ -493,25 +491,6 @@ function table(rows: Row[]): string {
   return lines.join('\n');
 }
 
-/**
- * Issue 13's sections (bench/sections.ts), in order, then their rows in one goals table. `--only`
- * picks sections by name too; the process still exits 0, and the goals that fail are named.
- */
-async function runSections(opts: SectionOptions, only: string | undefined): Promise<GoalRow[]> {
-  const rows: GoalRow[] = [];
-  for (const [name, run] of SECTIONS) {
-    if (only && !name.includes(only)) continue;
-    const got = await run(opts);
-    console.log(`section ${name}: ${got.length} rows, RSS after it ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
-    rows.push(...got);
-  }
-  if (rows.length === 0) return rows;
-  console.log('\ngoals of issue 13 (the machine is shared and loaded; ratios are interleaved in this run):\n' + goalRowsTable(rows));
-  const failing = rows.filter((r) => goalMedian(r.ratios) < r.goal);
-  console.log(failing.length ? `\nFAILING goals (${failing.length}): ${failing.map((r) => `${r.section}: ${r.row}`).join('; ')}` : '\nevery goal holds');
-  return rows;
-}
-
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const flag = (k: string) => {
@@ -544,9 +523,8 @@ async function main(): Promise<void> {
     console.log(`| ${c.loss} | ${c.firstCallableMs.toFixed(2)} | ${c.callableMs.toFixed(2)} | ${c.firstDerivativeMs.toFixed(2)} | ${c.derivativeMs.toFixed(2)} |`);
   }
   console.log('\n' + fusedKernelTimings(quick).join('\n'));
-  const sections = await runSections({ quick, backends }, only);
   const out = flag('--json');
-  if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, goals: goalRows, compile: compileRows, sections }, null, 2));
+  if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, goals: goalRows, compile: compileRows }, null, 2));
 }
 
 await main();
