@@ -75,7 +75,26 @@ export interface OptionDecl { name: string; default: Expr; span: Span }
 
 export type DefinitionKind = 'loss' | 'def' | 'regularizer';
 
+/**
+ * What an attribute (`@name` on the lines above a definition's keyword) says about the
+ * definition, and the kinds of definition it may mark. A definition says what it needs here
+ * rather than being recognised by its name.
+ */
+export const ATTRIBUTES = {
+  no_align: {
+    kinds: ['loss'],
+    doc: "y_true and y_pred reach the loss as they are, without Keras's rank alignment (which squeezes or expands a last axis of size 1 so the two ranks match), as a Keras `Loss` subclass takes them",
+  },
+} as const satisfies Record<string, { kinds: readonly DefinitionKind[]; doc: string }>;
+
+export type AttributeName = keyof typeof ATTRIBUTES;
+
+/** `@no_align` above a definition. */
+export interface Attribute { name: AttributeName; span: Span }
+
 export interface Definition {
+  /** Its attributes, in source order (each known and written once; checked after parsing). */
+  attributes: Attribute[];
   kind: DefinitionKind;
   name: string;
   params: Param[];
@@ -87,6 +106,9 @@ export interface Definition {
   /** Span of the name, for pointing at it in errors. */
   nameSpan: Span;
 }
+
+/** Whether `def` carries the attribute `name`. */
+export const hasAttribute = (def: Pick<Definition, 'attributes'>, name: AttributeName): boolean => def.attributes.some((a) => a.name === name);
 
 /** `import "path/to/file.loss"`. */
 export interface Import { path: string; span: Span }

@@ -36,6 +36,9 @@ export const CallName = createToken({
   label: 'function name',
 });
 
+/** `@no_align`: an attribute of the definition that follows (grammar/ast.ts's ATTRIBUTES). */
+export const Attribute = createToken({ name: 'Attribute', pattern: /@[A-Za-z_][A-Za-z0-9_]*/, label: 'attribute' });
+
 // Keywords. `longer_alt` makes `letter`, `iffy(`, `none_x` names rather than a keyword + a name;
 // a keyword followed by `(` stays a keyword (the CallName match is not longer).
 function keyword(word: string, name: string, categories: TokenType[] = []): TokenType {
@@ -153,6 +156,7 @@ export const allTokens: TokenType[] = [
   Loss, Def, Regularizer, Import, Let, If, Then, Else, And, Or, Not, True, False, None,
   CallName,
   Identifier,
+  Attribute,
   // `...` before numbers (`.5`)
   Ellipsis,
   NumberLiteral,
@@ -195,8 +199,8 @@ export const keywordTokens: readonly TokenType[] = [
   Loss, Def, Regularizer, Import, Let, If, Then, Else, And, Or, Not, True, False, None,
 ];
 
-/** Keywords that start a top-level item. */
-export const topLevelKeywordTokens: readonly TokenType[] = [Loss, Def, Regularizer, Import];
+/** Tokens that start a top-level item: its keyword, or an attribute above a definition's keyword. */
+export const topLevelKeywordTokens: readonly TokenType[] = [Loss, Def, Regularizer, Import, Attribute];
 
 // ---------------------------------------------------------------------------------------------
 // Lexing with checked literals

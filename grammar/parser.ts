@@ -15,7 +15,7 @@ import { CstParser, type IParserErrorMessageProvider } from 'chevrotain';
 import {
   parserTokens,
   Loss, Def, Regularizer, Import, Let, If, Then, Else, True, False, None,
-  CallName, Identifier, NumberLiteral, StringLiteral,
+  Attribute, CallName, Identifier, NumberLiteral, StringLiteral,
   LParen, RParen, LBracket, RBracket, Comma, Semicolon, Colon, Ellipsis, Equals,
   BinaryOperator, PrefixOperator,
 } from './lexer.js';
@@ -78,8 +78,9 @@ export class LosscParser extends CstParser {
     this.CONSUME(StringLiteral);
   });
 
-  /** definition = ("loss" | "def" | "regularizer") NAME "(" [paramList] [";" [optionList]] ")" "=" body */
+  /** definition = { ATTRIBUTE } ("loss" | "def" | "regularizer") NAME "(" [paramList] [";" [optionList]] ")" "=" body */
   public definition = this.RULE('definition', () => {
+    this.MANY(() => this.CONSUME(Attribute));
     this.OR([
       { ALT: () => this.CONSUME(Loss) },
       { ALT: () => this.CONSUME(Def) },

@@ -8,6 +8,7 @@ import type { RawError } from './lexer.js';
 import {
   topLevelKeywordTokens,
   tokenSpan,
+  Attribute,
   If, Then, Else, Not,
   Identifier, NumberLiteral, StringLiteral, True, False, None,
   LParen, RParen, LBracket, RBracket, Minus,
@@ -51,7 +52,7 @@ export function markLayoutBreaks(tokens: IToken[]): void {
     if (name === 'Let') {
       letColumn = t.startColumn ?? 0;
       letDepth = depth;
-    } else if (name === 'Loss' || name === 'Def' || name === 'Regularizer' || name === 'Import') {
+    } else if (topLevelKeywords.has(t.tokenType)) {
       letColumn = -1;
     }
     if (name === 'LParen' || name === 'LBracket') depth++;
@@ -120,15 +121,17 @@ export function checkNesting(tokens: readonly IToken[], file: string): RawError 
 }
 
 /**
- * Splits the token vector before every `loss`/`def`/`regularizer`/`import` that starts a line.
- * Each part is parsed on its own, so an error in one definition cannot swallow the next one.
+ * Splits the token vector before every `loss`/`def`/`regularizer`/`import` or attribute that
+ * starts a line (a keyword right after its definition's attributes stays with them). Each part
+ * is parsed on its own, so an error in one definition cannot swallow the next one.
  */
 export function* chunks(tokens: readonly IToken[]): Generator<[number, number]> {
   const toks = tokens;
   let start = 0;
   for (let i = 1; i < toks.length; i++) {
     const t = toks[i]!;
-    if (topLevelKeywords.has(t.tokenType) && (toks[i - 1]!.endLine ?? 0) < (t.startLine ?? 0)) {
+    const prev = toks[i - 1]!;
+    if (topLevelKeywords.has(t.tokenType) && prev.tokenType !== Attribute && (prev.endLine ?? 0) < (t.startLine ?? 0)) {
       yield [start, i];
       start = i;
     }

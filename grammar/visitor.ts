@@ -8,13 +8,15 @@
 //     comparison operator directly (`a == not b`);
 //   - duplicate parameter/option names, duplicate keyword arguments, positional arguments after
 //     keyword arguments, duplicate names in `let [a, b] = ...`;
-//   - dtypes (`float`, `int`, `bool`) and dimensions (whole numbers, names, at most one `...`).
+//   - dtypes (`float`, `int`, `bool`) and dimensions (whole numbers, names, at most one `...`);
+//   - attributes (`@no_align`): known, allowed on the definition's kind, written once.
 //
 // Nothing here recurses along a chain: operator chains, `else if` chains and lists are loops,
 // so only real nesting (parentheses, brackets, calls, `if` branches) uses the stack, and that is
 // bounded by the nesting limit checked before parsing (grammar/index.ts).
 
 import type { CstNode, IToken } from 'chevrotain';
+import { ATTRIBUTES, type Attribute, type AttributeName } from './ast.js';
 import type {
   BinaryOp, Body, Call, Definition, DefinitionKind, DimAnnotation, Expr, IfExpr, Import,
   KeywordArg, LetBinding, OptionDecl, Param, Span, TypeAnnotation,
@@ -159,16 +161,33 @@ export class AstBuilder {
         }
       }
     }
+    const attrToks = tokens(node, 'Attribute');
     return {
+      attributes: this.attributes(attrToks, kind),
       kind,
       name: nameTok.image,
       params,
       options,
       body: this.body(need(child(node, 'body'), 'body')),
-      doc: this.docAbove(kw),
+      doc: this.docAbove(attrToks[0] ?? kw),
       span: this.spanBetween(kw, nameTok),
       nameSpan: this.span(nameTok),
     };
+  }
+
+  /** A definition's `@name`s: each one known, allowed on this kind of definition, and written once. */
+  private attributes(toks: readonly IToken[], kind: DefinitionKind): Attribute[] {
+    const out: Attribute[] = [];
+    for (const t of toks) {
+      const name = t.image.slice(1) as AttributeName;
+      const span = this.span(t);
+      const kinds: readonly string[] | undefined = Object.hasOwn(ATTRIBUTES, name) ? ATTRIBUTES[name].kinds : undefined;
+      if (!kinds) this.error(`unknown attribute \`${t.image}\`: the attributes are ${Object.keys(ATTRIBUTES).map((k) => `\`@${k}\``).join(', ')}`, span);
+      else if (!kinds.includes(kind)) this.error(`\`${t.image}\` applies to ${kinds.map((k) => `a \`${k}\``).join(' or ')}, not to a \`${kind}\``, span);
+      else if (out.some((a) => a.name === name)) this.error(`\`${t.image}\` is written twice`, span);
+      else out.push({ name, span });
+    }
+    return out;
   }
 
   /** The block of comment-only lines ending directly above `kw`'s line, `#` markers stripped. */

@@ -3,7 +3,7 @@
 // `(yTrue, yPred, sampleWeight?) => tf.Tensor` with Keras's semantics and lossc's gradient.
 
 import * as tf from '@tensorflow/tfjs';
-import type { Definition } from '../../grammar/ast.js';
+import { hasAttribute, type Definition } from '../../grammar/ast.js';
 import { CompiledDefinition } from '../compile/compiled.js';
 import { FastPath } from '../compile/fast.js';
 import { LosscError } from '../errors.js';
@@ -66,7 +66,7 @@ export function makeLoss(lib: Library, def: Definition, opts: LossOptions = {}):
     else options[key] = toStatic(v, key, def.name);
   }
   const compiled = new CompiledDefinition(lib, def, options);
-  const alignInputs = def.name !== 'elementwise_squared_error';
+  const alignInputs = !hasAttribute(def, 'no_align');
   const fast = !bare && reduction !== 'none' && reduction !== 'mean_with_sample_weight' ? new FastPath(compiled.pipeline, reduction) : undefined;
   const fn = (yTrue: tf.Tensor, yPred: tf.Tensor, sampleWeight?: tf.Tensor | number | null, extras?: CallExtras): tf.Tensor => {
     if (!(yTrue instanceof tf.Tensor) || !(yPred instanceof tf.Tensor)) {

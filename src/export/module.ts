@@ -8,9 +8,6 @@ import { emitBody } from './emit.js';
 import { TARGET_INFO, type Target } from './spellings.js';
 import type { ExportOption, LossVariants, Variant } from './variants.js';
 
-/** Losses that take their inputs as they are, without Keras's rank alignment (as makeLoss does). */
-const UNALIGNED = new Set(['elementwise_squared_error']);
-
 export const indent = (lines: readonly string[], by = '    '): string[] => lines.map((l) => (l === '' ? l : by + l));
 
 /** A Python literal for an option value (`int`s stay ints where the source wrote an int). */
@@ -164,5 +161,3 @@ export function formulaTable(names: Names, f: Formulas): string[] {
   lines.push('}');
   return lines;
 }
-
-export { UNALIGNED };

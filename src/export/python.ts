@@ -2,9 +2,10 @@
 // function `NAME(y_true, y_pred, sample_weight=None, *, reduction=..., OPTION=DEFAULT)`, the bare
 // per-sample function, and the target's wrapper class.
 
+import { hasAttribute } from '../../grammar/ast.js';
 import { LosscError } from '../errors.js';
 import { coreHelpers, opHelpers } from './prelude.js';
-import { camelClass, dispatch, docText, formulaTable, formulas, indent, pyLiteral, UNALIGNED } from './module.js';
+import { camelClass, dispatch, docText, formulaTable, formulas, indent, pyLiteral } from './module.js';
 import { TARGET_INFO, type Target } from './spellings.js';
 import type { ExportOption, LossVariants } from './variants.js';
 
@@ -130,7 +131,7 @@ function lossCode(lv: LossVariants, target: Target, withGradient: boolean): stri
       : `    return formula(${[...params, ...runtime].join(', ')})`,
   ];
   const call = `_${name}_values(${params.join(', ')}${all.length ? ', ' : ''}${all.join(', ')})`;
-  const align = UNALIGNED.has(name) ? [] : [`    ${yt}, ${yp} = _align(${yt}, ${yp})`];
+  const align = hasAttribute(lv.def, 'no_align') ? [] : [`    ${yt}, ${yp} = _align(${yt}, ${yp})`];
   const main = [
     `def ${name}(${yt}, ${yp}, sample_weight=None, *, reduction="sum_over_batch_size", mask=None${kw.length ? ', ' : ''}${kw.join(', ')}):`,
     ...indent(docstring(lv, target, lits)),
@@ -190,7 +191,7 @@ function wrapperClass(lv: LossVariants, target: Target, c: ClassParts): string |
     ].join('\n');
   }
   if (target !== 'keras') return undefined;
-  const align = UNALIGNED.has(name) ? [] : [`        ${c.yt}, ${c.yp} = _align(${c.yt}, ${c.yp})`];
+  const align = hasAttribute(lv.def, 'no_align') ? [] : [`        ${c.yt}, ${c.yp} = _align(${c.yt}, ${c.yp})`];
   const lines = [
     `class ${cls}(keras.losses.Loss):`,
     `    """\`${name}\` as a keras.losses.Loss (keras.ops only: JAX, TensorFlow and PyTorch backends)."""`,

@@ -422,6 +422,8 @@ export function printExpr(node: Node, opts: { names?: ReadonlyMap<Node, string> 
 export const MAX_INLINE_NODES = 1_000_000;
 
 export interface DefinitionHeader {
+  /** Attribute names without the `@` (`no_align`), one line each above the keyword. */
+  attributes?: readonly string[];
   kind: 'loss' | 'def' | 'regularizer';
   name: string;
   params: Array<{ name: string; type?: string }>;
@@ -430,7 +432,7 @@ export interface DefinitionHeader {
 }
 
 /**
- * A whole definition: the doc as `# ` lines, the header
+ * A whole definition: the doc as `# ` lines, its attributes as `@name` lines, the header
  * `loss name(y_true, y_pred; delta = 1.0) =`, then the body indented by two spaces.
  * The text ends with a newline.
  */
@@ -438,6 +440,7 @@ export function printDefinition(def: DefinitionHeader, root: Node | readonly Nod
   const lines: string[] = [];
   const doc = def.doc?.replace(/\s+$/, '');
   if (doc) for (const l of doc.split(/\r?\n/)) lines.push(l.trim() === '' ? '#' : `# ${l}`);
+  for (const a of def.attributes ?? []) lines.push(`@${a}`);
   const params = def.params.map((p) => (p.type ? `${p.name}: ${p.type}` : p.name)).join(', ');
   const options = def.options.map((o) => `${o.name} = ${o.value}`).join(', ');
   lines.push(`${def.kind} ${def.name}(${params}${options ? `; ${options}` : ''}) =`);
