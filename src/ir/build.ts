@@ -5,7 +5,7 @@
 import { LosscError } from '../errors.js';
 import { Node } from './node.js';
 import { normAxes, type DType, type Shape } from './shape.js';
-import type { OpName } from './ops.js';
+import type { CompareOp, OpName, ReduceOp } from './ops.js';
 
 export function constant(value: number, dtype: DType = 'float32'): Node {
   if (Number.isNaN(value)) throw new LosscError('value', 'a constant cannot be NaN');
@@ -80,7 +80,7 @@ export const softplus = (x: Node) => unary('softplus', x);
 export const tanh = (x: Node) => unary('tanh', x);
 
 /** Comparisons: mixed int/float compare as floats. */
-export function compare(op: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne', a: Node, b: Node): Node {
+export function compare(op: CompareOp, a: Node, b: Node): Node {
   if (a.dtype !== b.dtype) {
     a = asFloat(a);
     b = asFloat(b);
@@ -95,8 +95,6 @@ export function where(c: Node, a: Node, b: Node): Node {
 export function clip(x: Node, lo: Node, hi: Node): Node {
   return Node.make('clip', [asFloat(x), asFloat(lo), asFloat(hi)]);
 }
-
-export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'logsumexp';
 
 /** Reduce over `axes` (null: every axis). Axes are stored normalised and sorted. */
 export function reduce(op: ReduceOp, x: Node, axes: readonly number[] | null, keepdims = false): Node {

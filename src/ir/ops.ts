@@ -1,7 +1,12 @@
-// The primitive operations of the IR: one table, one entry per op, saying how many arguments it
-// takes and what shape and dtype it produces. Everything larger (softmax, cross-entropies, every
-// loss) is written in the language from these. Adding a primitive: an entry here, an evaluation
-// in src/eval/reference.ts and src/compile/, a derivative in src/autodiff/rules.ts.
+// The primitive operations of the IR: one table, one entry per op, the one place that says which
+// ops exist and what kind each is: how many arguments it takes, its family (elementwise unary,
+// binary, comparison, logic, selection, reduction, layout), the operator or builtin the language
+// writes it with, whether it commutes, whether it only re-indexes, and what shape and dtype it
+// produces. Every op set elsewhere is derived from here (`isElementwise`, `REDUCTIONS`, `VIEWS`,
+// `ReduceOp`, `CompareOp`, ...), and every per-op table of another stage is a total
+// `Record<OpName, ...>`, so a new op is a list of entries the type checker names one by one
+// (docs/ARCHITECTURE.md, "Where to add things"; test/op-tables.test.ts checks them at run time).
+// Everything larger (softmax, cross-entropies, every loss) is written in the language from these.
 
 import { LosscError } from '../errors.js';
 import {
@@ -24,11 +29,53 @@ export interface Typed {
   readonly dtype: DType;
 }
 
-export interface OpSpec {
+/**
+ * Families that passes (printer, fuser, autodiff, rewrites) treat alike. `unary`, `binary`,
+ * `compare`, `logic` and `select` are elementwise (NumPy broadcasting over their arguments).
+ */
+export type Family = 'leaf' | 'unary' | 'binary' | 'compare' | 'logic' | 'select' | 'reduce' | 'layout' | 'other';
+
+const ELEMENTWISE_FAMILIES: ReadonlySet<Family> = new Set<Family>(['unary', 'binary', 'compare', 'logic', 'select']);
+
+/** Precedence of the language's operators, lowest to highest (`if` is never printed). */
+export const PREC = {
+  lowest: 0,
+  or: 1,
+  and: 2,
+  not: 3,
+  compare: 4,
+  add: 5,
+  mul: 6,
+  neg: 7,
+  pow: 8,
+  atom: 9,
+} as const;
+
+/** The operators of the language: infix (`a + b`) and prefix (`-x`, `not x`). */
+export type InfixOperator = '+' | '-' | '*' | '/' | '^' | '<' | '<=' | '>' | '>=' | '==' | '!=' | 'and' | 'or';
+export type PrefixOperator = '-' | 'not';
+
+export interface OpSpec<F extends Family = Family> {
   /** Number of arguments, or -1 for any number (concat). */
   arity: number;
-  /** Families that passes (printer, fuser, autodiff) treat alike. */
-  kind: 'leaf' | 'unary' | 'binary' | 'compare' | 'logic' | 'select' | 'reduce' | 'layout' | 'other';
+  family: F;
+  /** The infix operator the language writes it with, and its precedence (PREC). */
+  infix?: { text: InfixOperator; prec: number };
+  /** The prefix operator the language writes it with (`-x`, `not x`), and its precedence. */
+  prefix?: { text: PrefixOperator; prec: number };
+  /**
+   * The builtin function that computes it from its arguments as they are, `exp(x)` (for
+   * `maximum`, `max(a, b)`), when there is one: the name the printers write and rewrite patterns
+   * read. `doc`: for a plain float function of one tensor, the builtin is made from this entry
+   * (src/lower/builtins.ts) with this one-line doc.
+   */
+  builtin?: { name: string; doc?: string };
+  /** op(a, b) = op(b, a). */
+  commutative?: true;
+  /** Only re-indexes its first argument, no arithmetic (read through, free to inline). */
+  view?: true;
+  /** Arguments whose values the op never reads, only their shape (by position). */
+  shapeOnly?: readonly number[];
   infer(args: readonly Typed[], attrs: Attrs): { shape: Shape; dtype: DType };
   /**
    * The attributes in canonical form (axes non-negative and sorted, flags explicit), applied by
@@ -66,27 +113,40 @@ function requireDtype(op: string, a: Typed, dtype: DType): void {
   if (a.dtype !== dtype) throw new LosscError('type', `\`${op}\` needs a ${dtype} tensor, got ${a.dtype}`);
 }
 
-const unaryFloat: OpSpec = {
+/** A float function of one float tensor, elementwise. */
+const unaryFloat = (facts: Pick<OpSpec, 'builtin' | 'prefix'>): OpSpec<'unary'> => ({
   arity: 1,
-  kind: 'unary',
+  family: 'unary',
+  ...facts,
   infer(args) {
     requireFloat('this function', args);
     return float(args[0]!.shape);
   },
-};
+});
 
-const binaryFloat = (name: string): OpSpec => ({
+/** A plain float function of one tensor: the builtin `name(x)`, with this doc. */
+const fn = (name: string, doc: string): OpSpec<'unary'> => unaryFloat({ builtin: { name, doc } });
+
+type BinaryFacts = Pick<OpSpec, 'infix' | 'builtin' | 'commutative'>;
+
+/** Elementwise, two float tensors broadcast; `name` is how error messages call it. */
+const binaryFloat = (name: string, facts: BinaryFacts): OpSpec<'binary'> => ({
   arity: 2,
-  kind: 'binary',
+  family: 'binary',
+  ...facts,
   infer(args) {
     requireFloat(name, args);
     return float(broadcastShapes([args[0]!.shape, args[1]!.shape], `operands of \`${name}\``));
   },
 });
 
-const compare = (name: string): OpSpec => ({
+const infix = (text: InfixOperator, prec: number, commutative = false): BinaryFacts =>
+  commutative ? { infix: { text, prec }, commutative: true } : { infix: { text, prec } };
+
+const compare = (name: InfixOperator, commutative = false): OpSpec<'compare'> => ({
   arity: 2,
-  kind: 'compare',
+  family: 'compare',
+  ...infix(name, PREC.compare, commutative),
   infer(args) {
     if (args[0]!.dtype !== args[1]!.dtype) {
       throw new LosscError('type', `\`${name}\` compares a ${args[0]!.dtype} with a ${args[1]!.dtype}`);
@@ -95,9 +155,10 @@ const compare = (name: string): OpSpec => ({
   },
 });
 
-const logic = (name: string): OpSpec => ({
+const logic = (name: 'and' | 'or'): OpSpec<'logic'> => ({
   arity: 2,
-  kind: 'logic',
+  family: 'logic',
+  ...infix(name, PREC[name], true),
   infer(args) {
     requireDtype(name, args[0]!, 'bool');
     requireDtype(name, args[1]!, 'bool');
@@ -109,9 +170,10 @@ export function reduceAxes(attrs: Attrs, rank: number): number[] {
   return normAxes(attrs.axes as number[] | null, rank);
 }
 
-const reduction = (name: string): OpSpec => ({
+const reduction = (name: string): OpSpec<'reduce'> => ({
   arity: 1,
-  kind: 'reduce',
+  family: 'reduce',
+  builtin: { name },
   canon: axesCanon(true),
   infer(args, attrs) {
     const x = args[0]!;
@@ -133,28 +195,30 @@ export const OPS = {
   // `param`: a numeric option, kept symbolic for printing but carrying its value for evaluation.
   input: {
     arity: 0,
-    kind: 'leaf',
+    family: 'leaf',
     infer: (_a, attrs) => ({ shape: attrs.shape as Shape, dtype: attrs.dtype as DType }),
   },
   const: {
     arity: 0,
-    kind: 'leaf',
+    family: 'leaf',
     infer: (_a, attrs) => ({ shape: [], dtype: (attrs.dtype as DType | undefined) ?? 'float32' }),
   },
   tensor: {
     arity: 0,
-    kind: 'leaf',
+    family: 'leaf',
     infer: (_a, attrs) => ({ shape: attrs.shape as Shape, dtype: 'float32' }),
   },
   param: {
     arity: 0,
-    kind: 'leaf',
+    family: 'leaf',
     infer: (_a, attrs) => ({ shape: Array.isArray(attrs.value) ? [attrs.value.length] : [], dtype: 'float32' }),
   },
   /** The size of `x` along `axes` (the product), as a float scalar. */
   size: {
     arity: 1,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'size' },
+    shapeOnly: [0],
     canon: axesCanon(false),
     infer(args, attrs) {
       reduceAxes(attrs, args[0]!.shape.length);
@@ -164,7 +228,9 @@ export const OPS = {
   /** 0, 1, ..., n-1 where n is the size of `x` along `axis`, as an int vector. */
   indices: {
     arity: 1,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'indices' },
+    shapeOnly: [0],
     canon: axisCanon(),
     infer(args, attrs) {
       const x = args[0]!;
@@ -174,21 +240,22 @@ export const OPS = {
   },
 
   // Elementwise, one argument.
-  neg: unaryFloat,
-  exp: unaryFloat,
-  log: unaryFloat,
-  log1p: unaryFloat,
-  expm1: unaryFloat,
-  sqrt: unaryFloat,
-  abs: unaryFloat,
-  sign: unaryFloat,
-  sigmoid: unaryFloat,
-  softplus: unaryFloat,
-  tanh: unaryFloat,
-  floor: unaryFloat,
+  neg: unaryFloat({ prefix: { text: '-', prec: PREC.neg } }),
+  exp: fn('exp', 'e to the power x'),
+  log: fn('log', 'natural logarithm'),
+  log1p: fn('log1p', 'log(1 + x), accurate for small x'),
+  expm1: fn('expm1', 'exp(x) - 1, accurate for small x'),
+  sqrt: fn('sqrt', 'square root'),
+  abs: fn('abs', 'absolute value'),
+  sign: fn('sign', '-1, 0 or 1'),
+  sigmoid: fn('sigmoid', '1 / (1 + exp(-x))'),
+  softplus: fn('softplus', 'log(1 + exp(x)), computed stably'),
+  tanh: fn('tanh', 'hyperbolic tangent'),
+  floor: fn('floor', 'largest integer not above x'),
   not: {
     arity: 1,
-    kind: 'unary',
+    family: 'unary',
+    prefix: { text: 'not', prec: PREC.not },
     infer(args) {
       requireDtype('not', args[0]!, 'bool');
       return { shape: args[0]!.shape, dtype: 'bool' };
@@ -197,37 +264,40 @@ export const OPS = {
   /** Change dtype: float→int truncates (as Keras's cast of labels does), bool→float gives 0/1. */
   cast: {
     arity: 1,
-    kind: 'unary',
+    family: 'unary',
     infer: (args, attrs) => ({ shape: args[0]!.shape, dtype: attrs.dtype as DType }),
   },
   /** Identity whose derivative is zero. */
   stop_gradient: {
     arity: 1,
-    kind: 'unary',
+    family: 'unary',
+    builtin: { name: 'stop_gradient' },
+    view: true,
     infer: (args) => ({ shape: args[0]!.shape, dtype: args[0]!.dtype }),
   },
 
   // Elementwise, two arguments, NumPy broadcasting.
-  add: binaryFloat('+'),
-  sub: binaryFloat('-'),
-  mul: binaryFloat('*'),
-  div: binaryFloat('/'),
-  pow: binaryFloat('^'),
-  maximum: binaryFloat('max'),
-  minimum: binaryFloat('min'),
+  add: binaryFloat('+', infix('+', PREC.add, true)),
+  sub: binaryFloat('-', infix('-', PREC.add)),
+  mul: binaryFloat('*', infix('*', PREC.mul, true)),
+  div: binaryFloat('/', infix('/', PREC.mul)),
+  pow: binaryFloat('^', infix('^', PREC.pow)),
+  maximum: binaryFloat('max', { builtin: { name: 'max' }, commutative: true }),
+  minimum: binaryFloat('min', { builtin: { name: 'min' }, commutative: true }),
   lt: compare('<'),
   le: compare('<='),
   gt: compare('>'),
   ge: compare('>='),
-  eq: compare('=='),
-  ne: compare('!='),
+  eq: compare('==', true),
+  ne: compare('!=', true),
   and: logic('and'),
   or: logic('or'),
 
   /** where(cond, a, b): a where cond holds, else b. */
   where: {
     arity: 3,
-    kind: 'select',
+    family: 'select',
+    builtin: { name: 'where' },
     infer(args) {
       requireDtype('where', args[0]!, 'bool');
       requireFloat('where', args.slice(1));
@@ -237,7 +307,8 @@ export const OPS = {
   /** clip(x, lo, hi) = min(max(x, lo), hi); its derivative passes through inside [lo, hi]. */
   clip: {
     arity: 3,
-    kind: 'select',
+    family: 'select',
+    builtin: { name: 'clip' },
     infer(args) {
       requireFloat('clip', args);
       return float(broadcastShapes(args.map((a) => a.shape), 'arguments of `clip`'));
@@ -255,7 +326,10 @@ export const OPS = {
   /** Broadcast `x` to the shape of `like` (whose values are not used). */
   broadcast_like: {
     arity: 2,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'broadcast_like' },
+    view: true,
+    shapeOnly: [1],
     infer(args) {
       const [x, like] = args as [Typed, Typed];
       const s = broadcastShapes([x.shape, like.shape], 'arguments of `broadcast_like`');
@@ -267,7 +341,9 @@ export const OPS = {
   },
   expand_dims: {
     arity: 1,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'expand_dims' },
+    view: true,
     canon: axisCanon(0, 1),
     infer(args, attrs) {
       const x = args[0]!;
@@ -279,7 +355,9 @@ export const OPS = {
   },
   squeeze: {
     arity: 1,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'squeeze' },
+    view: true,
     canon: axisCanon(),
     infer(args, attrs) {
       const x = args[0]!;
@@ -293,7 +371,9 @@ export const OPS = {
   /** Part `index` of `parts` equal parts along `axis`. */
   part: {
     arity: 1,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'part' },
+    view: true,
     canon: axisCanon(),
     infer(args, attrs) {
       const x = args[0]!;
@@ -307,7 +387,8 @@ export const OPS = {
   /** Join along `axis`. */
   concat: {
     arity: -1,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'concat' },
     canon: axisCanon(),
     infer(args, attrs) {
       if (args.length === 0) throw new LosscError('arity', 'concat needs at least one tensor');
@@ -329,7 +410,9 @@ export const OPS = {
   },
   transpose: {
     arity: 1,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'transpose' },
+    view: true,
     infer(args, attrs) {
       const x = args[0]!;
       const perm = attrs.perm as number[];
@@ -342,7 +425,8 @@ export const OPS = {
   /** a @ b over the last two axes (batched over leading axes, which broadcast). */
   matmul: {
     arity: 2,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'matmul' },
     infer(args) {
       requireFloat('matmul', args);
       const [a, b] = args as [Typed, Typed];
@@ -361,7 +445,9 @@ export const OPS = {
   /** One-hot of int labels: a new last axis of size `depth` (or the size of `ref` along `axis`). */
   one_hot: {
     arity: -1,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'one_hot' },
+    shapeOnly: [1],
     canon: axisCanon(1),
     infer(args, attrs) {
       if (args.length < 1 || args.length > 2) throw new LosscError('arity', 'one_hot takes labels and a depth');
@@ -383,7 +469,8 @@ export const OPS = {
    */
   ctc: {
     arity: 2,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'ctc' },
     infer(args) {
       const [labels, logits] = checkCtcArgs('ctc', args);
       return float([ctcBatch(labels, logits)]);
@@ -392,13 +479,14 @@ export const OPS = {
   /** d ctc(labels, logits)_b / d logits[b, t, c], by the forward-backward algorithm: (B, T, C). */
   ctc_grad: {
     arity: 2,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'ctc_grad' },
     infer(args) {
       const [labels, logits] = checkCtcArgs('ctc_grad', args);
       return float([ctcBatch(labels, logits), logits.shape[1]!, logits.shape[2]!]);
     },
   },
-} satisfies Record<string, OpSpec>;
+} as const satisfies Record<string, OpSpec>;
 
 /** The argument checks of `ctc` and `ctc_grad`: int labels [B, L], float logits [B, T, C]. */
 function checkCtcArgs(op: string, args: readonly Typed[]): [Typed, Typed] {
@@ -434,4 +522,44 @@ function ctcBatch(labels: Typed, logits: Typed): Dim {
 
 export type OpName = keyof typeof OPS;
 
-export const REDUCTIONS = new Set<OpName>(['sum', 'mean', 'max', 'min', 'logsumexp']);
+/** Every op name, in the table's order. */
+export const OP_NAMES = Object.keys(OPS) as readonly OpName[];
+
+/** The ops of one family, as a type: `OpsOf<'reduce'>` is 'sum' | 'mean' | 'max' | 'min' | 'logsumexp'. */
+export type OpsOf<F extends Family> = { [K in OpName]: (typeof OPS)[K]['family'] extends F ? K : never }[OpName];
+export type ReduceOp = OpsOf<'reduce'>;
+export type CompareOp = OpsOf<'compare'>;
+
+const opsWhere = (test: (s: OpSpec) => boolean): ReadonlySet<OpName> => new Set(OP_NAMES.filter((op) => test(OPS[op])));
+
+export const REDUCTIONS = opsWhere((s) => s.family === 'reduce') as ReadonlySet<OpName>;
+/** Ops that only re-index their argument (`view` in the table). */
+export const VIEWS = opsWhere((s) => s.view === true);
+
+/** Computed elementwise: one element of the result from one element of each (broadcast) argument. */
+export const isElementwise = (op: OpName): boolean => ELEMENTWISE_FAMILIES.has(OPS[op].family);
+
+/** Whether `op` reads argument `i` for its values (not only for its shape). */
+export const readsValueOf = (op: OpName, i: number): boolean => !(OPS[op] as OpSpec).shapeOnly?.includes(i);
+
+/** The op an infix operator writes (`+` is add), and a prefix one (`-` is neg, `not` is not). */
+export const INFIX_OPS = Object.fromEntries(
+  OP_NAMES.flatMap((op) => {
+    const s: OpSpec = OPS[op];
+    return s.infix ? [[s.infix.text, op]] : [];
+  }),
+) as Readonly<Record<InfixOperator, OpName>>;
+export const PREFIX_OPS = Object.fromEntries(
+  OP_NAMES.flatMap((op) => {
+    const s: OpSpec = OPS[op];
+    return s.prefix ? [[s.prefix.text, op]] : [];
+  }),
+) as Readonly<Record<PrefixOperator, OpName>>;
+
+/** The ops of `family` the builtin `name` computes (`max`: the reduction, or maximum of two). */
+export function opCalled(name: string, family?: Family): OpName | undefined {
+  return OP_NAMES.find((op) => {
+    const s: OpSpec = OPS[op];
+    return s.builtin?.name === name && (family === undefined || s.family === family);
+  });
+}

@@ -84,7 +84,7 @@ export function toDot(root: Node | readonly Node[], opts: DotOptions = {}): stri
     lines.push(`  ${id.get(n)} [${attrs.join(', ')}];`);
   }
   for (const n of order) {
-    const many = n.args.length > 1 && OPS[n.op].kind !== 'leaf';
+    const many = n.args.length > 1 && OPS[n.op].family !== 'leaf';
     n.args.forEach((a, i) => {
       lines.push(`  ${id.get(n)} -> ${id.get(a)}${many ? ` [label="${i}"]` : ''};`);
     });

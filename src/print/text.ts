@@ -14,25 +14,12 @@
 import { LosscError } from '../errors.js';
 import { topoSort, type Node } from '../ir/node.js';
 import { shownOf } from '../ir/build.js';
-import { reduceAxes } from '../ir/ops.js';
+import { OPS, PREC, reduceAxes, type OpSpec } from '../ir/ops.js';
 import type { DType } from '../ir/shape.js';
 import { normAxis, planLets, trivialText, type PrintOptions, type SplitLet } from './lets.js';
 
-// ---------------------------------------------------------------------------------------------
-// Precedence, lowest to highest (`if` is never printed).
-
-export const PREC = {
-  lowest: 0,
-  or: 1,
-  and: 2,
-  not: 3,
-  compare: 4,
-  add: 5,
-  mul: 6,
-  neg: 7,
-  pow: 8,
-  atom: 9,
-} as const;
+// Precedence, lowest to highest, is the language's (src/ir/ops.ts).
+export { PREC };
 
 /** A hole in a rendering: print `node` here, in parentheses if it binds looser than `min`. */
 export interface Ref {
@@ -188,18 +175,6 @@ export function axesText(axes: readonly number[], rank: number): string | undefi
 
 const CAST_NAME: Record<DType, string> = { float32: 'float', int32: 'int', bool: 'bool' };
 
-const BINARY_TEXT: Partial<Record<string, [string, number]>> = {
-  add: [' + ', PREC.add],
-  sub: [' - ', PREC.add],
-  mul: [' * ', PREC.mul],
-  div: [' / ', PREC.mul],
-  and: [' and ', PREC.and],
-  or: [' or ', PREC.or],
-};
-
-const COMPARE_TEXT: Partial<Record<string, string>> = {
-  lt: ' < ', le: ' <= ', gt: ' > ', ge: ' >= ', eq: ' == ', ne: ' != ',
-};
 
 /** A tensor literal as nested lists, `[[1, 2], [3, 4]]`. */
 export function tensorText(values: readonly number[], shape: readonly unknown[], num: (v: number) => string = floatText): string {
@@ -236,13 +211,13 @@ function isFloatConst(n: Node, value: number): boolean {
 // size: one case per op (its lossc syntax); becomes a per-op table with the op registry (issue 11, item 1)
 export function renderText(n: Node): Rendered {
   const a = n.args;
-  const bin = BINARY_TEXT[n.op];
-  if (bin) {
-    const [op, p] = bin;
-    return { prec: p, pieces: [ref(a[0]!, p), op, ref(a[1]!, p + 1)] };
+  const spec: OpSpec = OPS[n.op];
+  if (spec.infix && n.op !== 'pow') {
+    const { text, prec } = spec.infix;
+    // Comparisons do not chain: both sides bind tighter (`a + b < c`).
+    if (prec === PREC.compare) return { prec, pieces: [ref(a[0]!, PREC.add), ` ${text} `, ref(a[1]!, PREC.add)] };
+    return { prec, pieces: [ref(a[0]!, prec), ` ${text} `, ref(a[1]!, prec + 1)] };
   }
-  const cmp = COMPARE_TEXT[n.op];
-  if (cmp) return { prec: PREC.compare, pieces: [ref(a[0]!, PREC.add), cmp, ref(a[1]!, PREC.add)] };
   switch (n.op) {
     case 'const':
       return constText(n);

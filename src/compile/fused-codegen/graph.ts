@@ -7,7 +7,7 @@
 // only move, drop, insert or shift these entries, broadcasting replaces an entry by the constant
 // 0, so a whole chain of views and broadcasts costs nothing at run time.
 
-import { REDUCTIONS, reduceAxes, type OpName } from '../../ir/ops.js';
+import { OPS, readsValueOf, REDUCTIONS, reduceAxes, VIEWS, type OpName, type OpSpec } from '../../ir/ops.js';
 import type { Node } from '../../ir/node.js';
 import { int, SCALAR_CODE, Unsupported, type ScalarOp } from './scalar.js';
 import { sizeOf, stridesOf } from '../../eval/ndarray.js';
@@ -65,16 +65,7 @@ export function supported(n: Node): boolean {
 
 /** The arguments whose values an op reads (the others only lend it their shape). */
 export function valueArgs(n: Node): readonly Node[] {
-  switch (n.op) {
-    case 'size':
-    case 'indices':
-      return [];
-    case 'broadcast_like':
-    case 'one_hot':
-      return [n.args[0]!];
-    default:
-      return n.args;
-  }
+  return (OPS[n.op] as OpSpec).shapeOnly ? n.args.filter((_, i) => readsValueOf(n.op, i)) : n.args;
 }
 
 /** Leaves that live in a buffer: bound inputs and literal tensors (param vectors, tensor). */
@@ -147,7 +138,7 @@ export function argPositions(n: Node, pos: Pos): Pos[] {
 
 /** Rough cost of evaluating one element of `n` alone (for recompute-or-store decisions). */
 export function opCost(n: Node): number {
-  if (VIEW_OPS.has(n.op)) return 0;
+  if (VIEWS.has(n.op)) return 0;
   switch (n.op) {
     case 'exp':
     case 'log':
@@ -171,9 +162,6 @@ export function opCost(n: Node): number {
       return 1;
   }
 }
-
-/** Ops that only re-index their argument (no arithmetic): free to inline, read through. */
-export const VIEW_OPS: ReadonlySet<OpName> = new Set<OpName>(['broadcast_like', 'expand_dims', 'squeeze', 'part', 'transpose', 'stop_gradient']);
 
 export interface Materialization {
   /** Nodes computed into buffers, arguments before users. */
@@ -243,7 +231,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
       // Operands are read k times each: they must be buffers, or views of buffers.
       for (const a of n.args) {
         let base = a;
-        while (VIEW_OPS.has(base.op) && !bound.has(base)) base = base.args[0]!;
+        while (VIEWS.has(base.op) && !bound.has(base)) base = base.args[0]!;
         if (!isBufferLeaf(base, bound) && !isLiteral(base)) forced.add(base);
       }
     }

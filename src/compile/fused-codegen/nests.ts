@@ -8,6 +8,7 @@
 // plan.ts merges its loops and emits its code.
 
 import type { Node } from '../../ir/node.js';
+import type { ReduceOp } from '../../ir/ops.js';
 import {
   argPositions,
   dims,
@@ -26,7 +27,6 @@ import {
 } from './graph.js';
 import { int, Unsupported } from './scalar.js';
 
-export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'logsumexp';
 
 /** The iteration space of a nest: axis sizes, the loop order, and how many loops are outer. */
 export interface Space {

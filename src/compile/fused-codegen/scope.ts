@@ -6,6 +6,7 @@
 // scalar.ts's table; plan.ts gives every local its loop level.
 
 import type { Node } from '../../ir/node.js';
+import { OPS, VIEWS, type OpName, type OpSpec } from '../../ir/ops.js';
 import {
   argPositions,
   dims,
@@ -16,7 +17,6 @@ import {
   reductionAxes,
   sizeOf,
   valueArgs,
-  VIEW_OPS,
   type Ix,
   type Pos,
 } from './graph.js';
@@ -178,7 +178,7 @@ export class Scope {
   private build(n: Node, key: string, pos: Pos, vs: Val[]): Val {
     const order = this.ctx.g.index.get(n) ?? -1;
     const use = (h: Helper) => this.ctx.useHelper(h);
-    if (VIEW_OPS.has(n.op)) return vs[0]!; // positions were mapped by argPositions already
+    if (VIEWS.has(n.op)) return vs[0]!; // positions were mapped by argPositions already
     switch (n.op) {
       case 'indices': {
         const v = this.indexOf(pos[0]!);
@@ -286,7 +286,7 @@ export class Scope {
   }
 
   /** The local already built for op(vs) under another node (now also answering to `key`), else make(). */
-  private reuse(op: string, vs: readonly Val[], key: string, make: () => Local): Local {
+  private reuse(op: OpName, vs: readonly Val[], key: string, make: () => Local): Local {
     const sk = structuralKey(op, vs);
     const hit = this.locals.get(sk);
     if (hit) return this.alias(key, hit);
@@ -296,11 +296,11 @@ export class Scope {
   }
 
   /** The local for op(vs), unless the same value (up to the identities above) is already built. */
-  private numbered(op: string, key: string, order: number, vs: Val[], render: () => string): Val {
+  private numbered(op: OpName, key: string, order: number, vs: Val[], render: () => string): Val {
     return this.reuse(op, vs, key, () => this.numberedAnew(op, key, order, vs, render));
   }
 
-  private numberedAnew(op: string, key: string, order: number, vs: Val[], render: () => string): Local {
+  private numberedAnew(op: OpName, key: string, order: number, vs: Val[], render: () => string): Local {
     const x = vs[0]!;
     if (op === 'neg' && typeof x !== 'string') return this.negate(key, order, x);
     if (op === 'sub') {
@@ -389,12 +389,10 @@ export class Scope {
   }
 }
 
-const COMMUTATIVE = new Set(['add', 'mul', 'maximum', 'minimum', 'eq', 'ne', 'and', 'or']);
-
 /** What op(vs) computes, as a key: its op and its arguments' keys (sorted where order is free). */
-function structuralKey(op: string, vs: readonly Val[]): string {
+function structuralKey(op: OpName, vs: readonly Val[]): string {
   const ks = vs.map((v) => (typeof v === 'string' ? v : v.key));
-  if (COMMUTATIVE.has(op)) ks.sort();
+  if ((OPS[op] as OpSpec).commutative) ks.sort();
   return `S:${op}:${ks.join('|')}`;
 }
 
