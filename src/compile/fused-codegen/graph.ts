@@ -9,7 +9,7 @@
 
 import { OPS, readsValueOf, REDUCTIONS, reduceAxes, VIEWS, type OpName, type OpSpec } from '../../ir/ops.js';
 import type { Node } from '../../ir/node.js';
-import { int, SCALAR_CODE, Unsupported, type ScalarOp } from './scalar.js';
+import { int, Unsupported } from './scalar.js';
 import { sizeOf, stridesOf } from '../../eval/ndarray.js';
 
 /** One axis of a position: loop axis `d` of the iteration space (-1: none, i.e. 0), plus `off`. */
@@ -30,12 +30,72 @@ export function dims(n: Node): number[] {
 // Shape arithmetic is the reference evaluator's: one definition of row-major layout.
 export { sizeOf, stridesOf };
 
-/** The ops this target evaluates elementwise (inlinable into a consumer's loop): scalar.ts's table and these. */
-const INLINE_OPS = new Set<OpName>([
-  ...(Object.keys(SCALAR_CODE) as ScalarOp[]),
-  'const', 'param', 'tensor', 'size', 'indices', 'cast', 'pow',
-  'broadcast_like', 'expand_dims', 'squeeze', 'part', 'transpose', 'one_hot',
-]);
+/**
+ * The fused target's per-op table: the rough cost of evaluating one element of the op alone (for
+ * recompute-or-store decisions; views and leaves are free, transcendental functions dear), or
+ * null for an op it does not support (`fuse` returns null and the tfjs path runs).
+ */
+export const FUSED_COST: Record<OpName, number | null> = {
+  input: 0,
+  const: 0,
+  tensor: 0,
+  param: 0,
+  size: 0,
+  indices: 1,
+
+  neg: 1,
+  exp: 10,
+  log: 10,
+  log1p: 10,
+  expm1: 10,
+  sqrt: 3,
+  abs: 1,
+  sign: 1,
+  sigmoid: 10,
+  softplus: 10,
+  tanh: 10,
+  floor: 1,
+  not: 1,
+  cast: 1,
+  stop_gradient: 0,
+
+  add: 1,
+  sub: 1,
+  mul: 1,
+  div: 3,
+  pow: 10,
+  maximum: 1,
+  minimum: 1,
+  lt: 1,
+  le: 1,
+  gt: 1,
+  ge: 1,
+  eq: 1,
+  ne: 1,
+  and: 1,
+  or: 1,
+
+  where: 1,
+  clip: 1,
+
+  // Targets of their own (their cost is not an inlined element's).
+  sum: 1,
+  mean: 1,
+  max: 1,
+  min: 1,
+  logsumexp: 1,
+
+  broadcast_like: 0,
+  expand_dims: 0,
+  squeeze: 0,
+  part: 0,
+  concat: 1,
+  transpose: 0,
+  matmul: 1,
+  one_hot: 1,
+  ctc: null,
+  ctc_grad: null,
+};
 
 export type TargetKind = 'ew' | 'red' | 'mm' | 'cat';
 
@@ -60,7 +120,8 @@ export function targetKind(n: Node): TargetKind {
 
 /** Whether the fused target knows this op at all. */
 export function supported(n: Node): boolean {
-  return INLINE_OPS.has(n.op) || REDUCTIONS.has(n.op) || n.op === 'matmul' || n.op === 'concat' || n.op === 'input';
+  // (A node of an op newer than this table, built by hand, has no entry: not supported either.)
+  return typeof FUSED_COST[n.op] === 'number';
 }
 
 /** The arguments whose values an op reads (the others only lend it their shape). */
@@ -133,33 +194,6 @@ export function argPositions(n: Node, pos: Pos): Pos[] {
     default:
       // Elementwise ops (and reductions over no axes): NumPy broadcasting, right-aligned.
       return args.map((a) => broadcastPos(pos, dims(a)));
-  }
-}
-
-/** Rough cost of evaluating one element of `n` alone (for recompute-or-store decisions). */
-export function opCost(n: Node): number {
-  if (VIEWS.has(n.op)) return 0;
-  switch (n.op) {
-    case 'exp':
-    case 'log':
-    case 'log1p':
-    case 'expm1':
-    case 'tanh':
-    case 'sigmoid':
-    case 'softplus':
-    case 'pow':
-      return 10;
-    case 'div':
-    case 'sqrt':
-      return 3;
-    case 'const':
-    case 'param':
-    case 'size':
-    case 'tensor':
-    case 'input':
-      return 0;
-    default:
-      return 1;
   }
 }
 
@@ -244,7 +278,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
       cost.set(n, 0);
       continue;
     }
-    let c = opCost(n);
+    let c = FUSED_COST[n.op] ?? 0;
     for (const a of valueArgs(n)) if (!forced.has(a)) c += cost.get(a)!;
     cost.set(n, Math.min(c, 1e6));
   }

@@ -14,14 +14,12 @@ import {
   isLiteral,
   normPos,
   posKey,
-  reductionAxes,
-  sizeOf,
   valueArgs,
   type Ix,
   type Pos,
 } from './graph.js';
 import { formOf, isIdentity, outerIdentity, type Form, type Graph, type Item, type Nest } from './nests.js';
-import { castCode, coerceConst, isScalarOp, lit, powCode, SCALAR_CODE, Unsupported, EXP_STEPS, LOG1P01_STEPS, type Helper, type Step } from './scalar.js';
+import { castCode, lit, literalNumber, SCALAR_CODE, Unsupported, EXP_STEPS, LOG1P01_STEPS, type Helper, type Step } from './scalar.js';
 
 export type Val = string | Local;
 
@@ -199,11 +197,6 @@ export class Scope {
       case 'logsumexp':
         // Reductions over no axes (the others are targets): the argument itself.
         return vs[0]!;
-      case 'pow': {
-        const e = n.args[1]!;
-        const ev = isLiteral(e) ? literalNumber(e) : undefined;
-        return this.numbered(n.op, key, order, vs, () => powCode(code(vs[0]!), code(vs[1]!), ev));
-      }
       case 'exp': {
         const x = vs[0]!;
         const shared = this.softmaxExp(n, key, order, pos, x);
@@ -218,9 +211,9 @@ export class Scope {
         break;
       }
     }
-    if (!isScalarOp(n.op)) throw new Unsupported(`op ${n.op}`);
     const scalar = SCALAR_CODE[n.op];
-    return this.numbered(n.op, key, order, vs, () => scalar(vs.map(code), use));
+    if (!scalar) throw new Unsupported(`op ${n.op}`);
+    return this.numbered(n.op, key, order, vs, () => scalar(vs.map(code), use, n));
   }
 
   /**
@@ -396,20 +389,9 @@ function structuralKey(op: OpName, vs: readonly Val[]): string {
   return `S:${op}:${ks.join('|')}`;
 }
 
-/** The number a literal node stands for. */
-function literalNumber(n: Node): number {
-  switch (n.op) {
-    case 'const':
-      return coerceConst(n.attrs.value, n.dtype);
-    case 'param':
-      return coerceConst(n.attrs.value, 'float32');
-    case 'size': {
-      const x = dims(n.args[0]!);
-      return sizeOf(reductionAxes(n).map((a) => x[a]!));
-    }
-    default:
-      throw new Unsupported(`literal ${n.op}`);
-  }
+/** A literal node (graph.ts's isLiteral) as a JavaScript number. */
+function literalOf(n: Node): string {
+  const v = literalNumber(n);
+  if (v === undefined) throw new Unsupported(`literal ${n.op}`);
+  return lit(v);
 }
-
-const literalOf = (n: Node): string => lit(literalNumber(n));
