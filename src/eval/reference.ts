@@ -265,7 +265,7 @@ function ctcDims(labels: NdArray, logits: NdArray): CtcDims {
 
 // ---- The table: what every op means ----
 
-const IMPLS: Record<OpName, Impl> = {
+export const IMPLS: Record<OpName, Impl> = {
   input: (_, node, inputs) => inputValue(node, inputs),
   const: (_, node) => scalarRaw(coerce(node.attrs.value as number, node.dtype)),
   tensor: (_, node) => literal(node.attrs.values as number[], node.attrs.shape as Shape),

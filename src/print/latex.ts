@@ -172,7 +172,7 @@ function reduceLatex(n: Node): Rendered {
 }
 
 /** The LaTeX of every op, in its usual mathematical notation. */
-const LATEX: Record<OpName, (n: Node) => Rendered> = {
+export const LATEX: Record<OpName, (n: Node) => Rendered> = {
   input: (n) => atom(latexName(n.attrs.name as string)),
   const: (n) => {
     const shown = shownOf(n);

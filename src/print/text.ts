@@ -235,7 +235,7 @@ const axisCall = (extra = 0) => (n: Node): Rendered =>
   call(n.op, n.args, [['axis', axisText(n.attrs.axis as number, n.args[0]!.rank + extra)]]);
 
 /** The lossc rendering of every op: what lowering reads back to the same node. */
-const TEXT: Record<OpName, (n: Node) => Rendered> = {
+export const TEXT: Record<OpName, (n: Node) => Rendered> = {
   input: (n) => atom(n.attrs.name as string),
   const: constText,
   tensor: (n) => atom(tensorText(n.attrs.values as number[], n.attrs.shape as unknown[])),
