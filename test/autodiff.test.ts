@@ -100,6 +100,10 @@ const CASES: Record<string, Make> = {
   sigmoid: unaryCase(b.sigmoid, uniform(-4, 4)),
   softplus: unaryCase(b.softplus, uniform(-4, 4)),
   tanh: unaryCase(b.tanh, uniform(-2, 2)),
+  cosh: unaryCase((x) => b.unary('cosh', x), uniform(-2, 2)),
+  sinh: unaryCase((x) => b.unary('sinh', x), uniform(-2, 2)),
+  cos: unaryCase((x) => b.unary('cos', x), uniform(-4, 4)),
+  sin: unaryCase((x) => b.unary('sin', x), uniform(-4, 4)),
   floor: unaryCase((x) => b.unary('floor', x), offGrid),
   // The derivative stops at stop_gradient (finite differences would see through it): a second
   // input, read only inside stop_gradient, has a zero derivative; the first passes through.
@@ -382,6 +386,8 @@ describe('second derivatives', () => {
     ['sigmoid', b.sigmoid, uniform(-3, 3)],
     ['softplus', b.softplus, uniform(-3, 3)],
     ['tanh', b.tanh, uniform(-2, 2)],
+    ['cosh', (x) => b.unary('cosh', x), uniform(-2, 2)],
+    ['cos', (x) => b.unary('cos', x), uniform(-3, 3)],
     ['sqrt', b.sqrt, uniform(0.3, 3)],
     ['pow', (x) => b.pow(x, c(3)), uniform(-2, 2)],
     ['div', (x) => b.div(c(1), x), awayFromZero(0.5, 2)],

@@ -251,6 +251,10 @@ export const OPS = {
   sigmoid: fn('sigmoid', '1 / (1 + exp(-x))'),
   softplus: fn('softplus', 'log(1 + exp(x)), computed stably'),
   tanh: fn('tanh', 'hyperbolic tangent'),
+  cosh: fn('cosh', 'hyperbolic cosine'),
+  sinh: fn('sinh', 'hyperbolic sine'),
+  cos: fn('cos', 'cosine (x in radians)'),
+  sin: fn('sin', 'sine (x in radians)'),
   floor: fn('floor', 'largest integer not above x'),
   not: {
     arity: 1,

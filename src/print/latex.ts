@@ -204,6 +204,10 @@ export const LATEX: Record<OpName, (n: Node) => Rendered> = {
   sigmoid: named('\\sigma'),
   softplus: opName,
   tanh: named('\\tanh'),
+  cosh: named('\\cosh'),
+  sinh: named('\\sinh'),
+  cos: named('\\cos'),
+  sin: named('\\sin'),
   floor: (n) => atom('\\lfloor ', ref(n.args[0]!, PREC.lowest), '\\rfloor'),
   not: (n) => ({ prec: PREC.not, pieces: ['\\lnot ', ref(n.args[0]!, PREC.not)] }),
   cast: (n) => {

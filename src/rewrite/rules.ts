@@ -26,6 +26,7 @@ export function provablyPositive(n: Node): boolean {
     case 'exp':
     case 'sigmoid':
     case 'softplus':
+    case 'cosh':
       return true;
     case 'add':
     case 'mul':
@@ -192,6 +193,8 @@ export const RULE_SPECS: RuleSpec[] = [
   { name: 'log-plus-one', family: 'stabilize', rule: 'log(x + 1) -> log1p(x)' },
   { name: 'exp-minus-one', family: 'stabilize', rule: 'exp(x) - 1 -> expm1(x)' },
   { name: 'log1p-exp', family: 'stabilize', rule: 'log1p(exp(x)) -> softplus(x)' },
+  // cosh overflows float32 past |x| = 89; log(cosh(x)) is about |x| there (stdlib's log_cosh form).
+  { name: 'log-cosh', family: 'stabilize', rule: 'log(cosh(x)) -> x + softplus(-2 * x) - log(2)' },
   { name: 'log-one-plus-exp', family: 'stabilize', rule: 'log(1 + exp(x)) -> softplus(x)' },
   { name: 'log-one-minus-exp-neg-softplus', family: 'stabilize', rule: '1 / (1 + exp(-x)) -> sigmoid(x)' },
   // The naive logistic e^x / (1 + e^x): inf / inf = NaN past x = 88, and its derivative
