@@ -327,6 +327,25 @@ describe('errors point at their place (file:line:col, the line, a caret)', () =>
     expect(e.message).toContain('options are given by name (delta = ...)');
   });
 
+  it('one binding for definitions and builtins: given twice and missing, located', () => {
+    // A keyword naming an argument already given by position: at the keyword, for either callee.
+    let e = file('def f(a, b) = a * b\nloss t(y_true, y_pred) = f(y_true, a = y_pred) + f(y_true, y_pred)');
+    expect(e.message).toContain('argument `a` of `f` is given twice');
+    expectLocated(e, 'user.loss', 2, 36, 'a');
+    e = file('loss t(y_true, y_pred) =\n  where(y_true > 0, y_pred, cond = y_pred)');
+    expect(e.message).toContain('argument `cond` of `where` is given twice');
+    expectLocated(e, 'user.loss', 2, 29, 'cond');
+    // Missing: at the call, naming how many were given (keywords count).
+    e = file('def f(a, b) = a * b\nloss t(y_true, y_pred) = f(b = y_pred)');
+    expect(e.message).toContain('`f` needs 2 tensor argument(s) (a, b), got 1: `a` is missing');
+    expectLocated(e, 'user.loss', 2, 26, 'f');
+    e = file('loss t(y_true, y_pred) = clip(y_pred, hi = 1)');
+    expect(e.message).toContain('`clip` needs 3 argument(s) (x, lo, hi), got 2: `lo` is missing');
+    expectLocated(e, 'user.loss', 1, 26, 'clip');
+    // Tensor parameters by keyword work for definitions as for builtins.
+    expect(prog('def f(a, b) = a - b\nloss t(y_true, y_pred) = f(b = y_true, a = y_pred)')).toBe(b.sub(yp, yt));
+  });
+
   it('arity: a built-in with too many arguments', () => {
     const e = file('loss t(y_true, y_pred) =\n  exp(y_true, y_pred)');
     expect(e.kind).toBe('arity');

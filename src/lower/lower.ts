@@ -14,11 +14,12 @@ import { Origins } from '../ir/origin.js';
 import { setNameHint } from '../ir/names.js';
 import type { Shape } from '../ir/shape.js';
 import { BUILTINS, CONSTANTS, MAX_ONE_HOT_DEPTH, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
+import { bindCall, builtinCallee, definitionCallee } from './bind.js';
 import { Library } from './library.js';
 import { deepEnough, lowerOperators } from './operators.js';
 import { displaySignature, paramDtype, type TensorType } from './signature.js';
 import {
-  activeOriginsNow, at, binaryNode, bindArguments, Env, folded, givenOption, inStdlib, isNumberList, once, resolveOptions, setActiveOrigins, staticBinary, staticToTensor, staticUnary, tensorBinding, tryKey,
+  activeOriginsNow, at, binaryNode, Env, folded, givenOption, inStdlib, isNumberList, once, resolveOptions, setActiveOrigins, staticBinary, staticToTensor, staticUnary, tensorBinding, tryKey,
   type BinaryNodeOp, type Binding,
 } from './values.js';
 
@@ -320,29 +321,7 @@ export class Lowerer {
 
   /** A builtin's arguments, positional and named, checked against its parameters and lowered. */
   private bindArgs(name: string, fn: Builtin, c: Call, env: Env): Record<string, Node | Static | Node[]> {
-    const names = fn.params.map((p) => p.name);
-    const required = fn.params.filter((p) => !('default' in p));
-    if (c.args.length > fn.params.length) {
-      throw new LosscError('arity', `\`${name}\` takes at most ${fn.params.length} argument(s) (${names.join(', ')}), got ${c.args.length}`, c.span);
-    }
-    const exprs = new Map<string, Expr>();
-    c.args.forEach((a, i) => exprs.set(fn.params[i]!.name, a));
-    for (const k of c.kwargs) {
-      if (!names.includes(k.name)) {
-        throw new LosscError('arity', `\`${name}\` has no argument \`${k.name}\`${didYouMean(k.name, names)} (it takes ${names.join(', ')})`, k.span);
-      }
-      if (exprs.has(k.name)) throw new LosscError('arity', `argument \`${k.name}\` of \`${name}\` is given twice`, k.span);
-      exprs.set(k.name, k.value);
-    }
-    for (const p of required) {
-      if (!exprs.has(p.name)) {
-        throw new LosscError(
-          'arity',
-          `\`${name}\` needs ${required.length} argument(s) (${required.map((p) => p.name).join(', ')}), got ${c.args.length}: \`${p.name}\` is missing`,
-          c.span,
-        );
-      }
-    }
+    const exprs = bindCall(builtinCallee(name, fn), c);
     const args: Record<string, Node | Static | Node[]> = {};
     for (const p of fn.params) {
       const e = exprs.get(p.name);
@@ -402,9 +381,9 @@ export class Lowerer {
     if (this.depth >= MAX_CALL_DEPTH) {
       throw new LosscError('limit', `calls nest more than ${MAX_CALL_DEPTH} deep`, c.span);
     }
-    const { argExprs, optionExprs } = bindArguments(def, c);
+    const exprs = bindCall(definitionCallee(def), c);
     const args = def.params.map((p) => {
-      let n = this.lowerTensor(argExprs.get(p.name)!, env);
+      let n = this.lowerTensor(exprs.get(p.name)!, env);
       const want = paramDtype(p.type);
       if (n.dtype !== want) n = b.cast(n, want);
       return n;
@@ -412,7 +391,9 @@ export class Lowerer {
     // Each option given at the call, as both a static value and a tensor, computed on demand.
     const given = new Map<string, { static: () => Static; tensor: () => Node; span: Span }>();
     const keyParts: string[] = [];
-    for (const [name, e] of optionExprs) {
+    // In the order they are given: each is lowered here once, for the memo's key.
+    for (const { name } of c.kwargs.filter((k) => !def.params.some((p) => p.name === k.name))) {
+      const e = exprs.get(name)!;
       const st = once(() => this.lowerStatic(e, env));
       const te = once(() => this.lowerTensor(e, env));
       given.set(name, { static: st, tensor: te, span: e.span });
