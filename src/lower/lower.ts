@@ -314,7 +314,10 @@ export class Lowerer {
       else if (p.kind === 'tensors') {
         if (e.kind !== 'list') throw new LosscError('type', `\`${p.name}\` of \`${name}\` must be a list [a, b, ...]`, e.span);
         args[p.name] = e.items.map((x) => this.lowerTensor(x, env));
-      } else args[p.name] = (p.kind === 'count' && this.sizeOf(e, env)) || this.staticArg(e, env, p.what ?? `\`${p.name}\` of \`${name}\``);
+      } else {
+        // A compile-time value; a count may instead be size(x, axis = k).
+        args[p.name] = (p.kind === 'count' ? this.sizeOf(e, env) : undefined) ?? this.staticArg(e, env, p.what ?? `\`${p.name}\` of \`${name}\``);
+      }
     }
     return args;
   }
