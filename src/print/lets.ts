@@ -6,7 +6,7 @@ import { topoSort, type Node } from '../ir/node.js';
 import { OPS } from '../ir/ops.js';
 import { nameHint } from '../ir/names.js';
 import { KEYWORDS } from '../../grammar/lexer.js';
-import { BUILTINS, CONSTANTS, SPECIAL_FORMS } from '../lower/builtins.js';
+import { BUILTINS, CONSTANTS } from '../lower/builtins.js';
 
 
 /** Names a caller wants for some nodes (they win over name hints). */
@@ -51,12 +51,11 @@ export interface Plan {
 
 export const DEFAULT_MAX_DEPTH = 100;
 
-/** Keywords, named constants, builtin functions and special forms: a `let` never takes one of these names. */
+/** Keywords, named constants and builtin functions: a `let` never takes one of these names. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   ...KEYWORDS,
   ...Object.keys(CONSTANTS),
   ...Object.keys(BUILTINS),
-  ...SPECIAL_FORMS,
   // prelude helpers people call constantly
   'relu', 'square', 'softmax', 'log_softmax', 'l2_normalize', 'norm',
   // the placeholder of unused destructured names
