@@ -3,6 +3,7 @@
 // with their shape and dtype checks (`fn` for a plain unary function, `binaryFloat`, `compare`,
 // `logic`, `reduction`, the canonical axes, ctc's argument checks).
 
+import type { BinaryOp, Unary } from '../../grammar/ast.js';
 import { LosscError } from '../errors.js';
 import {
   broadcastShapes,
@@ -45,9 +46,9 @@ export const PREC = {
   atom: 9,
 } as const;
 
-/** The operators of the language: infix (`a + b`) and prefix (`-x`, `not x`). */
-export type InfixOperator = '+' | '-' | '*' | '/' | '^' | '<' | '<=' | '>' | '>=' | '==' | '!=' | 'and' | 'or';
-export type PrefixOperator = '-' | 'not';
+/** The operators of the language (the syntax tree's): infix (`a + b`) and prefix (`-x`, `not x`). */
+export type InfixOperator = BinaryOp;
+export type PrefixOperator = Unary['op'];
 
 export interface OpSpec<F extends Family = Family> {
   /** Number of arguments, or -1 for any number (concat). */
