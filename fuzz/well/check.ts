@@ -61,7 +61,7 @@ function referenceTotals(lib: Library, c: WellCase, yt0: Float64Array, yp0: Floa
   const lowered = new Lowerer(lib, false).lowerTop(def, c.overrides, sig);
   let v: Node = lowered.value;
   if (lowered.mask) v = b.mul(v, b.cast(lowered.mask, 'float32'));
-  const root = b.reduce('sum', v, null);
+  const root = exactInFloat64([b.reduce('sum', v, null)])[0]!;
   const dtT = lowered.inputs[0]!.dtype;
   const inputs = (yt: Float64Array, yp: Float64Array): Record<string, NdArray> => ({
     y_true: { shape: c.yTrueShape, dtype: dtT, data: yt },
@@ -79,6 +79,19 @@ function referenceTotals(lib: Library, c: WellCase, yt0: Float64Array, yp0: Floa
     return f.shape.length === 0 ? b.constant(f.data[0]!) : b.tensorConst(Array.from(f.data), f.shape);
   });
   return { total: fn(root), frozen: fn(frozenRoot!), nearJump };
+}
+
+/**
+ * The reference as float64 computes it exactly: `1 - sigmoid(x)` becomes `sigmoid(-x)` (the same
+ * function), since past x ~ 30 float64 cancels it to a few ulps of 1e-16 and `log(1 - sigmoid(x))`
+ * is off by whole units (seed 4025123: -36.04 for -36), which lossc's exact rewrite then "fails".
+ */
+function exactInFloat64(roots: Node[]): Node[] {
+  return mapDag(roots, (n, args) => {
+    const [one, s] = args;
+    if (n.op === 'sub' && one?.op === 'const' && one.attrs.value === 1 && s?.op === 'sigmoid') return b.sigmoid(b.neg(s.args[0]!));
+    return withArgs(n, args);
+  });
 }
 
 /** Ops whose value jumps: where their argument sits (relatively) this close to the jump, float32 may land on the other side. */
