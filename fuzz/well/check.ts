@@ -55,7 +55,7 @@ type Total = (yt: Float64Array, yp: Float64Array) => number;
  * inputs; and the same with every stop_gradient frozen at its value at (yt0, yp0), whose
  * differences are what lossc's gradient must match.
  */
-function referenceTotals(lib: Library, c: WellCase, yt0: Float64Array, yp0: Float64Array): { total: Total; frozen: Total; nearJump: boolean } {
+function referenceTotals(lib: Library, c: WellCase, yt0: Float64Array, yp0: Float64Array): { total: Total; frozen: Total; nearJump: boolean; tie: boolean } {
   const def = lib.get('f')!.def;
   const sig = bindSignature(def, { y_true: { shape: c.yTrueShape }, y_pred: { shape: c.yPredShape } });
   const lowered = new Lowerer(lib, false).lowerTop(def, c.overrides, sig);
@@ -69,8 +69,9 @@ function referenceTotals(lib: Library, c: WellCase, yt0: Float64Array, yp0: Floa
   });
   const fn = (r: Node): Total => (yt, yp) => evaluate([r], inputs(yt, yp))[0]!.data[0]!;
   const nearJump = nearDiscontinuity(root, inputs(yt0, yp0));
+  const tie = exactTie(root, inputs(yt0, yp0));
   const stops = topoSort([root]).filter((n) => n.op === 'stop_gradient');
-  if (!stops.length) return { total: fn(root), frozen: fn(root), nearJump };
+  if (!stops.length) return { total: fn(root), frozen: fn(root), nearJump, tie };
   const at0 = evaluate(stops, inputs(yt0, yp0));
   const frozenValue = new Map(stops.map((n, i) => [n, at0[i]!]));
   const [frozenRoot] = mapDag([root], (n, args) => {
@@ -78,7 +79,28 @@ function referenceTotals(lib: Library, c: WellCase, yt0: Float64Array, yp0: Floa
     if (!f) return withArgs(n, args);
     return f.shape.length === 0 ? b.constant(f.data[0]!) : b.tensorConst(Array.from(f.data), f.shape);
   });
-  return { total: fn(root), frozen: fn(frozenRoot!), nearJump };
+  return { total: fn(root), frozen: fn(frozenRoot!), nearJump, tie };
+}
+
+/**
+ * Does an elementwise maximum or minimum of two computed values sit exactly on a tie? There lossc
+ * gives the whole adjoint to the first argument (TensorFlow's rule, README "Gradients at kinks");
+ * no local rule is right for every composition (`minimum(maximum(stop_gradient(a), a), a)` is `a`,
+ * yet every tie rule gives it a gradient of 0, 1/4 or 1/2, seed 10300153), and when the
+ * composition is smooth the one-sided quotients cannot see the kink; the gradient is not checked.
+ */
+function exactTie(root: Node, inputs: Record<string, NdArray>): boolean {
+  const literal = (x: Node) => x.op === 'const' || x.op === 'tensor' || x.op === 'param';
+  const ties = topoSort([root]).filter((n) => (n.op === 'maximum' || n.op === 'minimum') && !n.args.some(literal));
+  if (!ties.length) return false;
+  const args = [...new Set(ties.flatMap((n) => n.args))];
+  const evaluated = evaluate(args, inputs);
+  const values = new Map(args.map((a, i) => [a, evaluated[i]!]));
+  return ties.some((n) => {
+    const shape = broadcastShape(n.args.map((x) => values.get(x)!.shape));
+    const [x, y] = n.args.map((a) => broadcastTo(values.get(a)!, shape).data);
+    return x!.some((v, i) => v === y![i]);
+  });
 }
 
 /**
@@ -162,6 +184,7 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
   let total: Total;
   let frozen: Total;
   let nearJump: boolean;
+  let tie: boolean;
   const yt = Float64Array.from(c.yTrue);
   const yp = Float64Array.from(c.yPred);
   try {
@@ -171,7 +194,7 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
   }
   let ref: number;
   try {
-    ({ total, frozen, nearJump } = referenceTotals(lib, c, yt, yp));
+    ({ total, frozen, nearJump, tie } = referenceTotals(lib, c, yt, yp));
     ref = total(yt, yp);
   } catch (e) {
     return e instanceof LosscError ? fail('rejected', `reference: ${e.message}`) : fail('crash', `reference: ${String((e as Error)?.stack ?? e)}`);
@@ -201,7 +224,7 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
   }
   if (!stable) skipped++;
 
-  const grads = gradientChecks(frozen, c, outs, r, scale);
+  const grads = tie ? { stable: true, skipped: 1 } : gradientChecks(frozen, c, outs, r, scale);
   if ('kind' in grads) return grads;
   skipped += grads.skipped;
   const allStable = stable && grads.stable;
