@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { registerSource, sourceText } from '../src/errors.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const scratch = `${root}.scratch/heap-bounded-test`;
@@ -37,4 +38,10 @@ describe('memory of a long-running process', () => {
     expect(last.sources, all).toBeLessThanOrEqual(warm.sources + 5);
     expect(last.heapUsed, all).toBeLessThan(warm.heapUsed * 1.25);
   }, 120_000);
+
+  it('errors keep the text of the most recent sources only', () => {
+    for (let i = 0; i < 1000; i++) registerSource(`<heap test ${i}>`, `loss f${i}(y_true, y_pred) = y_pred`);
+    expect(sourceText('<heap test 0>')).toBeUndefined();
+    expect(sourceText('<heap test 999>')).toBe('loss f999(y_true, y_pred) = y_pred');
+  });
 });
