@@ -20,7 +20,7 @@ function program(i: number): string {
 function runOne(i: number): void {
   const m = compile(program(i));
   m.derivative('f', 'y_pred').toString();
-  const loss = m.f!();
+  const loss = m.losses.f!();
   const yt = tf.tensor([[0, 1, 0], [1, 0, 0]]);
   const yp = tf.tensor([[0.2, 0.7, 0.1], [0.5, 0.3, 0.2]]);
   tf.tidy(() => tf.grad((p: tf.Tensor) => loss(yt, p))(yp));
