@@ -22,12 +22,19 @@ export function constant(value: number, dtype: DType = 'float32'): Node {
 export function shownConstant(value: number, shown: Node): Node {
   if (Number.isNaN(value)) throw new LosscError('value', 'a constant cannot be NaN');
   const v = Math.fround(value) === 0 ? 0 : Math.fround(value);
-  return Node.make('const', [], { value: v, shown: shown.id });
+  // The id in the key tells it from the same value shown otherwise; the node itself is held by
+  // `shownBy`, for as long as the constant lives (ids are never reused, so the key stays right).
+  const c = Node.make('const', [], { value: v, shown: shown.id });
+  shownBy.set(c, shown);
+  return c;
 }
+
+/** The expression each folded constant that keeps one prints as (weak: it lives with the constant). */
+const shownBy = new WeakMap<Node, Node>();
 
 /** The expression a folded constant prints as, if it keeps one. */
 export function shownOf(n: Node): Node | undefined {
-  return n.op === 'const' && typeof n.attrs.shown === 'number' ? Node.byId(n.attrs.shown) : undefined;
+  return n.op === 'const' ? shownBy.get(n) : undefined;
 }
 
 export function input(name: string, shape: Shape, dtype: DType = 'float32'): Node {
