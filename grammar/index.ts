@@ -19,12 +19,12 @@ import { LosscParser, TooManyErrors } from './parser.js';
 import { AstBuilder, IncompleteTree, type VisitContext } from './visitor.js';
 import { checkNesting, chunks, markLayoutBreaks } from './prepass.js';
 import { Explainer, messageProvider, payloadOf, type Mode } from './messages.js';
+import { MAX_SOURCE_BYTES } from './limits.js';
 
 export { KEYWORDS };
 export { MAX_NESTING } from './prepass.js';
 
-/** Largest source accepted, in bytes (UTF-8). */
-export const MAX_SOURCE_BYTES = 1024 * 1024;
+export { MAX_SOURCE_BYTES };
 /** At most this many errors are reported for one source. */
 export const MAX_ERRORS = 50;
 

@@ -3,10 +3,12 @@
 // so a user's own `relu` wins over the prelude's.
 
 import type { Definition, Program, Span } from '../../grammar/ast.js';
-import { parseProgram } from '../../grammar/index.js';
-import { LosscError, LosscErrors, didYouMean } from '../errors.js';
+import { parseProgram } from '../../grammar/load.js';
+import { unpack } from '../../grammar/packed.js';
+import { LosscError, LosscErrors, didYouMean, registerSource } from '../errors.js';
 import { folderOf, needFileSystem, resolveImport, resolverHost, stdlibImport, type ImportHost, type ImportResolver } from './loader.js';
 import { STDLIB_SOURCES } from './stdlib-sources.js';
+import { STDLIB_PARSED } from './stdlib-parsed.generated.js';
 
 export interface LibraryEntry {
   def: Definition;
@@ -80,11 +82,17 @@ export class Library {
     if (errors.length) throw errors.length === 1 ? errors[0]! : new LosscErrors(errors);
   }
 
-  /** The stdlib alone (parsed once per process, from the text embedded at build time). */
+  /**
+   * The stdlib alone, once per process: its syntax trees were made at build time
+   * (stdlib-parsed.generated.ts), so no parser loads; its text is kept for error messages.
+   */
   static stdlib(): Library {
     if (!stdlibCache) {
       const lib = new Library();
-      for (const f of STDLIB_FILES) lib.add(parseProgram(STDLIB_SOURCES[f]!, `stdlib/${f}`), true, false);
+      for (const f of STDLIB_FILES) {
+        registerSource(`stdlib/${f}`, STDLIB_SOURCES[f]!);
+        lib.add(unpack(JSON.parse(STDLIB_PARSED[f]!), STDLIB_SOURCES[f]!), true, false);
+      }
       stdlibCache = lib;
     }
     return stdlibCache;
