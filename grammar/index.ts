@@ -11,7 +11,7 @@
 // JavaScript stack trace reaches the caller: everything thrown is a LosscError. The wording of
 // syntax errors is messages.ts's.
 
-import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
+import { EOF, type IRecognitionException, type IToken } from './chevrotain.js';
 import type { Expr, Program, Span } from './ast.js';
 import { LosscError, LosscErrors, registerSource } from '../src/errors.js';
 import { KEYWORDS, lex, tokenSpan, type RawError } from './lexer.js';

@@ -9,7 +9,7 @@
 // is a `let` followed by a parenthesised result. Keywords never become calls: `not(x)` is
 // `not (x)` and `if(c) then ...` is `if (c) then ...`.
 
-import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import type { Span } from './ast.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -178,17 +178,31 @@ export const parserTokens: TokenType[] = allTokens.filter(
 
 let lexerInstance: Lexer | undefined;
 
-/** The lexer, built on first use (its analysis is not work to do when lossc is imported). */
-export function losscLexer(): Lexer {
-  return (lexerInstance ??= new Lexer(allTokens, {
+function makeLexer(validate: boolean): Lexer {
+  return new Lexer(allTokens, {
     positionTracking: 'full',
     ensureOptimizations: true,
+    skipValidations: !validate,
     // Messages are written by `lex` below; chevrotain's would only cost time on garbage input.
     errorMessageProvider: {
       buildUnexpectedCharactersMessage: () => '',
       buildUnableToPopLexerModeMessage: () => '',
     },
-  }));
+  });
+}
+
+/**
+ * The lexer, built on first use (its analysis is not work to do when lossc is imported), without
+ * chevrotain's checks of the token definitions: they took half its construction, and
+ * `checkedLexer` runs them in the tests.
+ */
+export function losscLexer(): Lexer {
+  return (lexerInstance ??= makeLexer(false));
+}
+
+/** A new lexer built with chevrotain's checks of the token definitions (for the tests). */
+export function checkedLexer(): Lexer {
+  return makeLexer(true);
 }
 
 /** Lexical errors described in full; beyond this many, `lex` only reports that there were more. */

@@ -49,16 +49,29 @@ export function pack(program: Program, text: string): unknown {
     const [line, column] = place(starts, s.offset);
     return line === s.line && column === s.column ? [s.offset, s.length] : [s.offset, s.length, s.line, s.column];
   });
-  if (JSON.stringify(unpack(packed, text)) !== JSON.stringify(program)) throw new Error(`${program.file} does not unpack to itself`);
+  const back = unpack(JSON.parse(JSON.stringify(packed)), text);
+  if (JSON.stringify(back) !== JSON.stringify(program)) throw new Error(`${program.file} does not unpack to itself`);
   return packed;
 }
 
-/** The program `pack` packed, with `text` the source it was parsed from. */
+/** The program `pack` packed (JSON.parse's fresh data, restored in place), `text` its source. */
 export function unpack(packed: unknown, text: string): Program {
   const file = (packed as Program).file;
   const starts = lineStarts(text);
-  return mapTree(packed, (s: PackedSpan): Span => {
-    const [line, column] = s.length === 4 ? [s[2], s[3]] : place(starts, s[0]);
-    return { file, line, column, offset: s[0], length: s[1] };
-  }) as Program;
+  const restore = (x: Record<string, unknown> | unknown[]): void => {
+    if (Array.isArray(x)) {
+      for (const v of x) if (v !== null && typeof v === 'object') restore(v as Record<string, unknown>);
+      return;
+    }
+    for (const k in x) {
+      const v = x[k];
+      if (SPAN_KEYS.has(k)) {
+        const s = v as PackedSpan;
+        const [line, column] = s.length === 4 ? [s[2], s[3]] : place(starts, s[0]);
+        x[k] = { file, line, column, offset: s[0], length: s[1] } satisfies Span;
+      } else if (v !== null && typeof v === 'object') restore(v as Record<string, unknown>);
+    }
+  };
+  restore(packed as Record<string, unknown>);
+  return packed as Program;
 }

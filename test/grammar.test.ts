@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Binary, Call, Definition, Expr, NumberLit, Program } from '../grammar/ast.js';
 import { KEYWORDS, parseExpression, parseProgram } from '../grammar/index.js';
-import { lex, losscLexer } from '../grammar/lexer.js';
+import { checkedLexer, lex, losscLexer } from '../grammar/lexer.js';
 import { LosscParser, RULE_NAMES } from '../grammar/parser.js';
 import { LosscError, LosscErrors } from '../src/errors.js';
 
@@ -143,7 +143,10 @@ describe('lexer', () => {
     ]);
   });
 
-  it('is fully optimized by chevrotain (no lexer definition warnings)', () => {
+  it('is fully optimized by chevrotain (no lexer definition errors or warnings)', () => {
+    const checked = checkedLexer();
+    expect(checked.lexerDefinitionErrors).toEqual([]);
+    expect((checked as unknown as { lexerDefinitionWarning: unknown[] }).lexerDefinitionWarning).toEqual([]);
     expect(losscLexer().lexerDefinitionErrors).toEqual([]);
   });
 });
@@ -151,6 +154,10 @@ describe('lexer', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('parser rules', () => {
+  it('passes chevrotain\'s checks of the grammar (lossc builds it without them)', () => {
+    expect(() => new LosscParser({ validate: true })).not.toThrow();
+  });
+
   it('has the rules the EBNF documents', () => {
     const p = new LosscParser();
     expect(Object.keys(p.getGAstProductions()).sort()).toEqual([...RULE_NAMES].sort());
