@@ -5,7 +5,9 @@
 
 import './api/fit.js'; // lossc losses in tfjs-layers' compile and fit (integer targets, classWeight)
 import './node/files.js';
-import './node/grammar.js';
+import { installGrammar } from './node/grammar.js';
+
+installGrammar();
 
 export * from './exports.js';
 export { folderHost } from './node/files.js';

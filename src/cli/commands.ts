@@ -10,7 +10,7 @@ import { LosscError, registerSource } from '../errors.js';
 import { BUILTINS, showStatic, type Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
 import { folderHost } from '../node/files.js';
-import '../node/grammar.js'; // the parser, loaded on the first parse (`lossc eval` of stdlib losses needs none)
+import { installGrammar } from '../node/grammar.js';
 import { evalStatic, lowerDefinition } from '../lower/lower.js';
 import { displaySignature } from '../lower/signature.js';
 import { showShape } from '../ir/shape.js';
@@ -22,6 +22,8 @@ import { useBackend } from '../backend.js';
 import { checkProgram } from '../lower/check.js';
 import { PLOT_FLAGS, PLOT_USAGE, runPlot } from './plot.js';
 import { exportFromLibrary } from '../export/index.js';
+
+installGrammar(); // the parser, loaded on the first parse (`lossc eval` of stdlib losses needs none)
 
 export interface Io {
   out(s: string): void;
