@@ -56,8 +56,15 @@ export function pack(program: Program, text: string): unknown {
 
 /** The program `pack` packed (JSON.parse's fresh data, restored in place), `text` its source. */
 export function unpack(packed: unknown, text: string): Program {
-  const file = (packed as Program).file;
-  const starts = lineStarts(text);
+  return unpacker((packed as Program).file, text)(packed as Program);
+}
+
+/**
+ * Restores, in place, any part of a program packed from `text` (a definition, say, so that a
+ * library restores only the definitions it uses).
+ */
+export function unpacker(file: string, text: string): <T>(packed: T) => T {
+  let starts: number[] | undefined;
   const restore = (x: Record<string, unknown> | unknown[]): void => {
     if (Array.isArray(x)) {
       for (const v of x) if (v !== null && typeof v === 'object') restore(v as Record<string, unknown>);
@@ -67,11 +74,13 @@ export function unpack(packed: unknown, text: string): Program {
       const v = x[k];
       if (SPAN_KEYS.has(k)) {
         const s = v as PackedSpan;
-        const [line, column] = s.length === 4 ? [s[2], s[3]] : place(starts, s[0]);
+        const [line, column] = s.length === 4 ? [s[2], s[3]] : place((starts ??= lineStarts(text)), s[0]);
         x[k] = { file, line, column, offset: s[0], length: s[1] } satisfies Span;
       } else if (v !== null && typeof v === 'object') restore(v as Record<string, unknown>);
     }
   };
-  restore(packed as Record<string, unknown>);
-  return packed as Program;
+  return <T>(packed: T): T => {
+    restore(packed as Record<string, unknown>);
+    return packed;
+  };
 }

@@ -12,6 +12,7 @@
 //   node scripts/bundle.mjs   write dist/lossc.min.js (+ .map), dist/node/ and dist/grammar/chevrotain.js
 
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -85,6 +86,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const r = await bundle(true);
   const out = r.metafile.outputs['dist/lossc.min.js'];
   console.log(`dist/lossc.min.js: ${(out.bytes / 1024).toFixed(0)} KiB`);
+  rmSync(join(root, 'dist/node'), { recursive: true, force: true }); // no stale chunk stays
   await build(nodeOptions(true));
   await build(chevrotainOptions(true));
 }

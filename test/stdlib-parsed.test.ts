@@ -40,9 +40,14 @@ describe('the embedded stdlib', () => {
   it.each(STDLIB_FILES)('stdlib/%s loads as the parser reads it (every field, spans and docs included)', (f) => {
     const parsed = parseProgram(readFileSync(join(ROOT, 'stdlib', f), 'utf8'), `stdlib/${f}`);
     expect(unpack(JSON.parse(STDLIB_PARSED[f]!), STDLIB_SOURCES[f]!)).toStrictEqual(parsed);
+    // The library restores each definition when first read; it holds each name once per file.
+    expect(new Set(parsed.definitions.map((d) => d.name)).size).toBe(parsed.definitions.length);
     for (const def of parsed.definitions) {
       const entry = Library.stdlib().get(def.name)!;
-      if (entry.file === `stdlib/${f}`) expect(entry.def).toStrictEqual(def);
+      if (entry.file !== `stdlib/${f}`) continue;
+      expect(entry.kind).toBe(def.kind);
+      expect(entry.def).toStrictEqual(def);
+      expect(entry.def).toBe(entry.def);
     }
   });
 
