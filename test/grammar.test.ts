@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Binary, Call, Definition, Expr, NumberLit, Program } from '../grammar/ast.js';
 import { KEYWORDS, parseExpression, parseProgram } from '../grammar/index.js';
-import { checkedLexer, lex, losscLexer } from '../grammar/lexer.js';
+import { allTokens, checkedLexer, lex, losscLexer } from '../grammar/lexer.js';
+import { Lexer } from '../grammar/chevrotain.js';
 import { LosscParser, RULE_NAMES } from '../grammar/parser.js';
 import { LosscError, LosscErrors } from '../src/errors.js';
 
@@ -141,6 +142,20 @@ describe('lexer', () => {
     expect(r.tokens.map((t) => [t.image, t.startLine, t.startColumn])).toEqual([
       ['a', 1, 1], ['b', 1, 3], ['c', 2, 3], ['d', 4, 4], ['e', 5, 1],
     ]);
+  });
+
+  it('names, for each RegExp token, exactly the characters it can start with (start_chars_hint)', () => {
+    const probes = (c: string) => [c, `${c}1`, `${c}a(`, `${c}"`, `${c}'`, `${c}\n`, `${c}.`];
+    const chars = [...Array.from({ length: 0x300 }, (_, i) => String.fromCharCode(i)), '\ufeff', '\u00a0', '\u2028'];
+    for (const t of allTokens) {
+      if (!(t.PATTERN instanceof RegExp) || t.PATTERN === Lexer.NA) continue; // NA: a category
+      const sticky = new RegExp(t.PATTERN.source, 'y');
+      const literal = t.PATTERN.source.replace(/\\(.)/g, '$1'); // a keyword's or a punctuation's text
+      const matches = (p: string) => ((sticky.lastIndex = 0), sticky.test(p));
+      const starts = chars.filter((c) => probes(c).some(matches) || (literal.startsWith(c) && matches(literal)));
+      expect(t.START_CHARS_HINT, t.name).toBeDefined();
+      expect([...t.START_CHARS_HINT!].map(String).sort(), t.name).toEqual(starts.sort());
+    }
   });
 
   it('is fully optimized by chevrotain (no lexer definition errors or warnings)', () => {
