@@ -21,11 +21,6 @@ export function provideGrammar(source: GrammarModule | (() => GrammarModule)): v
   else grammar = source;
 }
 
-/** Whether the grammar (and chevrotain) has been loaded through this door. */
-export function grammarLoaded(): boolean {
-  return grammar !== undefined;
-}
-
 function load(): GrammarModule {
   if (grammar) return grammar;
   if (!loader) {

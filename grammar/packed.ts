@@ -2,7 +2,7 @@
 // the tree as it is, but every span (the values of `span` and `nameSpan`) as `[offset, length]`,
 // its file and its line and column restored from the source text on unpacking (a span whose line
 // or column the offset does not give is kept as `[offset, length, line, column]`). The spans are
-// most of a tree: packed, the stdlib's trees take a third of the space. `pack` checks that
+// most of a tree: packed, the stdlib's trees take under half the space. `pack` checks that
 // `unpack` gives the tree back.
 
 import type { Program, Span } from './ast.js';

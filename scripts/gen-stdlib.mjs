@@ -13,6 +13,7 @@
 //   node scripts/gen-stdlib.mjs --check  exit 1 if one is out of date
 
 import { build } from 'esbuild';
+import { Buffer } from 'node:buffer';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 // @ts-expect-error: a plain .mjs build script, no types
 import { generate } from '../scripts/gen-stdlib.mjs';
 import { parseProgram } from '../grammar/index.js';
-import { unpack } from '../grammar/packed.js';
+import { pack, unpack } from '../grammar/packed.js';
 import { STDLIB_SOURCES } from '../src/lower/stdlib-sources.js';
 import { STDLIB_PARSED } from '../src/lower/stdlib-parsed.generated.js';
 import { RULE_PATTERNS } from '../src/rewrite/rule-patterns.generated.js';
@@ -49,6 +49,19 @@ describe('the embedded stdlib', () => {
       expect(entry.def).toStrictEqual(def);
       expect(entry.def).toBe(entry.def);
     }
+  });
+
+  it('packs the stdlib to under half, and unpacks each file to what the parser made', () => {
+    let [before, after] = [0, 0];
+    for (const f of STDLIB_FILES) {
+      const text = STDLIB_SOURCES[f]!;
+      const parsed = parseProgram(text, `stdlib/${f}`);
+      const packed = pack(parsed, text);
+      before += JSON.stringify(parsed).length;
+      after += JSON.stringify(packed).length;
+      expect(unpack(JSON.parse(JSON.stringify(packed)), text), f).toStrictEqual(parsed);
+    }
+    expect(after).toBeLessThan(before / 2);
   });
 
   it('registers each file\'s text, which errors in the stdlib quote', () => {
