@@ -62,7 +62,9 @@ describe('the packed package', () => {
     }
     expect(existsSync(join(WORK, 'node_modules/lossc/dist/lossc.min.js'))).toBe(true);
     // The entries, and what lossc installs into tfjs at import (serialisable classes, compile/fit integration).
-    expect(packed.sideEffects).toEqual(['./dist/node/*.js', './dist/src/index.node.js', './dist/src/node/*.js', './dist/src/cli/*.js', './dist/src/index.js', './dist/src/api/fit.js', './dist/src/api/regularizers.js', './dist/src/api/layers.js']);
+    expect(packed.sideEffects).toEqual(['./dist/node/*.js', './dist/src/index.node.js', './dist/src/node/*.js', './dist/src/cli/*.js', './dist/src/index.js', './dist/src/api/fit.js', './dist/src/api/regularizers.js', './dist/src/api/layers.js',
+      // the same modules as sources, for what bundles them (the tests, the examples, the playground)
+      './src/index.ts', './src/index.node.ts', './src/node/*.ts', './src/api/fit.ts', './src/api/regularizers.ts', './src/api/layers.ts']);
     expect(existsSync(join(WORK, 'node_modules/lossc/dist/test'))).toBe(false);
   });
 
