@@ -40,12 +40,18 @@ export interface Fired {
   after: Node;
 }
 
+/** The two sides of a pattern rule's `lhs -> rhs`, trimmed. */
+export function ruleSides(s: RuleSpec): [string, string] {
+  const [l, r] = (s.rule ?? '').split('->');
+  if (!l || !r) throw new Error(`rewrite rule ${s.name}: expected "lhs -> rhs"`);
+  return [l.trim(), r.trim()];
+}
+
 export function compileRules(specs: readonly RuleSpec[]): CompiledRule[] {
   return specs.map((s) => {
     if (!s.rule) return { ...s };
-    const [l, r] = s.rule.split('->');
-    if (!l || !r) throw new Error(`rewrite rule ${s.name}: expected "lhs -> rhs"`);
-    return { ...s, lhs: compilePattern(l.trim()), rhs: compilePattern(r.trim()) };
+    const [l, r] = ruleSides(s);
+    return { ...s, lhs: compilePattern(l), rhs: compilePattern(r) };
   });
 }
 

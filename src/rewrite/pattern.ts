@@ -4,10 +4,11 @@
 // `axis = a` / `keepdims = k` in a reduction bind or set its attributes.
 
 import type { Expr } from '../../grammar/ast.js';
-import { parseExpression } from '../../grammar/index.js';
+import { parseExpression } from '../../grammar/load.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import { INFIX_OPS, OPS, opCalled, PREFIX_OPS, type CompareOp, type OpName, type ReduceOp } from '../ir/ops.js';
+import { RULE_PATTERNS } from './rule-patterns.generated.js';
 
 export type Pat =
   | { k: 'var'; name: string }
@@ -16,7 +17,16 @@ export type Pat =
 
 export type Bindings = Map<string, unknown>;
 
+let parsed: Map<string, Pat> | undefined;
+
+/** The pattern of `text`: the rules' own come parsed at build time (scripts/gen-stdlib.mjs). */
 export function compilePattern(text: string): Pat {
+  parsed ??= new Map(JSON.parse(RULE_PATTERNS) as Array<[string, Pat]>);
+  return parsed.get(text) ?? parsePattern(text);
+}
+
+/** The pattern of `text`, parsed now. */
+export function parsePattern(text: string): Pat {
   return toPat(parseExpression(text, '<rewrite rule>'));
 }
 
@@ -42,21 +52,21 @@ function toPat(e: Expr): Pat {
       if (reduction) {
         const axis = kw.get('axis');
         const keep = kw.get('keepdims');
-        return {
-          k: 'op',
-          op: reduction,
-          args,
-          attrVars: {
-            axes: axis?.kind === 'name' ? axis.name : undefined,
-            keepdims: keep?.kind === 'name' ? keep.name : keep?.kind === 'bool' ? keep.value : undefined,
-          },
-        };
+        // Only the attributes the pattern names: the patterns go through JSON (rule-patterns.generated.ts).
+        const attrVars: NonNullable<Extract<Pat, { k: 'op' }>['attrVars']> = {};
+        if (axis?.kind === 'name') attrVars.axes = axis.name;
+        if (keep?.kind === 'name') attrVars.keepdims = keep.name;
+        else if (keep?.kind === 'bool') attrVars.keepdims = keep.value;
+        return { k: 'op', op: reduction, args, attrVars };
       }
       const select = opCalled(e.callee, 'select');
       if (select) return { k: 'op', op: select, args };
       if (e.callee === 'zeros_like') return { k: 'op', op: 'broadcast_like', args: [{ k: 'const', value: 0 }, args[0]!] };
       if (e.callee === 'broadcast_like') return { k: 'op', op: 'broadcast_like', args };
-      if (e.callee === 'size') return { k: 'op', op: 'size', args, attrVars: { axes: (kw.get('axis') as { name?: string })?.name } };
+      if (e.callee === 'size') {
+        const axis = kw.get('axis');
+        return { k: 'op', op: 'size', args, attrVars: axis?.kind === 'name' ? { axes: axis.name } : {} };
+      }
       throw new Error(`rewrite pattern: unsupported function ${e.callee}`);
     }
     default:
