@@ -5,6 +5,7 @@
 
 import { LosscError } from '../errors.js';
 import {
+  assume,
   broadcastShapes,
   divideDim,
   normAxes,
@@ -262,6 +263,7 @@ export const OPS = {
       if (s.length !== like.shape.length || s.some((d, i) => d !== like.shape[i] && typeof like.shape[i] === 'number')) {
         throw new LosscError('shape', `cannot broadcast ${showShape(x.shape)} to ${showShape(like.shape)}`);
       }
+      s.forEach((d, i) => assume(d, like.shape[i]!));
       return { shape: like.shape, dtype: x.dtype };
     },
   },
@@ -287,6 +289,7 @@ export const OPS = {
       if (x.shape[a] !== 1 && typeof x.shape[a] === 'number') {
         throw new LosscError('shape', `cannot squeeze axis ${attrs.axis} of size ${x.shape[a]} (it must be 1)`);
       }
+      assume(x.shape[a]!, 1);
       return { shape: x.shape.filter((_, i) => i !== a), dtype: x.dtype };
     },
   },
@@ -354,6 +357,7 @@ export const OPS = {
       if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
         throw new LosscError('shape', `matmul of ${showShape(a.shape)} and ${showShape(b.shape)}: inner sizes ${k1} and ${k2} differ`);
       }
+      assume(k1, k2);
       const batch = broadcastShapes([a.shape.slice(0, -2), b.shape.slice(0, -2)], 'batch axes of `matmul`');
       return float([...batch, a.shape[a.shape.length - 2]!, b.shape[b.shape.length - 1]!]);
     },
@@ -426,6 +430,7 @@ function checkCtcArgs(op: string, args: readonly Typed[]): [Typed, Typed] {
 function ctcBatch(labels: Typed, logits: Typed): Dim {
   const a = labels.shape[0]!;
   const b = logits.shape[0]!;
+  assume(a, b);
   if (typeof a === 'number' && typeof b === 'number' && a !== b) {
     throw new LosscError('shape', `ctc: labels ${showShape(labels.shape)} and logits ${showShape(logits.shape)} have different batch sizes (${a} and ${b})`);
   }

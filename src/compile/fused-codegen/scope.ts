@@ -15,13 +15,15 @@ import {
   posKey,
   reductionAxes,
   sizeOf,
+  szKey,
   valueArgs,
   VIEW_OPS,
   type Ix,
   type Pos,
 } from './graph.js';
 import { formOf, isIdentity, outerIdentity, type Form, type Graph, type Item, type Nest } from './nests.js';
-import { castCode, coerceConst, isScalarOp, lit, powCode, SCALAR_CODE, Unsupported, EXP_STEPS, LOG1P01_STEPS, type Helper, type Step } from './scalar.js';
+import { castCode, coerceConst, isScalarOp, powCode, SCALAR_CODE, Unsupported, EXP_STEPS, LOG1P01_STEPS, type Helper, type Step } from './scalar.js';
+import { szMul, type Sz } from './size.js';
 
 export type Val = string | Local;
 
@@ -56,8 +58,10 @@ export interface Ctx {
   storeNames(n: Node): string[];
   useHelper(h: Helper): void;
   fresh(prefix: string): string;
-  /** A Float64Array of `size` made once per kernel, for per-row scratch values. */
-  scratch(size: number): string;
+  /** A scratch array of `size` elements, from the call's pool, for per-row values. */
+  scratch(size: Sz): string;
+  /** A size as code: a literal, or the name of a constant the kernel computes from its sizes. */
+  size(size: Sz): string;
 }
 
 /**
@@ -101,8 +105,8 @@ export class Scope {
   }
 
   indexOf(x: Ix): Val {
-    if (x.d < 0) return lit(x.off);
-    const key = `I:${x.d}:${x.off}`;
+    if (x.d < 0) return this.ctx.size(x.off);
+    const key = `I:${x.d}:${szKey(x.off)}`;
     return this.locals.get(key) ?? this.add({ key, order: -1, deps: [], nestDep: -1, render: () => '', index: x }, 'j');
   }
 
@@ -122,7 +126,7 @@ export class Scope {
     const { g } = this.ctx;
     const pos = normPos(p, dims(n));
     if (g.boundSet.has(n) || isBufferLeaf(n, g.boundSet)) return { val: this.readOf(n, pos, -1) };
-    if (isLiteral(n)) return { val: literalOf(n) };
+    if (isLiteral(n)) return { val: this.ctx.size(literalNumber(n)) };
     if (g.targets.has(n)) {
       const its = this.ctx.itemsOf.get(n) ?? [];
       if (its.length === 0) throw new Error('fused: target without items');
@@ -201,7 +205,8 @@ export class Scope {
         return vs[0]!;
       case 'pow': {
         const e = n.args[1]!;
-        const ev = isLiteral(e) ? literalNumber(e) : undefined;
+        const lv = isLiteral(e) ? literalNumber(e) : undefined;
+        const ev = typeof lv === 'number' ? lv : undefined;
         return this.numbered(n.op, key, order, vs, () => powCode(code(vs[0]!), code(vs[1]!), ev));
       }
       case 'exp': {
@@ -248,11 +253,11 @@ export class Scope {
     let shared = this.sharedExps.get(it);
     if (!shared) {
       const { sx, perm, outer } = this.nest.space;
-      const coefs = sx.map(() => 0);
-      let stride = 1;
+      const coefs: Sz[] = sx.map(() => 0);
+      let stride: Sz = 1;
       for (const k of [...perm.slice(outer)].reverse()) {
         coefs[k] = sx[k] === 1 ? 0 : stride;
-        stride *= sx[k]!;
+        stride = szMul(stride, sx[k]!);
       }
       shared = { inner: { coefs, c: 0 }, names: {}, reads: [] };
       this.sharedExps.set(it, shared);
@@ -398,8 +403,8 @@ function structuralKey(op: string, vs: readonly Val[]): string {
   return `S:${op}:${ks.join('|')}`;
 }
 
-/** The number a literal node stands for. */
-function literalNumber(n: Node): number {
+/** The number a literal node stands for (a size: a polynomial at symbolic sizes). */
+function literalNumber(n: Node): Sz {
   switch (n.op) {
     case 'const':
       return coerceConst(n.attrs.value, n.dtype);
@@ -414,4 +419,3 @@ function literalNumber(n: Node): number {
   }
 }
 
-const literalOf = (n: Node): string => lit(literalNumber(n));

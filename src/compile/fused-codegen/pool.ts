@@ -1,0 +1,63 @@
+// The scratch memory of fused kernels: buffers a call's intermediate values live in, taken for the
+// call and given back when it ends. Between calls the pool keeps at most KEEP_BYTES of free
+// buffers (small calls then allocate nothing); anything larger goes back to the garbage
+// collector. So the memory a loss holds between calls does not grow with the number or the size
+// of the shapes it has seen: a kernel owns no scratch of its own.
+
+/** Free bytes kept between calls, at most. */
+export const KEEP_BYTES = 8 << 20;
+
+/** Buffers up to this size are rounded up to a power of two, so nearby sizes share one. */
+const ROUND_BELOW = 1 << 20;
+
+export type ScratchKind = 'f32' | 'f64' | 'u8';
+export type Scratch = Float32Array | Float64Array | Uint8Array;
+
+const BYTES: Record<ScratchKind, number> = { f32: 4, f64: 8, u8: 1 };
+
+const free: ArrayBuffer[] = [];
+let taken = 0;
+
+function roundUp(bytes: number): number {
+  if (bytes >= ROUND_BELOW) return bytes;
+  let b = 64;
+  while (b < bytes) b *= 2;
+  return b;
+}
+
+/** Run `f` with `take`, which hands out buffers of `n` elements valid until `f` returns. */
+export function withScratch<T>(f: (take: (kind: ScratchKind, n: number) => Scratch) => T): T {
+  const mine: ArrayBuffer[] = [];
+  const take = (kind: ScratchKind, n: number): Scratch => {
+    const bytes = roundUp(Math.max(1, n) * BYTES[kind]);
+    // The smallest free buffer that fits (the list is short: at most KEEP_BYTES of small buffers).
+    let best = -1;
+    for (let i = 0; i < free.length; i++) {
+      const l = free[i]!.byteLength;
+      if (l >= bytes && (best < 0 || l < free[best]!.byteLength)) best = i;
+    }
+    const buf = best >= 0 ? free.splice(best, 1)[0]! : new ArrayBuffer(bytes);
+    mine.push(buf);
+    taken++;
+    return kind === 'f32' ? new Float32Array(buf, 0, n) : kind === 'f64' ? new Float64Array(buf, 0, n) : new Uint8Array(buf, 0, n);
+  };
+  try {
+    return f(take);
+  } finally {
+    taken -= mine.length;
+    // Keep the smallest, up to the bound; the rest is garbage once this call's views are.
+    const all = [...free, ...mine].sort((a, b) => a.byteLength - b.byteLength);
+    free.length = 0;
+    let kept = 0;
+    for (const b of all) {
+      if (kept + b.byteLength > KEEP_BYTES) break;
+      free.push(b);
+      kept += b.byteLength;
+    }
+  }
+}
+
+/** What the pool holds right now: bytes kept free between calls, and buffers taken by running calls. */
+export function scratchHeld(): { freeBytes: number; taken: number } {
+  return { freeBytes: free.reduce((s, b) => s + b.byteLength, 0), taken };
+}
