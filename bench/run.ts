@@ -5,7 +5,8 @@
 // and for value + gradient with respect to y_pred. Results are checked for agreement before any
 // time is reported. A goals table follows: lossc against tfjs and against the hand loop. Then the
 // compile time of every stdlib loss (source → callable, and → printed derivative), and the fused
-// kernel alone against hand-written loops (bench/fused-kernel.ts).
+// kernel alone against hand-written loops (bench/fused-kernel.ts), then 200 shapes in rotation
+// and the memory kept per shape (bench/shapes.ts).
 //
 //   npm run bench                   full sizes and the small [32, 10] size, cpu and wasm
 //   npm run bench -- --quick        fewer repetitions
@@ -20,6 +21,7 @@ import { useBackend } from '../src/backend.js';
 import { makeLoss } from '../src/api/losses.js';
 import { FastPath } from '../src/compile/fast.js';
 import { fusedKernelTimings } from './fused-kernel.js';
+import { shapeRotation } from './shapes.js';
 
 type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
 /**
@@ -523,6 +525,10 @@ async function main(): Promise<void> {
     console.log(`| ${c.loss} | ${c.firstCallableMs.toFixed(2)} | ${c.callableMs.toFixed(2)} | ${c.firstDerivativeMs.toFixed(2)} | ${c.derivativeMs.toFixed(2)} |`);
   }
   console.log('\n' + fusedKernelTimings(quick).join('\n'));
+  for (const backend of backends) {
+    await useBackend(backend);
+    console.log('\n' + shapeRotation(quick).join('\n'));
+  }
   const out = flag('--json');
   if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, goals: goalRows, compile: compileRows }, null, 2));
 }
