@@ -13,6 +13,7 @@ import * as b from '../ir/build.js';
 import type { Node } from '../ir/node.js';
 import type { Dim } from '../ir/shape.js';
 import { differentiate, sizeAssumptions, stabilise, type Pipeline, type Stage } from '../pipeline/pipeline.js';
+import { sameShapes } from './fused-codegen/binding.js';
 import { dimSize, szEval } from './fused-codegen/size.js';
 import { fuse, type FusedKernel } from './fused.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
@@ -93,6 +94,17 @@ export class FastPath {
    * needs the sizes themselves (or assumes what this call's sizes break), once per shape.
    */
   prepare(shapes: readonly (readonly number[])[]): Prepared | null {
+    // The common case, the shapes of the last call again: nothing to look up.
+    const last = this.last;
+    if (last && sameShapes(last.shapes, shapes)) return last.prepared;
+    const prepared = this.lookUp(shapes);
+    this.last = { shapes: shapes.map((s) => [...s]), prepared };
+    return prepared;
+  }
+
+  private last?: { shapes: number[][]; prepared: Prepared | null };
+
+  private lookUp(shapes: readonly (readonly number[])[]): Prepared | null {
     if (shapes.some((s) => s.includes(0))) return null; // empty tensors: Keras's special cases, general path
     const { stage, binding } = this.pipeline.atSignature(shapes);
     if (stage) {

@@ -26,7 +26,8 @@ import { planNest } from './fused-codegen/plan.js';
 import { withScratch, type Scratch, type ScratchKind } from './fused-codegen/pool.js';
 import type { Ctx } from './fused-codegen/scope.js';
 import { HELPERS, lit, Unsupported, type Helper } from './fused-codegen/scalar.js';
-import { atomsOf, atomValue, szEval, type Poly, type Sz } from './fused-codegen/size.js';
+import { SizeBinding } from './fused-codegen/binding.js';
+import { atomsOf, type Poly, type Sz } from './fused-codegen/size.js';
 
 export interface FusedKernel {
   /** Shapes of the roots, in order (symbols where the kernel takes its sizes at run time). */
@@ -113,7 +114,7 @@ export function fusedKernelsGenerated(): number {
   return generated;
 }
 
-type Factory = (consts: Float64Array[]) => (outs: Float32Array[], sizes: Float64Array, temps: Scratch[], ...xs: ArrayLike<number>[]) => void;
+type Factory = (consts: Float64Array[]) => (outs: Float32Array[], sizes: number[], temps: Scratch[], ...xs: ArrayLike<number>[]) => void;
 
 function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKernel | null {
   refusal = undefined;
@@ -154,6 +155,12 @@ function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKer
 function kernelOf(built: Built, kernel: ReturnType<Factory>, roots: readonly Node[]): FusedKernel {
   const { inputDims, rootSlots, slotDims, atoms, temps } = built;
   const symbolic = atoms.length > 0 || inputDims.some((ds) => ds.some((d) => typeof d !== 'number'));
+  // The sizes a call needs: its inputs', its roots', its scratch buffers' (in that order).
+  const nIn = inputDims.length;
+  const nSlots = slotDims.length;
+  const binding = new SizeBinding(atoms, inputDims, [...inputDims.map(sizeOf), ...slotDims.map(sizeOf), ...temps.map((t) => t.size)]);
+  const concrete = inputDims.map((ds) => ds as number[]);
+  let rootDims: SizeBinding | undefined;
   return {
     roots,
     shapes: roots.map((r) => [...r.shape]),
@@ -162,32 +169,26 @@ function kernelOf(built: Built, kernel: ReturnType<Factory>, roots: readonly Nod
     nests: built.nests,
     symbolic,
     shapesAt: (shapes) => {
-      const at = bindSizes(inputDims, shapes);
-      return rootSlots.map((s) => slotDims[s]!.map((d) => szEval(d, at)));
+      const flat = (rootDims ??= new SizeBinding(atoms, inputDims, slotDims.flat())).bind(shapes).sizes;
+      let at = 0;
+      const bySlot = slotDims.map((ds) => ds.map(() => flat[at++]!));
+      return rootSlots.map((s) => bySlot[s]!);
     },
     scratchAt: (shapes) => {
-      const at = bindSizes(inputDims, shapes);
-      return temps.map((t) => ({ kind: t.kind, size: szEval(t.size, at) }));
+      const { sizes } = binding.bind(shapes);
+      return temps.map((t, i) => ({ kind: t.kind, size: sizes[nIn + nSlots + i]! }));
     },
     run(xs, outs, shapes) {
-      if (xs.length !== inputDims.length) {
-        throw new LosscError('arity', `the fused kernel takes ${inputDims.length} input(s), got ${xs.length}`);
-      }
+      if (xs.length !== nIn) throw new LosscError('arity', `the fused kernel takes ${nIn} input(s), got ${xs.length}`);
       if (!shapes && symbolic) throw new LosscError('usage', 'a kernel at symbolic sizes needs the shapes of its inputs');
-      const at = bindSizes(inputDims, shapes ?? inputDims.map((ds) => ds as number[]));
-      xs.forEach((x, i) => {
-        const want = szEval(sizeOf(inputDims[i]!), at);
-        if (x.length !== want) {
-          const shape = shapes?.[i] ?? (inputDims[i] as number[]);
-          throw new LosscError('value', `input ${i} should have shape ${showShape(shape)} (${want} values), got ${x.length} values`);
+      const { atoms: sizeArgs, sizes } = binding.bind(shapes ?? concrete);
+      for (let i = 0; i < nIn; i++) {
+        if (xs[i]!.length !== sizes[i]) {
+          const shape = shapes?.[i] ?? concrete[i]!;
+          throw new LosscError('value', `input ${i} should have shape ${showShape(shape)} (${sizes[i]} values), got ${xs[i]!.length} values`);
         }
-      });
-      const sizes = Float64Array.from(atoms, (a) => {
-        const v = atomValue(a, at);
-        if (!Number.isInteger(v)) throw new LosscError('value', 'the input shapes do not divide as the formula needs');
-        return v;
-      });
-      const slotSizes = slotDims.map((ds) => szEval(sizeOf(ds), at));
+      }
+      const slotSizes = sizes.slice(nIn, nIn + nSlots);
       // One array per distinct root (a root given twice is computed once, then copied): the
       // first array given for it, else a new one. Each array is handed back to one root only.
       const given = rootSlots.map((s, i) => checkedOutput(outs, i, slotSizes[s]!));
@@ -197,7 +198,8 @@ function kernelOf(built: Built, kernel: ReturnType<Factory>, roots: readonly Nod
         if (slots[s] === undefined && given[i]) [slots[s], owner[s]] = [given[i]!, i];
       });
       slotSizes.forEach((n, s) => (slots[s] ??= new Float32Array(n)));
-      withScratch((take) => kernel(slots, sizes, temps.map((t) => take(t.kind, szEval(t.size, at))), ...xs));
+      if (temps.length === 0) kernel(slots, sizeArgs, [], ...xs);
+      else withScratch((take) => kernel(slots, sizeArgs, temps.map((t, i) => take(t.kind, sizes[nIn + nSlots + i]!)), ...xs));
       const handed = new Set<number>();
       return rootSlots.map((s, i) => {
         if (owner[s] === i || (owner[s] === undefined && !handed.has(s))) {
@@ -209,34 +211,6 @@ function kernelOf(built: Built, kernel: ReturnType<Factory>, roots: readonly Nod
         return o;
       });
     },
-  };
-}
-
-/** The symbols' values in these input shapes (checked against the kernel's input sizes). */
-function bindSizes(inputDims: readonly Sz[][], shapes: readonly (readonly number[])[]): (name: string) => number {
-  const values = new Map<string, number>();
-  inputDims.forEach((ds, i) => {
-    const got = shapes[i];
-    const wrong = () => new LosscError('value', `input ${i} should have shape ${showShape(ds.map((d) => (typeof d === 'number' ? d : d.key)))}, got ${got ? showShape(got) : 'none'}`);
-    if (!got || got.length !== ds.length) throw wrong();
-    ds.forEach((d, k) => {
-      const n = got[k]!;
-      if (typeof d === 'number') {
-        if (d !== n) throw wrong();
-        return;
-      }
-      // An input's dimension is one symbol of a signature (never 1: that would be its own signature).
-      const [atom] = atomsOf(d);
-      if (d.key !== `1*${atom}` || n === 1) throw wrong();
-      const seen = values.get(atom!);
-      if (seen !== undefined && seen !== n) throw wrong();
-      values.set(atom!, n);
-    });
-  });
-  return (name) => {
-    const v = values.get(name);
-    if (v === undefined) throw new LosscError('value', 'a size of the formula is not a size of its inputs');
-    return v;
   };
 }
 
@@ -370,7 +344,8 @@ class SizeNames {
 
   /** `const z0 = n0 * n1 + 3;` for each size used (atoms are named by their index, never by their text). */
   lines(): string[] {
-    const out = this.atoms.map((_, i) => `const n${i} = N[${i}];`);
+    // `| 0`: each dimension is below 2^31, and int32 loop bounds keep the loops in integers.
+    const out = this.atoms.map((_, i) => `const n${i} = N[${i}] | 0;`);
     for (const { name, poly } of this.names.values()) {
       const terms = [...poly.terms].map(([m, c]) => {
         const factors = m ? m.split('*').map((a) => `n${this.atoms.indexOf(a)}`) : [];

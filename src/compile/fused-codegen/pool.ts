@@ -15,7 +15,13 @@ export type Scratch = Float32Array | Float64Array | Uint8Array;
 
 const BYTES: Record<ScratchKind, number> = { f32: 4, f64: 8, u8: 1 };
 
-const free: ArrayBuffer[] = [];
+/** A free buffer, with the views of it handed out before (a steady shape reuses its view objects). */
+interface Buffer {
+  buf: ArrayBuffer;
+  views: Map<string, Scratch>;
+}
+
+const free: Buffer[] = [];
 let taken = 0;
 
 function roundUp(bytes: number): number {
@@ -25,39 +31,50 @@ function roundUp(bytes: number): number {
   return b;
 }
 
+const VIEWS_KEPT = 4;
+
+function viewOf(b: Buffer, kind: ScratchKind, n: number): Scratch {
+  const key = `${kind}${n}`;
+  let v = b.views.get(key);
+  if (!v) {
+    v = kind === 'f32' ? new Float32Array(b.buf, 0, n) : kind === 'f64' ? new Float64Array(b.buf, 0, n) : new Uint8Array(b.buf, 0, n);
+    if (b.views.size >= VIEWS_KEPT) b.views.clear();
+    b.views.set(key, v);
+  }
+  return v;
+}
+
 /** Run `f` with `take`, which hands out buffers of `n` elements valid until `f` returns. */
 export function withScratch<T>(f: (take: (kind: ScratchKind, n: number) => Scratch) => T): T {
-  const mine: ArrayBuffer[] = [];
+  const mine: Buffer[] = [];
   const take = (kind: ScratchKind, n: number): Scratch => {
     const bytes = roundUp(Math.max(1, n) * BYTES[kind]);
     // The smallest free buffer that fits (the list is short: at most KEEP_BYTES of small buffers).
     let best = -1;
     for (let i = 0; i < free.length; i++) {
-      const l = free[i]!.byteLength;
-      if (l >= bytes && (best < 0 || l < free[best]!.byteLength)) best = i;
+      const l = free[i]!.buf.byteLength;
+      if (l >= bytes && (best < 0 || l < free[best]!.buf.byteLength)) best = i;
     }
-    const buf = best >= 0 ? free.splice(best, 1)[0]! : new ArrayBuffer(bytes);
-    mine.push(buf);
+    const b = best >= 0 ? free.splice(best, 1)[0]! : { buf: new ArrayBuffer(bytes), views: new Map() };
+    mine.push(b);
     taken++;
-    return kind === 'f32' ? new Float32Array(buf, 0, n) : kind === 'f64' ? new Float64Array(buf, 0, n) : new Uint8Array(buf, 0, n);
+    return viewOf(b, kind, n);
   };
   try {
     return f(take);
   } finally {
     taken -= mine.length;
     // Keep the smallest, up to the bound; the rest is garbage once this call's views are.
-    const all = [...free, ...mine].sort((a, b) => a.byteLength - b.byteLength);
-    free.length = 0;
+    for (const b of mine) free.push(b);
+    free.sort((a, b) => a.buf.byteLength - b.buf.byteLength);
     let kept = 0;
-    for (const b of all) {
-      if (kept + b.byteLength > KEEP_BYTES) break;
-      free.push(b);
-      kept += b.byteLength;
-    }
+    let n = 0;
+    while (n < free.length && kept + free[n]!.buf.byteLength <= KEEP_BYTES) kept += free[n++]!.buf.byteLength;
+    free.length = n;
   }
 }
 
 /** What the pool holds right now: bytes kept free between calls, and buffers taken by running calls. */
 export function scratchHeld(): { freeBytes: number; taken: number } {
-  return { freeBytes: free.reduce((s, b) => s + b.byteLength, 0), taken };
+  return { freeBytes: free.reduce((s, b) => s + b.buf.byteLength, 0), taken };
 }

@@ -203,6 +203,15 @@ export class Scope {
       case 'logsumexp':
         // Reductions over no axes (the others are targets): the argument itself.
         return vs[0]!;
+      case 'div': {
+        // By a size (the divisor of a mean at symbolic sizes): once 1 / n, then a product per element.
+        const d = vs[1]!;
+        if (isSizeExpression(d)) {
+          const r = this.once(`RCP:${typeof d === 'string' ? d : d.key}`, typeof d === 'string' ? [] : [d], () => `1 / ${code(d)}`);
+          return this.numbered('mul', key, order, [vs[0]!, r], () => `${code(vs[0]!)} * ${code(r)}`);
+        }
+        break;
+      }
       case 'pow': {
         const e = n.args[1]!;
         const lv = isLiteral(e) ? literalNumber(e) : undefined;
@@ -392,6 +401,12 @@ export class Scope {
     }
     return made;
   }
+}
+
+/** A size the kernel takes (`z3`), or a local computed from sizes alone (no reads, no loop index). */
+function isSizeExpression(v: Val): boolean {
+  if (typeof v === 'string') return /^z[0-9]+$/.test(v);
+  return v.deps.length === 0 && !v.read && !v.index && v.render().split(/[^A-Za-z0-9_]+/).every((w) => w === '' || /^(z[0-9]+|[0-9.e]+)$/.test(w));
 }
 
 const COMMUTATIVE = new Set(['add', 'mul', 'maximum', 'minimum', 'eq', 'ne', 'and', 'or']);
