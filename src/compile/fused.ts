@@ -236,7 +236,11 @@ interface Built {
   nests: number;
 }
 
-/** Scratch per dtype: float32 targets in float32 (what tfjs computes in), ints exact, bools as bytes. */
+/**
+ * Buffers per dtype: float32 targets in float32 (what tfjs computes in; they may be as large as
+ * the inputs), ints exact, bools as bytes. Per-row scratch (softmax's exponentials) stays float64:
+ * a row is small, and reading it back as float32 measured slower.
+ */
 const SCRATCH_KIND: Record<DType, ScratchKind> = { float32: 'f32', int32: 'f64', bool: 'u8' };
 
 // size: one closure per Ctx method, each a few lines; splitting would scatter the name tables
@@ -310,7 +314,7 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
 
   const temps = [
     ...[...tempName.keys()].map((n) => ({ kind: SCRATCH_KIND[n.dtype], size: sizeOf(dims(n)) })),
-    ...scratch.map((size) => ({ kind: 'f32' as const, size })),
+    ...scratch.map((size) => ({ kind: 'f64' as const, size })),
   ];
   const tempNames = [...tempName.values(), ...scratch.map((_, i) => `w${i}`)];
   const source = assemble({ consts, helpers, sizes, tempNames, inputs: inputs.length, uniqueRoots, outName, body });
