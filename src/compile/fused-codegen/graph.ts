@@ -221,7 +221,8 @@ function valueOrder(roots: readonly Node[], bound: ReadonlySet<Node>): Node[] {
  * Decide which nodes get buffers. Forced: roots, reductions, matmuls, concats (and the base of a
  * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
  * expensive and read by two or more targets, or non-trivial and read broadcast (its recomputation
- * would repeat per broadcast element); everything else is inlined into its readers' loops.
+ * would repeat per broadcast element); everything else is inlined into its readers' loops. Sizes
+ * are compared at a typical binding (size.ts): the choice must not depend on a call's sizes.
  */
 export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
   const order = valueOrder(roots, bound);
@@ -267,7 +268,6 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
 
   const targetSet = new Set<Node>();
   const owners = new Map<Node, Set<Node>>();
-  // Sizes compared at a typical binding (size.ts): the choice must not depend on the call's sizes.
   const iterSize = (t: Node): number => {
     switch (targetKind(t)) {
       case 'red':

@@ -91,7 +91,6 @@ export function szDiv(a: Sz, den: number): Sz {
 }
 
 export const szEq = (a: Sz, b: Sz): boolean => (typeof a === 'number' || typeof b === 'number' ? a === b : a.key === b.key);
-export const isOne = (a: Sz): boolean => a === 1;
 
 /** The product of sizes (elements of a shape). */
 export function szProduct(ds: readonly Sz[]): Sz {
