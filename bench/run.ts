@@ -527,7 +527,8 @@ async function main(): Promise<void> {
   console.log('\n' + fusedKernelTimings(quick).join('\n'));
   for (const backend of backends) {
     await useBackend(backend);
-    console.log('\n' + shapeRotation(quick).join('\n'));
+    console.log('');
+    shapeRotation(quick);
   }
   const out = flag('--json');
   if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, goals: goalRows, compile: compileRows }, null, 2));

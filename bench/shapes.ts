@@ -88,8 +88,11 @@ function rotation(c: RotationCase, shapes: number, rounds: number): string {
 
 const mib = (bytes: number) => bytes / 2 ** 20;
 
-/** RSS after the first shape and after `shapes` shapes of batch-hard triplet at N ≈ 2048, D = 32. */
-function tripletMemory(shapes: number): string {
+/**
+ * RSS after the first shape and after `shapes` shapes of batch-hard triplet at N ≈ 2048, D = 32
+ * (`progress` hears the RSS every 20 shapes: the calls take seconds each).
+ */
+function tripletMemory(shapes: number, progress: (line: string) => void): string {
   const f = losses.batch_hard_triplet_loss!();
   const d = 32;
   const call = (n: number) => {
@@ -102,27 +105,26 @@ function tripletMemory(shapes: number): string {
   call(2048);
   const first = process.memoryUsage().rss;
   const sizes = batches(shapes - 1, 2049 - shapes);
-  for (const n of sizes) call(n);
+  sizes.forEach((n, i) => {
+    call(n);
+    if ((i + 2) % 20 === 0) progress(`  (${i + 2} shapes: RSS ${mib(process.memoryUsage().rss).toFixed(0)} MiB, first ${mib(first).toFixed(0)} MiB)`);
+  });
   const after = process.memoryUsage().rss;
   const ms = (performance.now() - t0) / shapes;
   return `| ${tf.getBackend()} | batch-hard triplet, N = ${2049 - shapes}–2048, D = ${d} | ${shapes} | ${mib(first).toFixed(0)} MiB | ${mib(after).toFixed(0)} MiB | **${(after / first).toFixed(2)}×** (goal ≤ 1.5×) | ${ms.toFixed(0)} ms |`;
 }
 
-/** The section's lines: the rotation table, then the memory row. */
-export function shapeRotation(quick: boolean): string[] {
+/** The section, printed line by line as it is measured: the rotation table, then the memory row. */
+export function shapeRotation(quick: boolean, print: (line: string) => void = console.log): void {
   const shapes = 200;
-  const lines = [
-    `shapes in rotation: ${shapes} distinct batch sizes (32–${31 + shapes}) called in turn, value + gradient; ratio = tfjs built-in / lossc per round over all shapes, median (range) of the rounds; "first" is lossc's first pass (its compile included)`,
-    '| backend | workload | shapes | lossc ms/call | tfjs ms/call | tfjs / lossc | lossc first pass ms/call | kernels generated |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const c of CASES) lines.push(rotation(c, shapes, quick ? 2 : 5));
-  lines.push(
-    '',
-    'memory kept per shape: RSS after the first shape and after all of them (value + gradient, one call per shape)',
-    '| backend | workload | shapes | RSS after first | RSS after all | ratio | ms/call |',
-    '|---|---|---:|---:|---:|---:|---:|',
-    tripletMemory(quick ? 40 : shapes),
-  );
-  return lines;
+  print(`shapes in rotation: ${shapes} distinct batch sizes (32–${31 + shapes}) called in turn, value + gradient; ratio = tfjs built-in / lossc per round over all shapes, median (range) of the rounds; "first" is lossc's first pass (its compile included)`);
+  print('| backend | workload | shapes | lossc ms/call | tfjs ms/call | tfjs / lossc | lossc first pass ms/call | kernels generated |');
+  print('|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const c of CASES) print(rotation(c, shapes, quick ? 2 : 5));
+  print('');
+  print('memory kept per shape: RSS after the first shape and after all of them (value + gradient, one call per shape)');
+  const row = tripletMemory(quick ? 40 : shapes, print);
+  print('| backend | workload | shapes | RSS after first | RSS after all | ratio | ms/call |');
+  print('|---|---|---:|---:|---:|---:|---:|');
+  print(row);
 }
