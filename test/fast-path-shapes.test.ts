@@ -104,6 +104,21 @@ describe('fused kernels across batch sizes', () => {
   });
 });
 
+describe('float32 buffers keep selections exact', () => {
+  it('the gradient of a min picks its entry although the min is kept between nests (fuzz seed 10003710)', async () => {
+    await tf.setBackend('cpu');
+    // min's buffer against y_pred - 2 recomputed in float64: a float32 min would match no entry.
+    const { f } = compile('loss f(y_true, y_pred) = sqrt(min(y_pred + [-2]) ^ 2 + 2)');
+    const loss = f!();
+    const yt = tf.zeros([3, 2]);
+    const yp = tf.tensor2d([[0.3, -0.7], [0.123456789, 1.1], [-0.33333, 2]]);
+    const [fast, general] = [undefined, 1].map((w) => tf.tidy(() => Array.from(tf.grad((p: tf.Tensor) => loss(yt, p, w) as tf.Scalar)(yp).dataSync())));
+    expectClose(fast!, general!, 'gradient of min');
+    expect(fast!.filter((g) => g !== 0)).toHaveLength(1);
+    tf.dispose([yt, yp]);
+  });
+});
+
 describe('the scratch pool', () => {
   it('gives every buffer back after the call and keeps at most KEEP_BYTES between calls', () => {
     const big = (KEEP_BYTES / 4) * 2;

@@ -729,7 +729,7 @@ describe('fused target: refusals and the safety of generated code', () => {
     // Every identifier in the source is one the compiler makes up.
     const code = k.source.replace(/\/\/[^\n]*/g, '');
     const idents = new Set(code.match(/[A-Za-z_$][\w$]*/g));
-    const allowed = /^([xrbtokvajs]\d+|K|Math|exp|log|log1p|expm1|sqrt|abs|tanh|floor|trunc|max|min|pow|sign|sigmoid|softplus|Infinity|NaN|e|const|let|for|return|function|fused|new|Float32Array|Float64Array|Uint8Array|use|strict|if|outs|[we]\d+|P2|k|N|T|[nz]\d+)$/;
+    const allowed = /^([xrbtokvajs]\d+|K|Math|exp|log|log1p|expm1|sqrt|abs|tanh|floor|trunc|fround|max|min|pow|sign|sigmoid|softplus|Infinity|NaN|e|const|let|for|return|function|fused|new|Float32Array|Float64Array|Uint8Array|use|strict|if|outs|[we]\d+|P2|k|N|T|[nz]\d+)$/;
     expect([...idents].filter((s) => !allowed.test(s))).toEqual([]);
   });
 

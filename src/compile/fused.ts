@@ -24,7 +24,7 @@ import { dims, isBufferLeaf, materialize, sizeOf, supported } from './fused-code
 import { groupNests } from './fused-codegen/nests.js';
 import { planNest } from './fused-codegen/plan.js';
 import { withScratch, type Scratch, type ScratchKind } from './fused-codegen/pool.js';
-import type { Ctx } from './fused-codegen/scope.js';
+import { storedAsFloat32, type Ctx } from './fused-codegen/scope.js';
 import { HELPERS, lit, Unsupported, type Helper } from './fused-codegen/scalar.js';
 import { SizeBinding } from './fused-codegen/binding.js';
 import { atomsOf, type Poly, type Sz } from './fused-codegen/size.js';
@@ -238,10 +238,11 @@ interface Built {
 
 /**
  * Buffers per dtype: float32 targets in float32 (what tfjs computes in; they may be as large as
- * the inputs), ints exact, bools as bytes. Per-row scratch (softmax's exponentials) stays float64:
+ * the inputs) where `storedAsFloat32` says (scope.ts rounds their values alike), the others and
+ * ints in float64, bools as bytes. Per-row scratch (softmax's exponentials) stays float64:
  * a row is small, and reading it back as float32 measured slower.
  */
-const SCRATCH_KIND: Record<DType, ScratchKind> = { float32: 'f32', int32: 'f64', bool: 'u8' };
+const SCRATCH_KIND: Record<DType, ScratchKind> = { float32: 'f64', int32: 'f64', bool: 'u8' };
 
 // size: one closure per Ctx method, each a few lines; splitting would scatter the name tables
 function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
@@ -313,7 +314,7 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
   const body = renderers.flatMap((r) => r());
 
   const temps = [
-    ...[...tempName.keys()].map((n) => ({ kind: SCRATCH_KIND[n.dtype], size: sizeOf(dims(n)) })),
+    ...[...tempName.keys()].map((n) => ({ kind: storedAsFloat32(n) ? ('f32' as const) : SCRATCH_KIND[n.dtype], size: sizeOf(dims(n)) })),
     ...scratch.map((size) => ({ kind: 'f64' as const, size })),
   ];
   const tempNames = [...tempName.values(), ...scratch.map((_, i) => `w${i}`)];

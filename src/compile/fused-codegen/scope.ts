@@ -172,10 +172,22 @@ export class Scope {
         continue;
       }
       stack.pop();
-      const v = this.locals.get(f.key) ?? this.build(f.n, f.key, f.pos, f.vs);
+      const v = this.locals.get(f.key) ?? this.rounded(f.n, f.key, this.build(f.n, f.key, f.pos, f.vs));
       if (stack.length === 0) return v;
       stack[stack.length - 1]!.vs.push(v);
     }
+  }
+
+  /**
+   * An elementwise float target is stored in float32 (fused.ts): its value here is rounded the
+   * same way, so this pass's readers see what later nests read from its buffer (an `x == max(x)`
+   * of the gradient of a max must not tell them apart).
+   */
+  private rounded(n: Node, key: string, v: Val): Val {
+    if (!this.ctx.g.targets.has(n) || !storedAsFloat32(n)) return v;
+    const r = this.combine(`F:${key}`, this.ctx.g.index.get(n) ?? -1, [v], () => `Math.fround(${code(v)})`);
+    this.locals.set(key, r);
+    return r;
   }
 
   /** The local computing inlined node `n` at `pos` from its arguments' values `vs`. */
@@ -401,6 +413,14 @@ export class Scope {
     }
     return made;
   }
+}
+
+/**
+ * Whether a target's buffer is float32: float targets, except max and min, whose results the
+ * gradient compares with the values they were taken from (kept exact, in float64).
+ */
+export function storedAsFloat32(n: Node): boolean {
+  return n.dtype === 'float32' && n.op !== 'max' && n.op !== 'min';
 }
 
 /** A size the kernel takes (`z3`), or a local computed from sizes alone (no reads, no loop index). */
