@@ -22,6 +22,7 @@ interface Buffer {
 }
 
 const free: Buffer[] = [];
+let freeBytes = 0;
 let taken = 0;
 
 function roundUp(bytes: number): number {
@@ -55,7 +56,13 @@ export function withScratch<T>(f: (take: (kind: ScratchKind, n: number) => Scrat
       const l = free[i]!.buf.byteLength;
       if (l >= bytes && (best < 0 || l < free[best]!.buf.byteLength)) best = i;
     }
-    const b = best >= 0 ? free.splice(best, 1)[0]! : { buf: new ArrayBuffer(bytes), views: new Map() };
+    let b: Buffer;
+    if (best >= 0) {
+      b = free[best]!;
+      free[best] = free[free.length - 1]!; // order does not matter: every take scans them all
+      free.pop();
+      freeBytes -= b.buf.byteLength;
+    } else b = { buf: new ArrayBuffer(bytes), views: new Map() };
     mine.push(b);
     taken++;
     return viewOf(b, kind, n);
@@ -64,17 +71,22 @@ export function withScratch<T>(f: (take: (kind: ScratchKind, n: number) => Scrat
     return f(take);
   } finally {
     taken -= mine.length;
-    // Keep the smallest, up to the bound; the rest is garbage once this call's views are.
-    for (const b of mine) free.push(b);
-    free.sort((a, b) => a.buf.byteLength - b.buf.byteLength);
-    let kept = 0;
-    let n = 0;
-    while (n < free.length && kept + free[n]!.buf.byteLength <= KEEP_BYTES) kept += free[n++]!.buf.byteLength;
-    free.length = n;
+    for (const b of mine) {
+      free.push(b);
+      freeBytes += b.buf.byteLength;
+    }
+    if (freeBytes > KEEP_BYTES) {
+      // Keep the smallest, up to the bound; the rest is garbage once this call's views are.
+      free.sort((a, b) => a.buf.byteLength - b.buf.byteLength);
+      let n = 0;
+      freeBytes = 0;
+      while (n < free.length && freeBytes + free[n]!.buf.byteLength <= KEEP_BYTES) freeBytes += free[n++]!.buf.byteLength;
+      free.length = n;
+    }
   }
 }
 
 /** What the pool holds right now: bytes kept free between calls, and buffers taken by running calls. */
 export function scratchHeld(): { freeBytes: number; taken: number } {
-  return { freeBytes: free.reduce((s, b) => s + b.buf.byteLength, 0), taken };
+  return { freeBytes, taken };
 }
