@@ -5,8 +5,9 @@
 // and for value + gradient with respect to y_pred. Results are checked for agreement before any
 // time is reported. A goals table follows: lossc against tfjs and against the hand loop. Then the
 // compile time of every stdlib loss (source → callable, and → printed derivative), the fused
-// kernel alone against hand-written loops (bench/fused-kernel.ts), and the cold start as whole
-// processes, tfjs alone against tfjs + lossc (bench/cold-start.ts; `--only cold-start` runs it alone).
+// kernel alone against hand-written loops (bench/fused-kernel.ts), 200 shapes in rotation and the
+// memory kept per shape (bench/shapes.ts), and the cold start as whole processes, tfjs alone
+// against tfjs + lossc (bench/cold-start.ts; `--only cold-start` runs it alone).
 //
 //   npm run bench                   full sizes and the small [32, 10] size, cpu and wasm
 //   npm run bench -- --quick        fewer repetitions
@@ -22,6 +23,7 @@ import { makeLoss } from '../src/api/losses.js';
 import { FastPath } from '../src/compile/fast.js';
 import { fusedKernelTimings } from './fused-kernel.js';
 import { coldStart, coldStartTable } from './cold-start.js';
+import { shapeRotation } from './shapes.js';
 
 type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
 /**
@@ -526,6 +528,11 @@ async function main(): Promise<void> {
     console.log(`| ${c.loss} | ${c.firstCallableMs.toFixed(2)} | ${c.callableMs.toFixed(2)} | ${c.firstDerivativeMs.toFixed(2)} | ${c.derivativeMs.toFixed(2)} |`);
   }
   console.log('\n' + fusedKernelTimings(quick).join('\n'));
+  for (const backend of backends) {
+    await useBackend(backend);
+    console.log('');
+    shapeRotation(quick);
+  }
   const cold = coldStart(quick ? 5 : 11);
   console.log('\n' + coldStartTable(cold).join('\n'));
   const out = flag('--json');

@@ -11,7 +11,10 @@
 import * as tf from '@tensorflow/tfjs';
 import * as b from '../ir/build.js';
 import type { Node } from '../ir/node.js';
-import { differentiate, stabilise, type Pipeline, type Stage } from '../pipeline/pipeline.js';
+import type { Dim } from '../ir/shape.js';
+import { differentiate, sizeAssumptions, stabilise, type Pipeline, type Stage } from '../pipeline/pipeline.js';
+import { sameShapes } from './fused-codegen/binding.js';
+import { dimSize, szEval } from './fused-codegen/size.js';
 import { fuse, type FusedKernel } from './fused.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { newOutput, readData } from './tensor-data.js';
@@ -30,12 +33,32 @@ interface FastEntry {
   others: () => FusedKernel | null;
   primary: number;
   differentiable: boolean[];
-  inputShapes: number[][];
   /** Inputs declared int (labels) are truncated, as Keras casts them. */
   intInputs: boolean[];
   /** The class labels its `one_hot`s read, checked on each call's data (labels.ts). */
   labels?: LabelCheck;
+  /** What its graphs assume of a signature's sizes (pipeline.ts's sizeAssumptions). */
+  assumptions: Array<readonly [Dim, Dim]>;
 }
+
+/** An entry with the call's sizes: the value of each of its symbols. */
+interface Prepared {
+  entry: FastEntry;
+  size: (d: Dim) => number;
+}
+
+/** A dimension's value at a binding of a signature's symbols (NaN where it does not divide). */
+function sizeAt(binding: ReadonlyMap<string, number>): (d: Dim) => number {
+  return (d) => {
+    try {
+      return szEval(dimSize(d), (name) => binding.get(name) ?? NaN);
+    } catch {
+      return NaN; // a size the fused target cannot read (it refuses such graphs anyway)
+    }
+  };
+}
+
+const holds = (assumptions: FastEntry['assumptions'], size: (d: Dim) => number) => assumptions.every(([a, b]) => size(a) === size(b));
 
 interface EngineInternals {
   state: { gradientDepth: number; kernelDepth: number };
@@ -65,31 +88,60 @@ export class FastPath {
     private readonly reduction: FastReduction,
   ) {}
 
-  /** Build (or find) the generated functions for these input shapes; null when not possible. */
-  prepare(shapes: number[][]): FastEntry | null {
+  /**
+   * Build (or find) the generated functions for these input shapes; null when not possible. They
+   * are made once per shape signature (pipeline.ts) and take the call's sizes; where a graph
+   * needs the sizes themselves (or assumes what this call's sizes break), once per shape.
+   */
+  prepare(shapes: readonly (readonly number[])[]): Prepared | null {
+    // The common case, the shapes of the last call again: nothing to look up.
+    const last = this.last;
+    if (last && sameShapes(last.shapes, shapes)) return last.prepared;
+    const prepared = this.lookUp(shapes);
+    this.last = { shapes: shapes.map((s) => [...s]), prepared };
+    return prepared;
+  }
+
+  private last?: { shapes: number[][]; prepared: Prepared | null };
+
+  private lookUp(shapes: readonly (readonly number[])[]): Prepared | null {
     if (shapes.some((s) => s.includes(0))) return null; // empty tensors: Keras's special cases, general path
+    const { stage, binding } = this.pipeline.atSignature(shapes);
+    if (stage) {
+      const entry = stage.memo(`fused:${this.reduction}`, () => fusedEntry(stage, this.reduction));
+      const size = sizeAt(binding);
+      if (entry && holds(entry.assumptions, size)) return { entry, size };
+    }
+    return this.concrete(shapes);
+  }
+
+  /** The kernels of the stage at exactly these shapes. */
+  private concrete(shapes: readonly (readonly number[])[]): Prepared | null {
     let stage: Stage;
     try {
       stage = this.pipeline.at(shapes);
     } catch {
       return null; // shape errors and the like are reported by the general path, with context
     }
-    return stage.memo(`fused:${this.reduction}`, () => fusedEntry(stage, this.reduction));
+    const entry = stage.memo(`fused:${this.reduction}`, () => fusedEntry(stage, this.reduction));
+    return entry && { entry, size: Number };
   }
 
   /** The reduced loss with its gradient attached, or undefined when this call cannot take the fast path. */
   tryCall(xs: tf.Tensor[]): tf.Tensor | undefined {
     if (!CPU_BACKENDS.has(tf.getBackend())) return undefined;
-    const e = this.prepare(xs.map((x) => x.shape));
-    if (!e) return undefined;
-    checkLabels(e.labels, xs, this.pipeline.def.name);
-    if (!recordingGradients()) return tf.scalar(e.value.run(this.read(e, xs))[0]![0]!);
+    const shapes = xs.map((x) => x.shape);
+    const p = this.prepare(shapes);
+    if (!p) return undefined;
+    const { entry: e, size } = p;
+    checkLabels(e.labels, xs, this.pipeline.def.name, size);
+    if (!recordingGradients()) return tf.scalar(e.value.run(this.read(e, xs), undefined, shapes)[0]![0]!);
     // The gradient's tensor is made before the inputs are read (on wasm, making it may move the
     // heap that the inputs are read from) and written by the kernel in place.
-    const out = newOutput(e.inputShapes[e.primary]!);
+    const out = newOutput(shapes[e.primary]!);
     let value: number;
     try {
-      value = e.valueAndGrad.run(this.read(e, xs), [undefined, out.data])[0]![0]!;
+      value = e.valueAndGrad.run(this.read(e, xs), [undefined, out.data], shapes)[0]![0]!;
     } catch (err) {
       out.discard();
       throw err;
@@ -112,16 +164,22 @@ export class FastPath {
           out[i] = () => {
             if (!e.differentiable[i]) return tf.zeros(x.shape);
             if (i === e.primary) return s === 1 ? primaryGrad.clone() : tf.mul(primaryGrad, s);
-            const others = e.others();
-            if (!others) throw new Error('lossc: no gradient kernel for a secondary input');
             const k = e.differentiable.filter((d, j) => d && j !== e.primary && j < i).length;
-            return tf.tensor(scaled(others.run(this.read(e, xs))[k]!, s), e.inputShapes[i]!, 'float32');
+            return tf.tensor(scaled(this.otherGradients(p, shapes).run(this.read(e, xs), undefined, shapes)[k]!, s), x.shape, 'float32');
           };
         });
         return out;
       },
       inputs,
     });
+  }
+
+  /** The kernel of the secondary gradients, at these shapes (a signature's where its assumptions hold). */
+  private otherGradients(p: Prepared, shapes: readonly (readonly number[])[]): FusedKernel {
+    let others = p.entry.others();
+    if (others?.symbolic && !holds(sizeAssumptions(others.roots), p.size)) others = this.concrete(shapes)?.entry.others() ?? null;
+    if (!others) throw new Error('lossc: no gradient kernel for a secondary input');
+    return others;
   }
 
   /** The inputs' data as the kernel takes it (labels declared int are truncated, as Keras casts them). */
@@ -155,9 +213,9 @@ function fusedEntry(stage: Stage, reduction: FastReduction): FastEntry | null {
       others: () => (others ??= rest.length ? fuse(differentiate(folded!, rest), lowered.inputs) : null),
       primary,
       differentiable,
-      inputShapes: stage.shapes.map((s) => [...s]),
       intInputs: lowered.inputs.map((n) => n.dtype === 'int32'),
       labels: labelCheck([lowered.value], lowered.inputs),
+      assumptions: sizeAssumptions([lowered.value, folded!, primaryGrad!]),
     };
   } catch {
     return null; // errors of the derivation are reported by the general path, with context

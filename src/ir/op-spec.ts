@@ -6,6 +6,7 @@
 import type { BinaryOp, Unary } from '../../grammar/ast.js';
 import { LosscError } from '../errors.js';
 import {
+  assume,
   broadcastShapes,
   normAxes,
   normAxis,
@@ -212,6 +213,7 @@ export function checkCtcArgs(op: string, args: readonly Typed[]): [Typed, Typed]
 export function ctcBatch(labels: Typed, logits: Typed): Dim {
   const a = labels.shape[0]!;
   const b = logits.shape[0]!;
+  assume(a, b);
   if (typeof a === 'number' && typeof b === 'number' && a !== b) {
     throw new LosscError('shape', `ctc: labels ${showShape(labels.shape)} and logits ${showShape(logits.shape)} have different batch sizes (${a} and ${b})`);
   }

@@ -9,7 +9,7 @@
 // Everything larger (softmax, cross-entropies, every loss) is written in the language from these.
 
 import { LosscError } from '../errors.js';
-import { broadcastShapes, divideDim, normAxis, showShape, type DType, type Dim, type Shape } from './shape.js';
+import { assume, broadcastShapes, divideDim, normAxis, showShape, type DType, type Dim, type Shape } from './shape.js';
 import {
   axesCanon,
   axisCanon,
@@ -188,6 +188,7 @@ export const OPS = {
       if (s.length !== like.shape.length || s.some((d, i) => d !== like.shape[i] && typeof like.shape[i] === 'number')) {
         throw new LosscError('shape', `cannot broadcast ${showShape(x.shape)} to ${showShape(like.shape)}`);
       }
+      s.forEach((d, i) => assume(d, like.shape[i]!));
       return { shape: like.shape, dtype: x.dtype };
     },
   },
@@ -217,6 +218,7 @@ export const OPS = {
       if (x.shape[a] !== 1 && typeof x.shape[a] === 'number') {
         throw new LosscError('shape', `cannot squeeze axis ${attrs.axis} of size ${x.shape[a]} (it must be 1)`);
       }
+      assume(x.shape[a]!, 1);
       return { shape: x.shape.filter((_, i) => i !== a), dtype: x.dtype };
     },
   },
@@ -290,6 +292,7 @@ export const OPS = {
       if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
         throw new LosscError('shape', `matmul of ${showShape(a.shape)} and ${showShape(b.shape)}: inner sizes ${k1} and ${k2} differ`);
       }
+      assume(k1, k2);
       const batch = broadcastShapes([a.shape.slice(0, -2), b.shape.slice(0, -2)], 'batch axes of `matmul`');
       return float([...batch, a.shape[a.shape.length - 2]!, b.shape[b.shape.length - 1]!]);
     },

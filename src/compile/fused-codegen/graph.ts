@@ -10,25 +10,29 @@
 import { OPS, readsValueOf, REDUCTIONS, reduceAxes, VIEWS, type OpName, type OpSpec } from '../../ir/ops.js';
 import type { Node } from '../../ir/node.js';
 import { int, Unsupported } from './scalar.js';
-import { sizeOf, stridesOf } from '../../eval/ndarray.js';
+import { dimSize, szAdd, szEq, szMul, szProduct, szStrides, szTypical, type Sz } from './size.js';
 
 /** One axis of a position: loop axis `d` of the iteration space (-1: none, i.e. 0), plus `off`. */
 export interface Ix {
   readonly d: number;
-  readonly off: number;
+  readonly off: Sz;
 }
 export type Pos = readonly Ix[];
 export const Z: Ix = Object.freeze({ d: -1, off: 0 });
 
-export const posKey = (p: Pos): string => p.map((x) => (x.off ? `${x.d}+${x.off}` : `${x.d}`)).join(',');
+/** A size as text for keys (polynomials by their canonical key). */
+export const szKey = (a: Sz): string => (typeof a === 'number' ? String(a) : `(${a.key})`);
 
-/** Sizes of a node's shape (all concrete here). */
-export function dims(n: Node): number[] {
-  return n.shape.map((d) => int(d));
+export const posKey = (p: Pos): string => p.map((x) => (x.off !== 0 ? `${x.d}+${szKey(x.off)}` : `${x.d}`)).join(',');
+
+/** Sizes of a node's shape: numbers, or polynomials over a signature's symbols (size.ts). */
+export function dims(n: Node): Sz[] {
+  return n.shape.map(dimSize);
 }
 
-// Shape arithmetic is the reference evaluator's: one definition of row-major layout.
-export { sizeOf, stridesOf };
+/** Elements of a shape, and its row-major strides, as sizes. */
+export const sizeOf = szProduct;
+export const stridesOf = szStrides;
 
 /**
  * The fused target's per-op table: the rough cost of evaluating one element of the op alone (for
@@ -144,14 +148,14 @@ export function isLiteral(n: Node): boolean {
 }
 
 /** Broadcast position: `pos` of a node of rank `rank`, read for an argument of shape `shape`. */
-function broadcastPos(pos: Pos, shape: readonly number[]): Ix[] {
+function broadcastPos(pos: Pos, shape: readonly Sz[]): Ix[] {
   const shift = pos.length - shape.length;
   if (shift < 0) throw new Unsupported('argument of higher rank than its consumer');
   return shape.map((d, k) => (d === 1 ? Z : pos[k + shift]!));
 }
 
 /** A position with every size-1 axis of `shape` set to 0 (the only index it has). */
-export function normPos(pos: Pos, shape: readonly number[]): Pos {
+export function normPos(pos: Pos, shape: readonly Sz[]): Pos {
   if (pos.length !== shape.length) throw new Unsupported('position of the wrong rank');
   return pos.some((x, k) => shape[k] === 1 && x !== Z) ? pos.map((x, k) => (shape[k] === 1 ? Z : x)) : pos;
 }
@@ -188,9 +192,9 @@ export function argPositions(n: Node, pos: Pos): Pos[] {
       const parts = int(n.attrs.parts, 1);
       const index = int(n.attrs.index, 0, parts - 1);
       const size = dims(n)[a]!;
-      if (dims(x)[a] !== size * parts) throw new Unsupported('part does not divide');
+      if (!szEq(dims(x)[a]!, szMul(size, parts))) throw new Unsupported('part does not divide');
       const p = [...pos];
-      p[a] = { d: pos[a]!.d, off: pos[a]!.off + index * size };
+      p[a] = { d: pos[a]!.d, off: szAdd(pos[a]!.off, szMul(index, size)) };
       return [normPos(p, dims(x))];
     }
     case 'one_hot':
@@ -243,7 +247,8 @@ function valueOrder(roots: readonly Node[], bound: ReadonlySet<Node>): Node[] {
  * Decide which nodes get buffers. Forced: roots, reductions, matmuls, concats (and the base of a
  * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
  * expensive and read by two or more targets, or non-trivial and read broadcast (its recomputation
- * would repeat per broadcast element); everything else is inlined into its readers' loops.
+ * would repeat per broadcast element); everything else is inlined into its readers' loops. Sizes
+ * are compared at a typical binding (size.ts): the choice must not depend on a call's sizes.
  */
 export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
   const order = valueOrder(roots, bound);
@@ -292,14 +297,14 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
   const iterSize = (t: Node): number => {
     switch (targetKind(t)) {
       case 'red':
-        return sizeOf(dims(t.args[0]!));
+        return szTypical(sizeOf(dims(t.args[0]!)));
       case 'mm':
-        return sizeOf(dims(t)) * dims(t.args[0]!).at(-1)!;
+        return szTypical(szMul(sizeOf(dims(t)), dims(t.args[0]!).at(-1)!));
       case 'cat':
         // each piece is written by its own loop over the piece
-        return Math.max(...t.args.map((a) => sizeOf(dims(a))));
+        return Math.max(...t.args.map((a) => szTypical(sizeOf(dims(a)))));
       default:
-        return sizeOf(dims(t));
+        return szTypical(sizeOf(dims(t)));
     }
   };
   for (let i = order.length - 1; i >= 0; i--) {
@@ -314,7 +319,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
     let store = forced.has(n);
     if (!store && !isLiteral(n)) {
       const c = cost.get(n)!;
-      const size = sizeOf(dims(n));
+      const size = szTypical(sizeOf(dims(n)));
       const widest = Math.max(0, ...[...own].map(iterSize));
       if (own.size >= 2 && c >= 4) store = true;
       else if (c >= 2 && size > 1 && size < widest) store = true;

@@ -135,8 +135,10 @@ export function literalNumber(n: Node): number | undefined {
     case 'param':
       return Array.isArray(n.attrs.value) ? undefined : coerceConst(n.attrs.value, 'float32');
     case 'size': {
+      // At symbolic sizes (a shape signature) a size is no literal number.
       const x = n.args[0]!;
-      return reduceAxes(n.attrs, x.rank).reduce((p, a) => p * int(x.shape[int(a, 0, x.rank - 1)]), 1);
+      const ds = reduceAxes(n.attrs, x.rank).map((a) => x.shape[int(a, 0, x.rank - 1)]);
+      return ds.every((d) => typeof d === 'number') ? ds.reduce((p: number, d) => p * (d as number), 1) : undefined;
     }
     default:
       return undefined;

@@ -14,12 +14,16 @@ import {
   isLiteral,
   normPos,
   posKey,
+  reductionAxes,
+  sizeOf,
+  szKey,
   valueArgs,
   type Ix,
   type Pos,
 } from './graph.js';
 import { formOf, isIdentity, outerIdentity, type Form, type Graph, type Item, type Nest } from './nests.js';
-import { castCode, lit, literalNumber, SCALAR_CODE, Unsupported, EXP_STEPS, LOG1P01_STEPS, type Helper, type Step } from './scalar.js';
+import { castCode, coerceConst, SCALAR_CODE, Unsupported, EXP_STEPS, LOG1P01_STEPS, type Helper, type Step } from './scalar.js';
+import { szMul, type Sz } from './size.js';
 
 export type Val = string | Local;
 
@@ -54,8 +58,10 @@ export interface Ctx {
   storeNames(n: Node): string[];
   useHelper(h: Helper): void;
   fresh(prefix: string): string;
-  /** A Float64Array of `size` made once per kernel, for per-row scratch values. */
-  scratch(size: number): string;
+  /** A scratch array of `size` elements, from the call's pool, for per-row values. */
+  scratch(size: Sz): string;
+  /** A size as code: a literal, or the name of a constant the kernel computes from its sizes. */
+  size(size: Sz): string;
 }
 
 /**
@@ -99,8 +105,8 @@ export class Scope {
   }
 
   indexOf(x: Ix): Val {
-    if (x.d < 0) return lit(x.off);
-    const key = `I:${x.d}:${x.off}`;
+    if (x.d < 0) return this.ctx.size(x.off);
+    const key = `I:${x.d}:${szKey(x.off)}`;
     return this.locals.get(key) ?? this.add({ key, order: -1, deps: [], nestDep: -1, render: () => '', index: x }, 'j');
   }
 
@@ -120,7 +126,7 @@ export class Scope {
     const { g } = this.ctx;
     const pos = normPos(p, dims(n));
     if (g.boundSet.has(n) || isBufferLeaf(n, g.boundSet)) return { val: this.readOf(n, pos, -1) };
-    if (isLiteral(n)) return { val: literalOf(n) };
+    if (isLiteral(n)) return { val: this.ctx.size(literalSize(n)) };
     if (g.targets.has(n)) {
       const its = this.ctx.itemsOf.get(n) ?? [];
       if (its.length === 0) throw new Error('fused: target without items');
@@ -166,10 +172,22 @@ export class Scope {
         continue;
       }
       stack.pop();
-      const v = this.locals.get(f.key) ?? this.build(f.n, f.key, f.pos, f.vs);
+      const v = this.locals.get(f.key) ?? this.rounded(f.n, f.key, this.build(f.n, f.key, f.pos, f.vs));
       if (stack.length === 0) return v;
       stack[stack.length - 1]!.vs.push(v);
     }
+  }
+
+  /**
+   * An elementwise float target is stored in float32 (fused.ts): its value here is rounded the
+   * same way, so this pass's readers see what later nests read from its buffer (an `x == max(x)`
+   * of the gradient of a max must not tell them apart).
+   */
+  private rounded(n: Node, key: string, v: Val): Val {
+    if (!this.ctx.g.targets.has(n) || !storedAsFloat32(n)) return v;
+    const r = this.combine(`F:${key}`, this.ctx.g.index.get(n) ?? -1, [v], () => `Math.fround(${code(v)})`);
+    this.locals.set(key, r);
+    return r;
   }
 
   /** The local computing inlined node `n` at `pos` from its arguments' values `vs`. */
@@ -197,6 +215,15 @@ export class Scope {
       case 'logsumexp':
         // Reductions over no axes (the others are targets): the argument itself.
         return vs[0]!;
+      case 'div': {
+        // By a size (the divisor of a mean at symbolic sizes): once 1 / n, then a product per element.
+        const d = vs[1]!;
+        if (isSizeExpression(d)) {
+          const r = this.once(`RCP:${typeof d === 'string' ? d : d.key}`, typeof d === 'string' ? [] : [d], () => `1 / ${code(d)}`);
+          return this.numbered('mul', key, order, [vs[0]!, r], () => `${code(vs[0]!)} * ${code(r)}`);
+        }
+        break;
+      }
       case 'exp': {
         const x = vs[0]!;
         const shared = this.softmaxExp(n, key, order, pos, x);
@@ -241,11 +268,11 @@ export class Scope {
     let shared = this.sharedExps.get(it);
     if (!shared) {
       const { sx, perm, outer } = this.nest.space;
-      const coefs = sx.map(() => 0);
-      let stride = 1;
+      const coefs: Sz[] = sx.map(() => 0);
+      let stride: Sz = 1;
       for (const k of [...perm.slice(outer)].reverse()) {
         coefs[k] = sx[k] === 1 ? 0 : stride;
-        stride *= sx[k]!;
+        stride = szMul(stride, sx[k]!);
       }
       shared = { inner: { coefs, c: 0 }, names: {}, reads: [] };
       this.sharedExps.set(it, shared);
@@ -382,6 +409,20 @@ export class Scope {
   }
 }
 
+/**
+ * Whether a target's buffer is float32: float targets, except max and min, whose results the
+ * gradient compares with the values they were taken from (kept exact, in float64).
+ */
+export function storedAsFloat32(n: Node): boolean {
+  return n.dtype === 'float32' && n.op !== 'max' && n.op !== 'min';
+}
+
+/** A size the kernel takes (`z3`), or a local computed from sizes alone (no reads, no loop index). */
+function isSizeExpression(v: Val): boolean {
+  if (typeof v === 'string') return /^z[0-9]+$/.test(v);
+  return v.deps.length === 0 && !v.read && !v.index && v.render().split(/[^A-Za-z0-9_]+/).every((w) => w === '' || /^(z[0-9]+|[0-9.e]+)$/.test(w));
+}
+
 /** What op(vs) computes, as a key: its op and its arguments' keys (sorted where order is free). */
 function structuralKey(op: OpName, vs: readonly Val[]): string {
   const ks = vs.map((v) => (typeof v === 'string' ? v : v.key));
@@ -389,9 +430,19 @@ function structuralKey(op: OpName, vs: readonly Val[]): string {
   return `S:${op}:${ks.join('|')}`;
 }
 
-/** A literal node (graph.ts's isLiteral) as a JavaScript number. */
-function literalOf(n: Node): string {
-  const v = literalNumber(n);
-  if (v === undefined) throw new Unsupported(`literal ${n.op}`);
-  return lit(v);
+/** The number a literal node stands for (a size: a polynomial at symbolic sizes). */
+function literalSize(n: Node): Sz {
+  switch (n.op) {
+    case 'const':
+      return coerceConst(n.attrs.value, n.dtype);
+    case 'param':
+      return coerceConst(n.attrs.value, 'float32');
+    case 'size': {
+      const x = dims(n.args[0]!);
+      return sizeOf(reductionAxes(n).map((a) => x[a]!));
+    }
+    default:
+      throw new Unsupported(`literal ${n.op}`);
+  }
 }
+
