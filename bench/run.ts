@@ -20,6 +20,7 @@ import { useBackend } from '../src/backend.js';
 import { makeLoss } from '../src/api/losses.js';
 import { FastPath } from '../src/compile/fast.js';
 import { fusedKernelTimings } from './fused-kernel.js';
+import { userTables } from './user.js';
 
 type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
 /**
@@ -523,6 +524,7 @@ async function main(): Promise<void> {
     console.log(`| ${c.loss} | ${c.firstCallableMs.toFixed(2)} | ${c.callableMs.toFixed(2)} | ${c.firstDerivativeMs.toFixed(2)} | ${c.derivativeMs.toFixed(2)} |`);
   }
   console.log('\n' + fusedKernelTimings(quick).join('\n'));
+  console.log('\n' + (await userTables(WORKLOADS.filter((w) => !only || w.name.startsWith(only)), backends, quick)));
   const out = flag('--json');
   if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, goals: goalRows, compile: compileRows }, null, 2));
 }
