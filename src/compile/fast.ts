@@ -14,7 +14,8 @@ import type { Node } from '../ir/node.js';
 import { differentiate, stabilise, type Pipeline, type Stage } from '../pipeline/pipeline.js';
 import { fuse, type FusedKernel } from './fused.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
-import { newOutput, readData } from './tensor-data.js';
+import { newOutput, readData, wasmHeapMemory } from './tensor-data.js';
+import { simdKernel, type SimdKernel } from './wasm-simd/simd.js';
 
 /** Backends whose tensors live in CPU memory, where reading data out costs a copy, not a sync. */
 const CPU_BACKENDS = new Set(['cpu', 'wasm']);
@@ -24,6 +25,8 @@ export type FastReduction = 'sum' | 'sum_over_batch_size' | 'mean';
 interface FastEntry {
   /** value only */
   value: FusedKernel;
+  /** value only, as WebAssembly SIMD on tfjs-backend-wasm's heap (null where not covered) */
+  simd: (memory: WebAssembly.Memory) => SimdKernel | null;
   /** value, then the gradient of the primary input (the last differentiable one) */
   valueAndGrad: FusedKernel;
   /** the gradients of the other inputs, built when first asked for */
@@ -83,7 +86,11 @@ export class FastPath {
     const e = this.prepare(xs.map((x) => x.shape));
     if (!e) return undefined;
     checkLabels(e.labels, xs, this.pipeline.def.name);
-    if (!recordingGradients()) return tf.scalar(e.value.run(this.read(e, xs))[0]![0]!);
+    if (!recordingGradients()) {
+      const memory = wasmHeapMemory();
+      const fast = memory ? e.simd(memory)?.run(this.read(e, xs)) : undefined;
+      return tf.scalar(fast ?? e.value.run(this.read(e, xs))[0]![0]!);
+    }
     // The gradient's tensor is made before the inputs are read (on wasm, making it may move the
     // heap that the inputs are read from) and written by the kernel in place.
     const out = newOutput(e.inputShapes[e.primary]!);
@@ -149,8 +156,10 @@ function fusedEntry(stage: Stage, reduction: FastReduction): FastEntry | null {
     if (!value || !valueAndGrad) return null;
     const rest = lowered.inputs.filter((_, i) => differentiable[i] && i !== primary);
     let others: FusedKernel | null | undefined;
+    let simd: { memory: WebAssembly.Memory; kernel: SimdKernel | null } | undefined;
     return {
       value,
+      simd: (memory) => (simd?.memory === memory ? simd : (simd = { memory, kernel: simdKernel(folded!, lowered.inputs, memory) })).kernel,
       valueAndGrad,
       others: () => (others ??= rest.length ? fuse(differentiate(folded!, rest), lowered.inputs) : null),
       primary,
