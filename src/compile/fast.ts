@@ -25,6 +25,9 @@ export type FastReduction = 'sum' | 'sum_over_batch_size' | 'mean';
 interface FastEntry {
   /** value only */
   value: FusedKernel;
+  /** The reduced value's root and the input nodes it reads (what every kernel here computes). */
+  valueRoot: Node;
+  inputNodes: readonly Node[];
   /** value only, as WebAssembly SIMD on tfjs-backend-wasm's heap (null where not covered) */
   simd: (memory: WebAssembly.Memory) => SimdKernel | null;
   /** value, then the gradient of the primary input (the last differentiable one) */
@@ -159,6 +162,8 @@ function fusedEntry(stage: Stage, reduction: FastReduction): FastEntry | null {
     let simd: { memory: WebAssembly.Memory; kernel: SimdKernel | null } | undefined;
     return {
       value,
+      valueRoot: folded!,
+      inputNodes: lowered.inputs,
       simd: (memory) => (simd?.memory === memory ? simd : (simd = { memory, kernel: simdKernel(folded!, lowered.inputs, memory) })).kernel,
       valueAndGrad,
       others: () => (others ??= rest.length ? fuse(differentiate(folded!, rest), lowered.inputs) : null),

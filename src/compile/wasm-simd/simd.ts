@@ -102,10 +102,13 @@ class Emitter {
     this.col = this.c.local(I32);
   }
 
-  /** A node's value as a v128 on the stack (constants splatted). */
-  private vec(n: Node): void {
-    if (n.op === 'const') this.c.splat(n.attrs.value as number);
-    else this.c.get(this.local.get(n)!);
+  /** Nodes' values as v128s on the stack, in order (constants splatted). */
+  private vec(...ns: Node[]): Code {
+    for (const n of ns) {
+      if (n.op === 'const') this.c.splat(n.attrs.value as number);
+      else this.c.get(this.local.get(n)!);
+    }
+    return this.c;
   }
 
   /** A node's value in a v128 local (constants put in a fresh one). */
@@ -124,16 +127,16 @@ class Emitter {
     const [a, b2, b3] = n.args;
     const bin = BINARY[n.op];
     const un = UNARY[n.op];
-    if (bin) this.vec(a!), this.vec(b2!), c.simd(bin);
-    else if (un) this.vec(a!), c.simd(un);
+    if (bin) this.vec(a!, b2!).simd(bin);
+    else if (un) this.vec(a!).simd(un);
     else if (n.op === 'stop_gradient') this.vec(a!);
     else if (n.op === 'exp') exp(c, this.vecLocal(a!));
     else if (n.op === 'log') log(c, this.vecLocal(a!));
     else if (n.op === 'log1p') log1p(c, this.vecLocal(a!));
     else if (n.op === 'sigmoid' || n.op === 'softplus') this.logistic(n.op, a!);
-    else if (n.op === 'where') this.vec(b2!), this.vec(b3!), this.vec(a!), c.simd('bitselect');
-    else if (n.op === 'clip') this.vec(a!), this.vec(b2!), c.simd('f32x4_max'), this.vec(b3!), c.simd('f32x4_min');
-    else if (n.op === 'cast' && a!.dtype === 'bool' && n.dtype === 'float32') this.vec(a!), c.splat(1), c.simd('and');
+    else if (n.op === 'where') this.vec(b2!, b3!, a!).simd('bitselect');
+    else if (n.op === 'clip') this.vec(a!, b2!).simd('f32x4_max').get(this.vecLocal(b3!)).simd('f32x4_min');
+    else if (n.op === 'cast' && a!.dtype === 'bool' && n.dtype === 'float32') this.vec(a!).splat(1).simd('and');
     else if (n.op === 'cast' && a!.dtype === n.dtype) this.vec(a!);
     else if (n.op === 'pow' && wholePower(n) !== undefined) this.power(a!, wholePower(n)!);
     else if ((n.op === 'squeeze' || n.op === 'expand_dims') && this.kinds.get(n) === 'row') this.vec(a!);
@@ -174,7 +177,7 @@ class Emitter {
     const c = this.c;
     if (p < 0) c.splat(1);
     this.vec(a);
-    for (let i = 1; i < Math.abs(p); i++) this.vec(a), c.simd('f32x4_mul');
+    for (let i = 1; i < Math.abs(p); i++) this.vec(a).simd('f32x4_mul');
     if (p < 0) c.simd('f32x4_div');
   }
 
@@ -213,7 +216,7 @@ class Emitter {
       if (shift === undefined) this.vec(arg);
       else {
         const t = c.local(V128);
-        this.vec(arg), c.get(shift), c.simd('f32x4_sub'), c.set(t);
+        this.vec(arg).get(shift).simd('f32x4_sub').set(t);
         exp(c, t);
       }
       c.simd(combine).set(acc);
@@ -236,17 +239,26 @@ class Emitter {
     const arg = n.args[0]!;
     const init = (v: number) => c.splat(v).set(acc);
     if (n.op === 'sum' || n.op === 'mean') {
-      init(0), this.columns(arg, acc, 'f32x4_add'), this.horizontal(acc, OP.f32_add);
+      init(0);
+      this.columns(arg, acc, 'f32x4_add');
+      this.horizontal(acc, OP.f32_add);
       if (n.op === 'mean') c.splat(this.L.cols).simd('f32x4_div');
     } else if (n.op === 'max' || n.op === 'min') {
-      init(n.op === 'max' ? -Infinity : Infinity), this.columns(arg, acc, n.op === 'max' ? 'f32x4_max' : 'f32x4_min');
+      init(n.op === 'max' ? -Infinity : Infinity);
+      this.columns(arg, acc, n.op === 'max' ? 'f32x4_max' : 'f32x4_min');
       this.horizontal(acc, n.op === 'max' ? OP.f32_max : OP.f32_min);
     } else {
       // logsumexp: m = max, then m + log Σ exp(x − m)
       const m = c.local(V128);
       const s = c.local(V128);
-      init(-Infinity), this.columns(arg, acc, 'f32x4_max'), this.horizontal(acc, OP.f32_max), c.set(m);
-      init(0), this.columns(arg, acc, 'f32x4_add', m), this.horizontal(acc, OP.f32_add), c.set(s);
+      init(-Infinity);
+      this.columns(arg, acc, 'f32x4_max');
+      this.horizontal(acc, OP.f32_max);
+      c.set(m);
+      init(0);
+      this.columns(arg, acc, 'f32x4_add', m);
+      this.horizontal(acc, OP.f32_add);
+      c.set(s);
       c.get(m);
       log(c, s);
       c.simd('f32x4_add');
@@ -256,22 +268,25 @@ class Emitter {
   }
 
   /** A float64 value of the tail (totals and constants) on the stack. */
-  private scalar(n: Node): void {
-    if (n.op === 'const') this.c.f64(n.attrs.value as number);
-    else this.c.get(this.local.get(n)!);
+  private scalar(...ns: Node[]): Code {
+    for (const n of ns) {
+      if (n.op === 'const') this.c.f64(n.attrs.value as number);
+      else this.c.get(this.local.get(n)!);
+    }
+    return this.c;
   }
 
   private totalOp(n: Node): void {
     const c = this.c;
     const op = TOTAL[n.op];
     const [a, b2] = n.args;
-    if (op !== undefined) this.scalar(a!), this.scalar(b2!), c.op(op);
-    else if (n.op === 'neg') this.scalar(a!), c.op(OP.f64_neg);
+    if (op !== undefined) this.scalar(a!, b2!).op(op);
+    else if (n.op === 'neg') this.scalar(a!).op(OP.f64_neg);
     else if (n.op === 'pow' && wholePower(n) !== undefined) {
       const p = wholePower(n)!;
       if (p < 0) c.f64(1);
       this.scalar(a!);
-      for (let i = 1; i < Math.abs(p); i++) this.scalar(a!), c.op(OP.f64_mul);
+      for (let i = 1; i < Math.abs(p); i++) this.scalar(a!).op(OP.f64_mul);
       if (p < 0) c.op(OP.f64_div);
     } else throw new Refused(`unsupported op on a total: ${n.op}`);
     const l = c.local(F64);
