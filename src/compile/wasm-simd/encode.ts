@@ -138,6 +138,10 @@ export class Code {
   splatInt(v: number): this {
     return this.simd('const', ...new Uint8Array(Int32Array.of(v, v, v, v).buffer));
   }
+  /** A lane mask: all ones in the first `lanes` lanes, zero in the others. */
+  mask(lanes: number): this {
+    return this.simd('const', ...new Uint8Array(Int32Array.from([0, 1, 2, 3], (i) => (i < lanes ? -1 : 0)).buffer));
+  }
   /** v128.load of the address on the stack (any alignment). */
   load(): this {
     return this.simd('load', 0, 0);

@@ -4,7 +4,7 @@
 // computes four float32 lanes at a time.
 //
 // What it covers (anything else: `simdKernel` returns null and the JavaScript fused kernel runs):
-// inputs of one float32 shape [..., C] with C a multiple of 4, and a root that is
+// inputs of one float32 shape [..., C] (rank ≥ 2), and a root that is
 //   total:   sums / means over every row of row values, then scalar arithmetic (in float64);
 //   row:     sums, means, maxima, minima, logsumexps over the last axis of element values, and
 //            elementwise ops of row values (float32, kept splatted in all four lanes);
@@ -76,6 +76,7 @@ const rank = (k: Kind) => ({ const: 0, total: 1, row: 2, elem: 3 })[k];
 
 const BINARY: Partial<Record<string, SimdOp>> = { add: 'f32x4_add', sub: 'f32x4_sub', mul: 'f32x4_mul', div: 'f32x4_div', maximum: 'f32x4_max', minimum: 'f32x4_min', lt: 'f32x4_lt', le: 'f32x4_le', gt: 'f32x4_gt', ge: 'f32x4_ge', eq: 'f32x4_eq', ne: 'f32x4_ne', and: 'and', or: 'or' };
 const UNARY: Partial<Record<string, SimdOp>> = { neg: 'f32x4_neg', abs: 'f32x4_abs', sqrt: 'f32x4_sqrt', floor: 'f32x4_floor', not: 'not' };
+const IDENTITY: Partial<Record<SimdOp, number>> = { f32x4_add: 0, f32x4_max: -Infinity, f32x4_min: Infinity };
 const TOTAL: Partial<Record<string, number>> = { add: OP.f64_add, sub: OP.f64_sub, mul: OP.f64_mul, div: OP.f64_div, maximum: OP.f64_max, minimum: OP.f64_min };
 
 /** A whole exponent in [-8, 8] \ {0}, or undefined. */
@@ -195,32 +196,47 @@ class Emitter {
     return out;
   }
 
-  /** One pass over the columns of the current row: acc ← combine(acc, value of `arg`). */
+  /**
+   * One pass over the columns of the current row: acc ← combine(acc, value of `arg`), or of
+   * exp(arg − shift). Whole vectors of 4, then the last C mod 4 columns as one vector whose
+   * other lanes (read past the row, never used) are replaced by the combine's identity.
+   */
   private columns(arg: Node, acc: number, combine: SimdOp, shift?: number): void {
     const c = this.c;
     const dag = this.elemDag(arg);
+    const full = Math.floor(this.L.cols / 4);
+    const rest = this.L.cols % 4;
     c.i32(0).set(this.col);
+    if (full > 0) c.loop(this.col, 16, full * 16, () => this.step(dag, arg, acc, combine, shift, 4));
+    if (rest > 0) this.step(dag, arg, acc, combine, shift, rest);
+  }
+
+  /** One vector of the pass at column offset `col`, its first `lanes` lanes counted. */
+  private step(dag: Node[], arg: Node, acc: number, combine: SimdOp, shift: number | undefined, lanes: number): void {
+    const c = this.c;
     this.expNegAbs.clear();
-    c.loop(this.col, 16, this.L.cols * 4, () => {
-      for (const n of dag) {
-        if (n.op === 'input') {
-          const l = this.local.get(n) ?? c.local(V128);
-          c.get(this.inputs.indexOf(n)).get(this.rowOff).op(OP.i32_add).get(this.col).op(OP.i32_add).load().set(l);
-          this.local.set(n, l);
-        } else {
-          this.local.delete(n); // recomputed in this loop
-          this.elementwise(n);
-        }
+    for (const n of dag) {
+      if (n.op === 'input') {
+        const l = this.local.get(n) ?? c.local(V128);
+        c.get(this.inputs.indexOf(n)).get(this.rowOff).op(OP.i32_add).get(this.col).op(OP.i32_add).load().set(l);
+        this.local.set(n, l);
+      } else {
+        this.local.delete(n); // recomputed in this loop
+        this.elementwise(n);
       }
-      c.get(acc);
-      if (shift === undefined) this.vec(arg);
-      else {
-        const t = c.local(V128);
-        this.vec(arg).get(shift).simd('f32x4_sub').set(t);
-        exp(c, t);
-      }
-      c.simd(combine).set(acc);
-    });
+    }
+    c.get(acc);
+    if (shift === undefined) this.vec(arg);
+    else {
+      const t = c.local(V128);
+      this.vec(arg).get(shift).simd('f32x4_sub').set(t);
+      exp(c, t);
+    }
+    if (lanes < 4) {
+      const t = c.local(V128);
+      c.set(t).get(t).splat(IDENTITY[combine]!).mask(lanes).simd('bitselect');
+    }
+    c.simd(combine).set(acc);
   }
 
   /** The four lanes of local `acc` combined by the f32 op `op`, splatted. */
@@ -350,7 +366,7 @@ function build(root: Node, inputs: readonly Node[]): WebAssembly.Module {
   const dims = shape as number[];
   if (!inputs.every((n) => sameShape(n.shape, dims))) throw new Refused('inputs of different shapes');
   const L: Layout = { shape: dims, rows: dims.slice(0, -1).reduce((a, b) => a * b, 1), cols: dims[dims.length - 1]! };
-  if (L.cols % 4 !== 0 || L.rows === 0 || L.cols === 0) throw new Refused('rows not a multiple of 4 lanes');
+  if (L.rows === 0 || L.cols === 0) throw new Refused('empty');
   const code = new Emitter(classify(root, inputs, L), inputs, L).emit(root);
   return new WebAssembly.Module(moduleBytes(code));
 }
@@ -368,13 +384,17 @@ export function simdKernel(root: Node, inputs: readonly Node[], memory: WebAssem
     run = new WebAssembly.Instance(mod, { m: { mem: memory } }).exports.run as (...ptrs: number[]) => number;
     perMemory.set(memory, run);
   }
-  const size = (inputs[0]!.shape as number[]).reduce((a, b) => a * b, 1);
+  const dims = inputs[0]!.shape as number[];
+  const size = dims.reduce((a, b) => a * b, 1);
+  // the last vector of a row that is not a multiple of 4 reads up to 12 bytes past it
+  const slack = dims[dims.length - 1]! % 4 === 0 ? 0 : 12;
   const f = run;
   return {
     run(xs) {
       const ptrs: number[] = [];
       for (const x of xs) {
         if (!(x instanceof Float32Array) || x.buffer !== memory.buffer || x.length !== size) return undefined;
+        if (x.byteOffset + 4 * size + slack > memory.buffer.byteLength) return undefined;
         ptrs.push(x.byteOffset);
       }
       return f(...ptrs);
