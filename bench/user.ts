@@ -1,5 +1,5 @@
-// What users meet (issue 13 item 6): a `model.fit` step with a lossc loss against the same step
-// with the tfjs loss, value-only calls (`model.evaluate`, validation losses), and the op-by-op
+// What users meet (issue 13 item 6): a `model.fit` step and a `model.evaluate` with a lossc loss
+// against the same with the tfjs loss, value-only calls of the loss alone, and the op-by-op
 // path (a weighted call takes it) by its kernel count; the process's RSS after each workload.
 //
 // Every ratio is tfjs time / lossc time, measured interleaved (one call of each in turn per
@@ -52,22 +52,27 @@ interface UserRow {
   rss: number;
 }
 
-/** Per-round ratios b_i / a_i of two functions called interleaved (`reps` rounds after warm-up). */
-async function interleaved(a: () => Promise<void> | void, b: () => Promise<void> | void, reps: number, warm: number) {
-  for (let i = 0; i < warm; i++) {
-    await a();
-    await b();
-  }
-  const ta: number[] = [];
-  const tb: number[] = [];
+type Call = () => Promise<void> | void;
+
+/**
+ * Per-round ratios b_i / a_i of lossc's call `a` and tfjs's calls `bs` made interleaved (`reps`
+ * rounds after warm-up); b_i is the fastest of tfjs's calls in round i (its built-in or its ops).
+ */
+async function interleaved(a: Call, bs: Call[], reps: number, warm: number) {
+  const all = [a, ...bs];
+  for (let i = 0; i < warm; i++) for (const f of all) await f();
+  const times = all.map(() => [] as number[]);
   for (let r = 0; r < reps; r++) {
-    // alternate which goes first, so neither always runs right after the other's garbage
-    for (const [f, t] of r % 2 ? ([[b, tb], [a, ta]] as const) : ([[a, ta], [b, tb]] as const)) {
+    // rotate which goes first, so none always runs right after another's garbage
+    for (let k = 0; k < all.length; k++) {
+      const i = (k + r) % all.length;
       const t0 = performance.now();
-      await f();
-      t.push(performance.now() - t0);
+      await all[i]!();
+      times[i]!.push(performance.now() - t0);
     }
   }
+  const [ta, ...tbs] = times as [number[], ...number[][]];
+  const tb = ta.map((_, r) => Math.min(...tbs.map((t) => t[r]!)));
   return { aMs: spread(ta).median, bMs: spread(tb).median, ratio: spread(tb.map((t, i) => t / ta[i]!)) };
 }
 
@@ -112,8 +117,15 @@ async function fitRows(backend: string, reps: number): Promise<UserRow[]> {
       const withTfjs = mlp(l.tfjs, l.softmax);
       const withLossc = mlp(l.lossc(), l.softmax);
       const step = (m: tf.LayersModel) => async () => void (await m.fit(x, y, { batchSize: batch, epochs: 1, shuffle: false, verbose: 0 }));
-      const t = await interleaved(step(withLossc), step(withTfjs), reps, 5);
+      const t = await interleaved(step(withLossc), [step(withTfjs)], reps, 5);
       rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, rss: rssMiB() });
+      const evaluate = (m: tf.LayersModel) => async () => {
+        const out = m.evaluate(x, y, { batchSize: batch }) as tf.Scalar;
+        await out.data();
+        out.dispose();
+      };
+      const ev = await interleaved(evaluate(withLossc), [evaluate(withTfjs)], reps, 5);
+      rows.push({ backend, workload: l.name.replace('fit', 'evaluate'), size: `batch ${batch}`, tfjsMs: ev.bMs, losscMs: ev.aMs, ratio: ev.ratio, rss: rssMiB() });
       withTfjs.dispose();
       withLossc.dispose();
       tf.dispose([x, y]);
@@ -156,15 +168,15 @@ async function lossRows(backend: string, workloads: UserWorkload[], reps: number
     const lossc = w.lossc();
     const size = `[${p.join(',')}]`;
     // value only: lossc's fast path against the faster of tfjs's built-in and plain ops (per round)
-    const tfjsValue = w.builtin ?? w.ops;
-    const v = await interleaved(() => callOnce(() => lossc(yt, yp)), () => callOnce(() => tfjsValue(yt, yp)), reps, 3);
+    const tfjsValue = [w.ops, ...(w.builtin ? [w.builtin] : [])].map((f) => () => callOnce(() => f(yt, yp)));
+    const v = await interleaved(() => callOnce(() => lossc(yt, yp)), tfjsValue, reps, 3);
     rows.push({ backend, workload: `${w.name}, value only`, size, tfjsMs: v.bMs, losscMs: v.aMs, ratio: v.ratio, rss: rssMiB() });
     // op-by-op (a weighted call), value and gradient: kernels per call, and time
     const tw = weightedTfjs(w);
     const losscStep = () => valueAndGrad((q) => lossc(yt, q, sw), yp);
     const tfjsStep = () => valueAndGrad((q) => tw(yt, q, sw), yp);
     const kernels: [number, number] = [await kernelCount(tfjsStep), await kernelCount(losscStep)];
-    const o = await interleaved(() => callOnce(losscStep), () => callOnce(tfjsStep), reps, 3);
+    const o = await interleaved(() => callOnce(losscStep), [() => callOnce(tfjsStep)], reps, 3);
     rows.push({ backend, workload: `${w.name}, op-by-op (weighted), value+grad`, size, tfjsMs: o.bMs, losscMs: o.aMs, ratio: o.ratio, kernels, rss: rssMiB() });
     tf.dispose([yt, yp, sw]);
   }
