@@ -3,10 +3,10 @@
 // Instructions are appended to a Code as bytes; only numbers made here ever enter a module.
 
 export const I32 = 0x7f;
-export const F32 = 0x7d;
 export const F64 = 0x7c;
 export const V128 = 0x7b;
-type ValType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
+/** i32, f64, v128 (f32 0x7d is not needed: row values live splatted in v128s) */
+type ValType = typeof I32 | typeof F64 | typeof V128;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -35,61 +35,20 @@ const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...bo
 
 /** The SIMD instructions used (0xfd prefix), by name. */
 export const SIMD = {
-  load: 0x00,
-  const: 0x0c,
-  i32x4_splat: 0x11,
-  f32x4_splat: 0x13,
-  f32x4_extract: 0x1f,
-  f32x4_eq: 0x41,
-  f32x4_ne: 0x42,
-  f32x4_lt: 0x43,
-  f32x4_gt: 0x44,
-  f32x4_le: 0x45,
-  f32x4_ge: 0x46,
-  not: 0x4d,
-  and: 0x4e,
-  or: 0x50,
-  bitselect: 0x52,
-  f32x4_floor: 0x68,
-  f32x4_nearest: 0x6a,
-  i32x4_shl: 0xab,
-  i32x4_shr_s: 0xac,
-  i32x4_add: 0xae,
-  i32x4_sub: 0xb1,
-  f32x4_abs: 0xe0,
-  f32x4_neg: 0xe1,
-  f32x4_sqrt: 0xe3,
-  f32x4_add: 0xe4,
-  f32x4_sub: 0xe5,
-  f32x4_mul: 0xe6,
-  f32x4_div: 0xe7,
-  f32x4_min: 0xe8,
-  f32x4_max: 0xe9,
-  i32x4_trunc_sat_f32x4_s: 0xf8,
-  f32x4_convert_i32x4_s: 0xfa,
+  load: 0x00, const: 0x0c, f32x4_splat: 0x13, f32x4_extract: 0x1f, f32x4_eq: 0x41,
+  f32x4_ne: 0x42, f32x4_lt: 0x43, f32x4_gt: 0x44, f32x4_le: 0x45, f32x4_ge: 0x46, not: 0x4d,
+  and: 0x4e, or: 0x50, bitselect: 0x52, f32x4_floor: 0x68, f32x4_nearest: 0x6a, i32x4_shl: 0xab,
+  i32x4_shr_s: 0xac, i32x4_add: 0xae, i32x4_sub: 0xb1, f32x4_abs: 0xe0, f32x4_neg: 0xe1, f32x4_sqrt: 0xe3,
+  f32x4_add: 0xe4, f32x4_sub: 0xe5, f32x4_mul: 0xe6, f32x4_div: 0xe7, f32x4_min: 0xe8, f32x4_max: 0xe9,
+  i32x4_trunc_sat_f32x4_s: 0xf8, f32x4_convert_i32x4_s: 0xfa,
 } as const;
 export type SimdOp = keyof typeof SIMD;
 
 /** Plain (non-SIMD) opcodes used. */
 export const OP = {
-  block: 0x02,
-  loop: 0x03,
-  end: 0x0b,
-  br_if: 0x0d,
-  i32_add: 0x6a,
-  i32_mul: 0x6c,
-  i32_lt_u: 0x49,
-  f32_add: 0x92,
-  f32_min: 0x96,
-  f32_max: 0x97,
-  f64_neg: 0x9a,
-  f64_add: 0xa0,
-  f64_sub: 0xa1,
-  f64_mul: 0xa2,
-  f64_div: 0xa3,
-  f64_min: 0xa4,
-  f64_max: 0xa5,
-  f64_promote_f32: 0xbb,
+  block: 0x02, loop: 0x03, end: 0x0b, br_if: 0x0d, i32_add: 0x6a,
+  i32_lt_u: 0x49, f32_add: 0x92, f32_min: 0x96, f32_max: 0x97, f64_neg: 0x9a, f64_add: 0xa0,
+  f64_sub: 0xa1, f64_mul: 0xa2, f64_div: 0xa3, f64_min: 0xa4, f64_max: 0xa5, f64_promote_f32: 0xbb,
 } as const;
 
 /** One function body being written: its locals (after the parameters) and its instructions. */

@@ -345,7 +345,7 @@ const modules = new Map<string, WebAssembly.Module | null>();
 const MODULE_LIMIT = 256;
 
 /** The module for `root` over `inputs`, or null when the target does not cover it. */
-export function simdModule(root: Node, inputs: readonly Node[]): WebAssembly.Module | null {
+function simdModule(root: Node, inputs: readonly Node[]): WebAssembly.Module | null {
   const key = `${root.id}|${inputs.map((n) => n.id).join(',')}`;
   if (modules.has(key)) return modules.get(key)!;
   let mod: WebAssembly.Module | null = null;
