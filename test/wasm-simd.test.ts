@@ -149,6 +149,10 @@ describe('SIMD target: refusals', () => {
     const k = b.input(`s${counter++}`, [2, 8], 'int32');
     expect(simdKernel(b.reduce('sum', b.reduce('sum', b.cast(k, 'float32'), [1]), null), [k], mem)).toBeNull();
   });
+  it('a shared memory (a threaded build of the wasm backend): no kernel', () => {
+    const [p, q] = [input([2, 8]), input([2, 8])];
+    expect(simdKernel(mse(p, q), [p, q], new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }))).toBeNull();
+  });
   it('a reduction over the first axis, or a root that is not one number', () => {
     const t = input([4, 8]);
     expect(simdKernel(b.reduce('sum', b.reduce('sum', t, [0]), null), [t], mem)).toBeNull();

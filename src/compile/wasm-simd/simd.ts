@@ -381,7 +381,14 @@ export function simdKernel(root: Node, inputs: readonly Node[], memory: WebAssem
   if (!perMemory) instances.set(mod, (perMemory = new WeakMap()));
   let run = perMemory.get(memory);
   if (!run) {
-    run = new WebAssembly.Instance(mod, { m: { mem: memory } }).exports.run as (...ptrs: number[]) => number;
+    // a threaded build's heap is shared memory, which this module does not import
+    if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return null;
+    try {
+      run = new WebAssembly.Instance(mod, { m: { mem: memory } }).exports.run as (...ptrs: number[]) => number;
+    } catch (e) {
+      if (e instanceof WebAssembly.LinkError) return null;
+      throw e;
+    }
     perMemory.set(memory, run);
   }
   const dims = inputs[0]!.shape as number[];
