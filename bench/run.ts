@@ -24,6 +24,7 @@ import { FastPath } from '../src/compile/fast.js';
 import { fusedKernelTimings } from './fused-kernel.js';
 import { coldStart, coldStartTable } from './cold-start.js';
 import { shapeRotation } from './shapes.js';
+import { userTables } from './user.js';
 
 type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
 /**
@@ -528,6 +529,7 @@ async function main(): Promise<void> {
     console.log(`| ${c.loss} | ${c.firstCallableMs.toFixed(2)} | ${c.callableMs.toFixed(2)} | ${c.firstDerivativeMs.toFixed(2)} | ${c.derivativeMs.toFixed(2)} |`);
   }
   console.log('\n' + fusedKernelTimings(quick).join('\n'));
+  console.log('\n' + (await userTables(WORKLOADS.filter((w) => !only || w.name.startsWith(only)), backends, quick)));
   for (const backend of backends) {
     await useBackend(backend);
     console.log('');

@@ -17,7 +17,8 @@ import { sameShapes } from './fused-codegen/binding.js';
 import { dimSize, szEval } from './fused-codegen/size.js';
 import { fuse, type FusedKernel } from './fused.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
-import { newOutput, readData } from './tensor-data.js';
+import { newOutput, readData, wasmHeapMemory } from './tensor-data.js';
+import { simdKernel, type SimdKernel } from './wasm-simd/simd.js';
 
 /** Backends whose tensors live in CPU memory, where reading data out costs a copy, not a sync. */
 const CPU_BACKENDS = new Set(['cpu', 'wasm']);
@@ -39,6 +40,13 @@ interface FastEntry {
   labels?: LabelCheck;
   /** What its graphs assume of a signature's sizes (pipeline.ts's sizeAssumptions). */
   assumptions: Array<readonly [Dim, Dim]>;
+}
+
+/** A stage's reduced value, with its SIMD kernels per wasm heap. */
+interface ValueAt {
+  root: Node;
+  inputs: readonly Node[];
+  kernels: WeakMap<WebAssembly.Memory, SimdKernel | null>;
 }
 
 /** An entry with the call's sizes: the value of each of its symbols. */
@@ -135,7 +143,11 @@ export class FastPath {
     if (!p) return undefined;
     const { entry: e, size } = p;
     checkLabels(e.labels, xs, this.pipeline.def.name, size);
-    if (!recordingGradients()) return tf.scalar(e.value.run(this.read(e, xs), undefined, shapes)[0]![0]!);
+    if (!recordingGradients()) {
+      const memory = wasmHeapMemory();
+      const fast = memory ? this.simdAt(shapes, memory)?.run(this.read(e, xs)) : undefined;
+      return tf.scalar(fast ?? e.value.run(this.read(e, xs), undefined, shapes)[0]![0]!);
+    }
     // The gradient's tensor is made before the inputs are read (on wasm, making it may move the
     // heap that the inputs are read from) and written by the kernel in place.
     const out = newOutput(shapes[e.primary]!);
@@ -182,10 +194,49 @@ export class FastPath {
     return others;
   }
 
+  /**
+   * The value-only WebAssembly SIMD kernel on tfjs-backend-wasm's heap, at exactly these shapes
+   * (its module is built per shape, from the stage at those shapes); null where it does not cover the loss.
+   */
+  simdAt(shapes: readonly (readonly number[])[], memory: WebAssembly.Memory): SimdKernel | null {
+    const v = this.valueAt(shapes);
+    if (!v) return null;
+    if (!v.kernels.has(memory)) v.kernels.set(memory, simdKernel(v.root, v.inputs, memory));
+    return v.kernels.get(memory)!;
+  }
+
+  /** The reduced, stabilised value at exactly these shapes, and the inputs it reads (what the SIMD target compiles). */
+  valueAt(shapes: readonly (readonly number[])[]): ValueAt | null {
+    let stage: Stage;
+    try {
+      stage = this.pipeline.at(shapes);
+    } catch {
+      return null;
+    }
+    return stage.memo(`simd:${this.reduction}`, () => {
+      try {
+        if (stage.lowered.mask) return null;
+        return { root: reducedValue(stage.value, this.reduction), inputs: stage.lowered.inputs, kernels: new WeakMap() };
+      } catch {
+        return null; // errors of the derivation are reported by the general path, with context
+      }
+    });
+  }
+
   /** The inputs' data as the kernel takes it (labels declared int are truncated, as Keras casts them). */
   private read(e: FastEntry, xs: tf.Tensor[]): ArrayLike<number>[] {
     return xs.map((x, i) => (e.intInputs[i] ? Int32Array.from(readData(x), Math.trunc) : readData(x)));
   }
+}
+
+/** The loss reduced to one number, stabilised: what every kernel here computes. */
+function reducedValue(v: Node, reduction: FastReduction): Node {
+  let total: Node = v;
+  if (v.rank > 0) {
+    total = b.reduce('sum', v, null);
+    if (reduction !== 'sum') total = b.div(total, b.size(v, null));
+  }
+  return stabilise([total])[0]!;
 }
 
 /** The fused kernels of a stage for one reduction; null when the fused target cannot take it. */
@@ -193,12 +244,7 @@ function fusedEntry(stage: Stage, reduction: FastReduction): FastEntry | null {
   try {
     const { lowered, value: v, differentiable } = stage;
     if (lowered.mask) return null; // masked means: divide by the valid count; the general path does it
-    let total: Node = v;
-    if (v.rank > 0) {
-      total = b.reduce('sum', v, null);
-      if (reduction !== 'sum') total = b.div(total, b.size(v, null));
-    }
-    const [folded] = stabilise([total]);
+    const folded = reducedValue(v, reduction);
     const primary = differentiable.lastIndexOf(true);
     if (primary < 0) return null;
     const [primaryGrad] = differentiate(folded!, [lowered.inputs[primary]!]);
