@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as b from '../ir/build.js';
 import type { Node } from '../ir/node.js';
 import { differentiate, stabilise, type Pipeline, type Stage } from '../pipeline/pipeline.js';
+import { engine, recordingGradients } from './engine.js';
 import { fuse, type FusedKernel } from './fused.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { newOutput, readData } from './tensor-data.js';
@@ -35,23 +36,6 @@ interface FastEntry {
   intInputs: boolean[];
   /** The class labels its `one_hot`s read, checked on each call's data (labels.ts). */
   labels?: LabelCheck;
-}
-
-interface EngineInternals {
-  state: { gradientDepth: number; kernelDepth: number };
-  runKernelFunc(config: {
-    forwardFunc: (backend: unknown, save: (ts: tf.Tensor[]) => void) => tf.Tensor;
-    backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
-    inputs: Record<string, tf.Tensor>;
-  }): tf.Tensor;
-}
-
-const engine = () => tf.engine() as unknown as EngineInternals;
-
-/** Is a gradient being recorded right now (inside tf.grad, variableGrads, model.fit)? */
-function recordingGradients(): boolean {
-  const { state } = engine();
-  return state.gradientDepth > 0 && state.kernelDepth === 0;
 }
 
 function scaled(g: Float32Array, s: number): Float32Array {
