@@ -239,12 +239,13 @@ describe.skipIf(!HAVE_CHROMIUM)('lossc in headless Chromium: webgl, wasm and cpu
           expect(fit[fit.length - 1]!).toBeLessThan(fit[0]!);
         });
 
-        it("model.fit, like with like: lossc's curves are tfjs's own loss's on this backend (softmax layer, and from logits)", () => {
+        it("model.fit, like with like: lossc's curves are tfjs's own loss's on this backend (softmax layer; from logits, but on webgl), and Node's from logits", () => {
           const { fit } = answer();
           expect(curveDeviation(fit['lossc-softmax'], fit['tfjs-softmax'])).toBeLessThanOrEqual(TOL.fit);
-          expect(curveDeviation(fit['lossc-logits'], fit['tfjs-logits'])).toBeLessThanOrEqual(TOL.fit);
-          // From logits, webgl on SwiftShader drifts from cpu after two steps, with tfjs's own loss as much (README).
-          if (backend !== 'webgl') expect(curveDeviation(fit['lossc-logits'], reference.fit['lossc-logits'])).toBeLessThanOrEqual(TOL.fit);
+          // From logits, tfjs's webgl kernels op by op drift from cpu after two steps on SwiftShader
+          // (tfjs's own loss, and lossc's with its WebGL target off); the WebGL target does not (README).
+          if (backend !== 'webgl') expect(curveDeviation(fit['lossc-logits'], fit['tfjs-logits'])).toBeLessThanOrEqual(TOL.fit);
+          expect(curveDeviation(fit['lossc-logits'], reference.fit['lossc-logits'])).toBeLessThanOrEqual(TOL.fit);
         });
 
         it('no tensor leaks', () => {

@@ -9,7 +9,7 @@ import { FUSED_KERNEL, setWebglFusion } from '../../src/compile/webgl/run.js';
 import type { FusedCase, FusedCounts, ValueGrad } from './protocol.js';
 
 const [B, C] = [256, 16];
-const REPS = 5;
+const REPS = 7;
 
 /** A fixed-seed generator (the numbers need not match Node's: both sides are computed here). */
 function lcg(seed: number): () => number {
@@ -84,12 +84,15 @@ async function counts(run: () => void): Promise<FusedCounts> {
   }
 }
 
-/** Mean ms of a value+gradient call after a warm-up (shaders compiled). */
+/** Median ms of a value+gradient call after a warm-up (shaders compiled): the machine is shared, a median is steadier. */
 function time(run: () => void): number {
   run();
-  const t0 = performance.now();
-  for (let i = 0; i < REPS; i++) run();
-  return (performance.now() - t0) / REPS;
+  const ms = Array.from({ length: REPS }, () => {
+    const t0 = performance.now();
+    run();
+    return performance.now() - t0;
+  });
+  return ms.sort((a, b) => a - b)[REPS >> 1]!;
 }
 
 async function measure(fusion: boolean, f: Call, yt: tf.Tensor, yp: tf.Tensor, sw?: tf.Tensor) {

@@ -13,7 +13,7 @@
 // Safety: the source is fixed fragments (glsl.ts), names made up here (`x3`, `t12`) and
 // numbers through glslFloat; no attribute string ever enters it.
 
-import type { Node } from '../../ir/node.js';
+import { mapDag, Node, withArgs } from '../../ir/node.js';
 import { OPS } from '../../ir/ops.js';
 import { GLSL, prelude, readArgs, type Helper } from './glsl.js';
 
@@ -56,6 +56,26 @@ function glslOf(n: Node, args: readonly string[], use: (h: Helper) => void): str
 function fusible(n: Node): boolean {
   if (!floatOrBool(n) || n.rank > MAX_RANK || !readArgs(n).every(floatOrBool)) return false;
   return glslOf(n, readArgs(n).map(() => 'a'), () => {}) !== null;
+}
+
+/**
+ * The roots with each logsumexp spelled out as its tfjs kernel computes it (lse = log(sum(exp(x -
+ * s))) + s, s = max(x) where finite, else 0), so that its elementwise parts join programs: two
+ * reductions and what programs read, instead of nine kernels.
+ */
+export function expandForWebgl(roots: readonly Node[]): Node[] {
+  return mapDag(roots, (n, args) => {
+    if (n.op !== 'logsumexp') return withArgs(n, args);
+    const axes = n.attrs.axes as number[];
+    if (axes.length === 0) return args[0]!;
+    const f = (op: Parameters<typeof Node.make>[0], ...xs: Node[]) => Node.make(op, xs);
+    const m = Node.make('max', args, { axes, keepdims: true });
+    const shift = f('where', f('lt', f('abs', m), Node.make('const', [], { value: Infinity })), m, Node.make('const', [], { value: 0 }));
+    const s = Node.make('sum', [f('exp', f('sub', args[0]!, shift))], { axes, keepdims: true });
+    let r = f('add', f('log', s), shift);
+    if (n.attrs.keepdims !== true) for (const a of [...axes].sort((p, q) => q - p)) r = Node.make('squeeze', [r], { axis: a });
+    return r;
+  });
 }
 
 /** The plan's nodes (`order`, arguments first; `bound` are given) as kernel steps and program steps. */
