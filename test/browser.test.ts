@@ -22,6 +22,7 @@ import { build } from 'esbuild';
 import { bundle } from '../scripts/bundle.mjs';
 import { seeded, LOSS_INPUTS, logitOptions } from './helpers/loss-inputs.js';
 import type { Answer, BackendAnswer, FitSpec, LossCase, Request, ValueGrad } from './browser/protocol.js';
+import { specials } from './browser/webgl-fused.js';
 import { work } from './browser/work.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -110,6 +111,7 @@ describe.skipIf(!HAVE_CHROMIUM)('lossc in headless Chromium: webgl, wasm and cpu
   // Long: one suite, since its tests all read the one browser run made in beforeAll.
   const req = request();
   let reference: BackendAnswer;
+  let specialsReference: Record<string, string[]>;
   let server: Server;
   let close: () => Promise<void> = async () => {};
   let plain: Answer;
@@ -122,6 +124,7 @@ describe.skipIf(!HAVE_CHROMIUM)('lossc in headless Chromium: webgl, wasm and cpu
     await tf.setBackend('cpu');
     (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
     reference = await work(req);
+    specialsReference = specials();
     const page = await build({
       entryPoints: [join(ROOT, 'test/browser/page.ts')],
       bundle: true,
@@ -262,7 +265,7 @@ describe.skipIf(!HAVE_CHROMIUM)('lossc in headless Chromium: webgl, wasm and cpu
   }
 
   describe('webgl: the WebGL target (an elementwise chain one program) against op by op, at [256, 16]', () => {
-    const cases = () => plain.backends.find((b) => b.backend === 'webgl')!.webglFused!;
+    const cases = () => plain.backends.find((b) => b.backend === 'webgl')!.webglFused!.cases;
     /** max |got - want| over max |want|: gradients of a mean are small everywhere. */
     const scaled = (got: number[], want: number[]) => (got.length === want.length ? Math.max(...got.map((g, i) => Math.abs(g - want[i]!))) / Math.max(...want.map(Math.abs)) : Infinity);
 
@@ -273,6 +276,20 @@ describe.skipIf(!HAVE_CHROMIUM)('lossc in headless Chromium: webgl, wasm and cpu
         .map((d) => `${d.c.name}: value ${d.value.toExponential(2)}, grad ${d.grad.toExponential(2)}`);
       expect(bad).toEqual([]);
       expect(cases().length).toBeGreaterThanOrEqual(10);
+    });
+
+    it('special values as on cpu: overflow, log of 0 and of negatives, NaN through max and min, infinities', () => {
+      const got = plain.backends.find((b) => b.backend === 'webgl')!.webglFused!.specials;
+      const bad: string[] = [];
+      for (const [k, want] of Object.entries(specialsReference)) {
+        want.forEach((w, i) => {
+          const [g, v] = [Number(got[k]![i]), Number(w)];
+          const same = Number.isFinite(v) ? Math.abs(g - v) <= 1e-5 * Math.abs(v) + 1e-37 : Object.is(g, v);
+          if (!same) bad.push(`${k} #${i}: ${got[k]![i]} (cpu ${w})`);
+        });
+      }
+      expect(bad).toEqual([]);
+      expect(Object.keys(got).length).toBeGreaterThanOrEqual(15);
     });
 
     it('fewer kernels with the target, lossc programs among them', () => {

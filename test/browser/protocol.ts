@@ -49,7 +49,13 @@ export interface BackendAnswer {
   fusedRefusal: string | null;
   millis: number;
   /** The WebGL target against op by op (webgl, on the page without a CSP only). */
-  webglFused?: FusedCase[];
+  webglFused?: FusedAnswer;
+}
+
+export interface FusedAnswer {
+  cases: FusedCase[];
+  /** Elementwise formulas on overflowing, zero, negative, infinite and NaN inputs (test/browser/webgl-fused.ts), as strings. */
+  specials: Record<string, string[]>;
 }
 
 export interface FusedCounts {

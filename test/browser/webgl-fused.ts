@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { compile, losses, type LossFunction } from '../../src/index.js';
 import { FUSED_KERNEL, setWebglFusion } from '../../src/compile/webgl/run.js';
-import type { FusedCase, FusedCounts, ValueGrad } from './protocol.js';
+import type { FusedAnswer, FusedCase, FusedCounts, ValueGrad } from './protocol.js';
 
 const [B, C] = [256, 16];
 const REPS = 7;
@@ -103,7 +103,7 @@ async function measure(fusion: boolean, f: Call, yt: tf.Tensor, yp: tf.Tensor, s
 }
 
 /** Every spec, the target on and off, then the built-in; the target left on. */
-export async function webglFused(): Promise<FusedCase[]> {
+export async function webglFused(): Promise<FusedAnswer> {
   const out: FusedCase[] = [];
   try {
     for (const [k, spec] of SPECS.entries()) {
@@ -129,5 +129,45 @@ export async function webglFused(): Promise<FusedCase[]> {
   } finally {
     setWebglFusion(true);
   }
+  return { cases: out, specials: specials() };
+}
+
+// ---- special values: what GLSL leaves undefined (overflow, log of 0 and negatives, NaN through
+// max/min, ...) must come out as on cpu. [8, 16]: 128 entries, not handed to the CPU by tfjs. ----
+
+const SPECIAL = [0, -0, 1, -1, 0.5, -0.5, 1e-7, -1e-7, 1e-30, -1e-30, 3, -3, 20, -20, 50, -50, 88, -88, 89, -89, 100, -100, 1e30, -1e30, Infinity, -Infinity, NaN, 2.5, -2.5, 0.25, 1e-4, -1e-4];
+
+const SPECIAL_FORMULAS: Record<string, string> = {
+  exp: 'exp(y_pred)',
+  log: 'log(y_pred)',
+  log1p: 'log1p(y_pred)',
+  expm1: 'expm1(y_pred)',
+  sqrt: 'sqrt(y_pred)',
+  tanh: 'tanh(y_pred)',
+  sigmoid: 'sigmoid(y_pred)',
+  softplus: 'softplus(y_pred)',
+  sign: 'sign(y_pred)',
+  floor: 'floor(y_pred)',
+  div: 'y_true / y_pred',
+  max: 'max(y_true, y_pred)',
+  min: 'min(y_true, y_pred)',
+  square: 'y_pred ^ 2',
+  cube: 'y_pred ^ 3',
+  inverse: 'y_pred ^ -1',
+  pow: 'y_true ^ y_pred',
+  clip: 'clip(y_pred, -1, 1)',
+  where: 'where(y_pred > y_true, y_pred, y_true)',
+};
+
+/** Each formula's values on the special inputs, as strings (NaN and the infinities survive the page's answer). */
+export function specials(): Record<string, string[]> {
+  const yp = tf.tensor2d(Array.from({ length: 128 }, (_, i) => SPECIAL[i % SPECIAL.length]!), [8, 16]);
+  const yt = tf.tensor2d(Array.from({ length: 128 }, (_, i) => SPECIAL[(i * 7 + 3) % SPECIAL.length]!), [8, 16]);
+  const m = compile(Object.entries(SPECIAL_FORMULAS).map(([k, e]) => `loss s_${k}(y_true, y_pred) = ${e}`).join('\n'));
+  const out: Record<string, string[]> = {};
+  for (const k of Object.keys(SPECIAL_FORMULAS)) {
+    out[k] = tf.tidy(() => Array.from(m.losses[`s_${k}`]!({ reduction: 'none' })(yt, yp).dataSync(), String));
+  }
+  tf.dispose([yt, yp]);
   return out;
 }
