@@ -43,18 +43,28 @@ export function webglTarget(): WebglBackend | undefined {
   return backend as WebglBackend;
 }
 
+/** Groups whose program the GPU's driver refused to compile. */
+const refused = new WeakSet<Group>();
+
 /**
  * Run a group on its inputs' tensors: its program, or, when every input is small and on the CPU
  * (where tfjs's own webgl kernels run on the CPU too), its nodes op by op.
  */
 export function runGroup(group: Group, args: tf.Tensor[], backend: WebglBackend): tf.Tensor {
-  if (backend.shouldExecuteOnCPU(args)) {
-    const values = new Map<Node, tf.Tensor>(group.inputs.map((x, i) => [x, args[i]!]));
-    for (const n of group.nodes) values.set(n, KERNELS[n.op](n.args.map((a) => values.get(a)!), n));
-    return values.get(group.root)!;
+  if (!refused.has(group) && !backend.shouldExecuteOnCPU(args)) {
+    const inputs: tf.NamedTensorMap = {};
+    args.forEach((t, i) => (inputs[`x${i}`] = t));
+    const attrs = { program: group.program, dtype: group.root.dtype };
+    try {
+      return tf.engine().runKernel(FUSED_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    } catch (e) {
+      // A driver that will not compile the program: this group runs op by op from now on.
+      if (!(e instanceof Error && /compile|link/i.test(e.message))) throw e;
+      refused.add(group);
+    }
   }
-  const inputs: tf.NamedTensorMap = {};
-  args.forEach((t, i) => (inputs[`x${i}`] = t));
-  const attrs = { program: group.program, dtype: group.root.dtype };
-  return tf.engine().runKernel(FUSED_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const values = new Map<Node, tf.Tensor>(group.inputs.map((x, i) => [x, args[i]!]));
+  for (const n of group.nodes) values.set(n, KERNELS[n.op](n.args.map((a) => values.get(a)!), n));
+  return values.get(group.root)!;
 }
+
