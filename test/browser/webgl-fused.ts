@@ -9,7 +9,7 @@ import { FUSED_KERNEL, setWebglFusion } from '../../src/compile/webgl/run.js';
 import type { FusedAnswer, FusedCase, FusedCounts, ValueGrad } from './protocol.js';
 
 const [B, C] = [256, 16];
-const REPS = 7;
+const REPS = 5;
 
 /** A fixed-seed generator (the numbers need not match Node's: both sides are computed here). */
 function lcg(seed: number): () => number {
@@ -84,9 +84,8 @@ async function counts(run: () => void): Promise<FusedCounts> {
   }
 }
 
-/** Median ms of a value+gradient call after a warm-up (shaders compiled): the machine is shared, a median is steadier. */
+/** Median ms of a value+gradient call (shaders already compiled by the runs before): the machine is shared, a median is steadier. */
 function time(run: () => void): number {
-  run();
   const ms = Array.from({ length: REPS }, () => {
     const t0 = performance.now();
     run();
