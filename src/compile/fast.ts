@@ -15,6 +15,7 @@ import type { Dim } from '../ir/shape.js';
 import { differentiate, sizeAssumptions, stabilise, type Pipeline, type Stage } from '../pipeline/pipeline.js';
 import { sameShapes } from './fused-codegen/binding.js';
 import { dimSize, szEval } from './fused-codegen/size.js';
+import { engine, recordingGradients } from './engine.js';
 import { fuse, type FusedKernel } from './fused.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { newOutput, readData, wasmHeapMemory } from './tensor-data.js';
@@ -67,23 +68,6 @@ function sizeAt(binding: ReadonlyMap<string, number>): (d: Dim) => number {
 }
 
 const holds = (assumptions: FastEntry['assumptions'], size: (d: Dim) => number) => assumptions.every(([a, b]) => size(a) === size(b));
-
-interface EngineInternals {
-  state: { gradientDepth: number; kernelDepth: number };
-  runKernelFunc(config: {
-    forwardFunc: (backend: unknown, save: (ts: tf.Tensor[]) => void) => tf.Tensor;
-    backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
-    inputs: Record<string, tf.Tensor>;
-  }): tf.Tensor;
-}
-
-const engine = () => tf.engine() as unknown as EngineInternals;
-
-/** Is a gradient being recorded right now (inside tf.grad, variableGrads, model.fit)? */
-function recordingGradients(): boolean {
-  const { state } = engine();
-  return state.gradientDepth > 0 && state.kernelDepth === 0;
-}
 
 function scaled(g: Float32Array, s: number): Float32Array {
   return s === 1 ? g : g.map((v) => v * s);
