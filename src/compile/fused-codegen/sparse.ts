@@ -1,0 +1,133 @@
+// Sparse matmuls of the fused target (issue 13 item 5). The adjoint of a selection (a row-wise
+// max or min: where(x == max(x), g / ties, 0), then masked, scaled and summed on its way back) is
+// zero but for the picked entries, so a matmul that takes it as an operand (the chain back through
+// a distance matrix `X Xᵀ`) is computed as a scatter: for each nonzero entry of the sparse operand,
+// in its buffer's storage order, one row of the other operand times the entry is added to a row
+// of the result. Ties keep their share: every tied entry is nonzero, with g / ties. The work is
+// the operand's size (one test per entry) plus the nonzeros times the free axis, instead of the
+// dense [I, K]·[K, J] product, and the operand is read in storage order. Zeros are skipped only
+// when the other operand is all finite (0 · inf is NaN in the dense product), checked per call.
+
+import type { Node } from '../../ir/node.js';
+import { argPositions, dims, isBufferLeaf, normPos, sizeOf, VIEW_OPS, type Pos } from './graph.js';
+import { formOf, type Form, type Nest } from './nests.js';
+import { lit } from './scalar.js';
+import type { Ctx } from './scope.js';
+
+const isZero = (n: Node): boolean => (n.op === 'const' && n.attrs.value === 0) || (n.op === 'broadcast_like' && isZero(n.args[0]!));
+
+/** x == (a broadcast of) max(x) or min(x): true only at the extreme entries (and their ties). */
+function selective(c: Node): boolean {
+  if (c.op === 'and') return selective(c.args[0]!) || selective(c.args[1]!);
+  if (c.op !== 'eq') return false;
+  const [x, y] = c.args as [Node, Node];
+  return extremeOf(y, x) || extremeOf(x, y);
+}
+
+function extremeOf(m: Node, x: Node): boolean {
+  while (m.op === 'expand_dims' || m.op === 'broadcast_like') m = m.args[0]!;
+  return (m.op === 'max' || m.op === 'min') && m.args[0] === x;
+}
+
+/**
+ * Whether `n` is zero but for selected entries, by its structure: a `where` that keeps only
+ * selective entries (or chooses between such values and 0), and sums, products, quotients,
+ * negations and views of such.
+ */
+export function isSparse(n: Node, memo = new Map<Node, boolean>()): boolean {
+  const hit = memo.get(n);
+  if (hit !== undefined) return hit;
+  memo.set(n, false); // the IR is a DAG; this only guards the recursion's bookkeeping
+  const sp = (m: Node) => isSparse(m, memo);
+  const zeroOrSparse = (m: Node) => isZero(m) || sp(m);
+  const [a, b, c] = n.args;
+  let out: boolean;
+  switch (n.op) {
+    case 'where':
+      out = (isZero(c!) && (selective(a!) || sp(b!))) || (isZero(b!) && sp(c!)) || (zeroOrSparse(b!) && zeroOrSparse(c!) && !(isZero(b!) && isZero(c!)));
+      break;
+    case 'add':
+    case 'sub':
+      out = zeroOrSparse(a!) && zeroOrSparse(b!);
+      break;
+    case 'mul':
+      out = sp(a!) || sp(b!);
+      break;
+    case 'div':
+    case 'neg':
+      out = sp(a!);
+      break;
+    default:
+      out = VIEW_OPS.has(n.op) && n.op !== 'broadcast_like' && sp(a!);
+  }
+  memo.set(n, out);
+  return out;
+}
+
+/** A matmul operand read through its views down to a buffer: the buffer and its position. */
+function toBuffer(ctx: Ctx, node: Node, pos: Pos): { base: Node; pos: Pos } | null {
+  const { g } = ctx;
+  let n = node;
+  let p = normPos(pos, dims(n));
+  while (!(g.targets.has(n) || g.boundSet.has(n) || isBufferLeaf(n, g.boundSet))) {
+    if (!VIEW_OPS.has(n.op) || n.op === 'broadcast_like' || n.op === 'stop_gradient') return null;
+    const arg = n.args[0]!;
+    p = normPos(argPositions(n, p)[0]!, dims(arg));
+    n = arg;
+  }
+  if (p.some((x) => x.off !== 0)) return null;
+  return { base: n, pos: p };
+}
+
+/** The renderer of a 2-D matmul nest with a sparse operand, or null when the nest is not one. */
+export function sparseMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
+  if (nest.items.length !== 1 || nest.space.sx.length !== 3) return null;
+  const it = nest.items[0]!;
+  if (it.kind !== 'mm') return null;
+  const s = it.terms.findIndex((t) => isSparse(t.node));
+  if (s < 0) return null;
+  const sparse = toBuffer(ctx, it.terms[s]!.node, it.terms[s]!.pos);
+  const dense = toBuffer(ctx, it.terms[1 - s]!.node, it.terms[1 - s]!.pos);
+  if (!sparse || !dense) return null;
+  const sx = nest.space.sx;
+  // SX axes: 0 = i (rows of the result), 1 = j (its columns), 2 = k (summed). The sparse operand
+  // spans {i, k} (the left one) or {k, j}; the other axis is the free one, the inner loop.
+  const own = s === 0 ? [0, 2] : [2, 1];
+  const free = s === 0 ? 1 : 0;
+  const loops: number[] = [];
+  for (const x of sparse.pos) if (x.d >= 0 && !loops.includes(x.d)) loops.push(x.d);
+  for (const d of own) if (!loops.includes(d) && sx[d]! > 1) loops.push(d);
+  if (loops.some((d) => !own.includes(d))) return null;
+  const name = (n: Node) => (ctx.g.targets.has(n) ? ctx.readName(n) : ctx.leafName(n));
+  const S = name(sparse.base);
+  const D = name(dense.base);
+  const fS = formOf(dims(sparse.base), sparse.pos, 3);
+  const fD = formOf(dims(dense.base), dense.pos, 3);
+  const fC = it.store;
+  const size = sizeOf(dims(it.target));
+  const w = ctx.scratch(size);
+  const denseSize = sizeOf(dims(dense.base));
+  const vs = loops.map(() => ctx.fresh('p'));
+  const [q, fin, x, od, oc, vf] = ['q', 'f', 'y', 'o', 'o', 'p'].map((p) => ctx.fresh(p)) as [string, string, string, string, string, string];
+  return () => {
+    const lines: string[] = [];
+    const out = (depth: number, t: string) => lines.push('  '.repeat(depth) + t);
+    const at = (f: Form) => [lit(f.c), ...loops.map((d, l) => (f.coefs[d] === 1 ? vs[l]! : f.coefs[d] ? `${vs[l]} * ${lit(f.coefs[d])}` : ''))].filter((t) => t && t !== '0').join(' + ') || '0';
+    out(1, `{ // nest ${nest.id}: sparse matmul [${dims(it.target).join(', ')}], a scatter of operand ${s + 1}'s nonzero entries`);
+    out(2, `${w}.fill(0);`);
+    out(2, `let ${fin} = true;`);
+    out(2, `for (let ${q} = 0; ${q} < ${lit(denseSize)}; ${q}++) if (!Number.isFinite(${D}[${q}])) { ${fin} = false; break; }`);
+    loops.forEach((d, l) => out(2 + l, `for (let ${vs[l]} = 0; ${vs[l]} < ${lit(sx[d])}; ${vs[l]}++) {`));
+    const depth = 2 + loops.length;
+    out(depth, `const ${x} = ${S}[${at(fS)}];`);
+    out(depth, `if (${x} === 0 && ${fin}) continue;`);
+    out(depth, `const ${od} = ${at(fD)};`);
+    out(depth, `const ${oc} = ${at(fC)};`);
+    const step = (f: Form) => (f.coefs[free] === 1 ? vf : `${vf} * ${lit(f.coefs[free])}`);
+    out(depth, `for (let ${vf} = 0; ${vf} < ${lit(sx[free])}; ${vf}++) ${w}[${oc} + ${step(fC)}] += ${x} * ${D}[${od} + ${step(fD)}];`);
+    for (let l = loops.length - 1; l >= 0; l--) out(2 + l, '}');
+    for (const b of ctx.storeNames(it.target)) out(2, `for (let ${q} = 0; ${q} < ${lit(size)}; ${q}++) ${b}[${q}] = ${w}[${q}];`);
+    out(1, '}');
+    return lines;
+  };
+}
