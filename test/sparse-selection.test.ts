@@ -39,10 +39,14 @@ function nestHeaders(n: number, dim: number): string[] {
 
 describe('the adjoint of a selection into a matmul is a scatter', () => {
   it('batch_hard_triplet_loss: the one dense [N, N, D] nest is the distance matrix, both gradient products are sparse', () => {
-    const headers = nestHeaders(12, 3);
-    const dense3 = headers.filter((h) => /: \[\d+, \d+, \d+\]/.test(h));
-    expect(dense3.map((h) => h.replace(/^.*: (\[[^\]]*\]).*$/, '$1'))).toEqual(['[12, 12, 3]']);
-    expect(headers.filter((h) => h.includes('sparse matmul'))).toHaveLength(2);
+    for (const dim of [3, 5]) {
+      const headers = nestHeaders(12, dim);
+      // A dense product is a nest over [I, J, K] or a blocked matmul.
+      const dense = headers.filter((h) => /: \[\d+, \d+, \d+\]/.test(h) || h.includes('blocked'));
+      expect(dense, `D = ${dim}`).toHaveLength(1);
+      expect(dense[0]).toMatch(dim < 4 ? /\[12, 12, 3\]/ : /matmul \[12, 12\] over 5, blocked/);
+      expect(headers.filter((h) => h.includes('sparse matmul'))).toHaveLength(2);
+    }
   });
 
   it('structure: the tie-sharing adjoint of max/min and what it flows through are sparse; a dense operand is not', () => {
@@ -56,6 +60,22 @@ describe('the adjoint of a selection into a matmul is a scatter', () => {
     }
     expect(isSparse(b.where(b.compare('gt', x, b.constant(0)), x, b.constant(0)))).toBe(false);
     expect(isSparse(b.mul(x, m))).toBe(false);
+  });
+});
+
+describe('dense matmuls, blocked 2 x 2 on the fused target', () => {
+  it('odd sizes (the blocks\' leftover rows and columns), an operand transposed: both paths equal the reference', () => {
+    const r = rng(11);
+    const src = 'loss f(y_true, y_pred) = sum(matmul(y_pred, transpose(y_true)) ^ 2, axis = -1) + sum(matmul(transpose(y_pred), y_pred), axis = 0)';
+    const yt = Array.from({ length: 3 }, () => Array.from({ length: 7 }, () => r() * 2 - 1));
+    const yp = Array.from({ length: 7 }, () => Array.from({ length: 7 }, () => r() * 2 - 1));
+    const want = reference(src, yt, yp);
+    const { fusedRan, fused, general } = bothPaths(src, yt, yp);
+    expect(fusedRan).toBe(true);
+    for (const [path, got] of [['fused', fused], ['op-by-op', general]] as const) {
+      expectAllClose([got.value], [want.value], 1e-4, `${path} value`);
+      expectAllClose(got.grad, want.grad, 1e-3, `${path} gradient`);
+    }
   });
 });
 

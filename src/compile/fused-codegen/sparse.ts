@@ -131,3 +131,69 @@ export function sparseMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
     return lines;
   };
 }
+
+/**
+ * The renderer of a dense 2-D matmul nest, blocked 2 × 2: each pass over k computes four results
+ * from four loads (the plain loop needs two loads per multiply-add). Rows and columns left over by
+ * the blocks get the plain loop. Each result still sums its k terms in order, in a double.
+ */
+export function blockedMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
+  if (nest.items.length !== 1 || nest.space.sx.length !== 3) return null;
+  const it = nest.items[0]!;
+  if (it.kind !== 'mm') return null;
+  const [I, J, K] = nest.space.sx as [number, number, number];
+  if (I < 2 || J < 2 || K < 4) return null;
+  const a = toBuffer(ctx, it.terms[0]!.node, it.terms[0]!.pos);
+  const b = toBuffer(ctx, it.terms[1]!.node, it.terms[1]!.pos);
+  if (!a || !b) return null;
+  const name = (n: Node) => (ctx.g.targets.has(n) ? ctx.readName(n) : ctx.leafName(n));
+  const A = name(a.base);
+  const B = name(b.base);
+  const fA = formOf(dims(a.base), a.pos, 3);
+  const fB = formOf(dims(b.base), b.pos, 3);
+  const fC = it.store;
+  const [vi, vj, vk] = ['i', 'j', 'k'].map((p) => ctx.fresh(p)) as [string, string, string];
+  const m = ctx.fresh('m'); // the block's locals: m<n>a0, m<n>b1, m<n>c01 (no other name starts with m)
+  const term = (v: string, c: number) => (c === 0 ? '' : c === 1 ? v : `${v} * ${lit(c)}`);
+  const off = (f: Form, di: number, dj: number, withK: boolean) => {
+    const c = f.c + di * f.coefs[0]! + dj * f.coefs[1]!;
+    return [c ? lit(c) : '', term(vi, f.coefs[0]!), term(vj, f.coefs[1]!), withK ? term(vk, f.coefs[2]!) : ''].filter(Boolean).join(' + ') || '0';
+  };
+  return () => {
+    const lines: string[] = [];
+    const out = (depth: number, t: string) => lines.push('  '.repeat(depth) + t);
+    const stores = ctx.storeNames(it.target);
+    /** One block of rows di < h and columns dj < w at (vi, vj). */
+    const block = (depth: number, h: number, w: number) => {
+      const acc = (di: number, dj: number) => `${m}c${di}${dj}`;
+      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) out(depth, `let ${acc(di, dj)} = 0;`);
+      out(depth, `for (let ${vk} = 0; ${vk} < ${lit(K)}; ${vk}++) {`);
+      for (let di = 0; di < h; di++) out(depth + 1, `const ${m}a${di} = ${A}[${off(fA, di, 0, true)}];`);
+      for (let dj = 0; dj < w; dj++) out(depth + 1, `const ${m}b${dj} = ${B}[${off(fB, 0, dj, true)}];`);
+      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) out(depth + 1, `${acc(di, dj)} += ${m}a${di} * ${m}b${dj};`);
+      out(depth, '}');
+      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) for (const s of stores) out(depth, `${s}[${off(fC, di, dj, false)}] = ${acc(di, dj)};`);
+    };
+    const rows = (depth: number, h: number) => {
+      out(depth, `for (let ${vj} = 0; ${vj} < ${lit(J - (J % 2))}; ${vj} += 2) {`);
+      block(depth + 1, h, 2);
+      out(depth, '}');
+      if (J % 2) {
+        out(depth, `{ const ${vj} = ${lit(J - 1)};`);
+        block(depth + 1, h, 1);
+        out(depth, '}');
+      }
+    };
+    out(1, `{ // nest ${nest.id}: matmul [${dims(it.target).join(', ')}] over ${K}, blocked 2 x 2`);
+    out(2, `for (let ${vi} = 0; ${vi} < ${lit(I - (I % 2))}; ${vi} += 2) {`);
+    rows(3, 2);
+    out(2, '}');
+    if (I % 2) {
+      out(2, `{ const ${vi} = ${lit(I - 1)};`);
+      rows(3, 1);
+      out(2, '}');
+    }
+    out(1, '}');
+    return lines;
+  };
+}
