@@ -223,6 +223,8 @@ describe('lossc list', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('logsumexp(x, axis = none, keepdims = false)');
     expect(r.out).toContain('one_hot(labels, depth)');
+    expect(r.out).toContain('masked(values, mask)');
+    expect(r.out).toContain('require(condition, message, value)');
   });
 });
 

@@ -258,6 +258,47 @@ describe('other forms', () => {
     expectError(() => value('masked(y_pred, y_true)'), 'type', 'must be a comparison');
   });
 
+  it('one_hot, masked and require are builtins like the others: keywords, arity, located errors', () => {
+    const errorAt = (text: string) => errorOf(() => lowerDefinition(Library.fromSource(text, 'user.loss'), 't', { symbolic: true }));
+    const l = lowerSource('loss t(y_true: int[N], y_pred: [N, 5]) = one_hot(depth = 5, labels = y_true) * y_pred', 't');
+    expect(l.value.args[0]).toBe(Node.make('one_hot', [l.inputs[0]!], { depth: 5 }));
+    // Float labels truncate to ints.
+    expect(value('one_hot(sum(y_pred, axis = 1), 3)')).toBe(Node.make('one_hot', [b.cast(b.reduce('sum', yp, [1]), 'int32')], { depth: 3 }));
+    let e = errorAt('loss t(y_true, y_pred) = one_hot(y_true, 2.5)');
+    expect(e.message).toContain('the depth of one_hot must be a positive integer or size(x, axis = k), got 2.5');
+    expectLocated(e, 'user.loss', 1, 42, '2.5');
+    e = errorAt('loss t(y_true, y_pred) = one_hot(y_true, size(y_pred))');
+    expect(e.message).toContain('one_hot depth size(x, axis = k) needs a single axis');
+    expectLocated(e, 'user.loss', 1, 42, 'size');
+    expectError(() => value('one_hot(y_true, 3, axis = 1)'), 'arity', '`one_hot` has no argument `axis`', '(it takes labels, depth)');
+    expectError(() => value('masked(y_pred)'), 'arity', '`masked` needs 2 argument(s) (values, mask), got 1: `mask` is missing');
+    e = errorAt('loss t(y_true, y_pred; k = 1) = require(k, "k", y_pred)');
+    expect(e.message).toContain('the condition of require(...) must be true or false');
+    expectLocated(e, 'user.loss', 1, 41, 'k');
+    e = errorAt('loss t(y_true, y_pred; k = 1) = require(k > 1, "k must be > 1", y_pred)');
+    expect(e.message).toContain('`t`: k must be > 1');
+    expectLocated(e, 'user.loss', 1, 33, 'require');
+    expectError(() => value('require(true, "m", y_pred, y_true)'), 'arity', '`require` takes at most 3 argument(s) (condition, message, value), got 4');
+    // The condition guards the value: an unmet condition is reported before the value's errors.
+    expectError(() => lowerSource('loss t(y_true, y_pred; k = 0) = require(k > 0, "k must be > 0", part(y_pred, 0, k))', 't'), 'option', 'k must be > 0');
+  });
+
+  it('the mask of masked is checked inside an expression too (where the values are what it gives)', () => {
+    expect(value('2 * masked(y_pred, y_true > 0)')).toBe(b.mul(c(2), yp));
+    expectError(() => value('2 * masked(y_pred, y_true)'), 'type', 'the mask of masked(values, mask) must be a comparison (bool)');
+  });
+
+  it('a definition named masked is called like any definition, at the result too', () => {
+    // It used to be taken for the builtin at a body's result (only there), refusing a float "mask".
+    expect(prog('def masked(a, b) = a * b\nloss t(y_true, y_pred) = masked(y_pred, y_true)')).toBe(b.mul(yp, yt));
+    expect(lowerSource('def masked(a, b) = a * b\nloss t(y_true, y_pred) = masked(y_pred, y_true)', 't').mask).toBeUndefined();
+  });
+
+  it('a name or callee named after an Object method is unknown, not Object.prototype\'s', () => {
+    expectError(() => value('toString(y_pred)'), 'name', 'unknown function `toString`');
+    expectError(() => value('y_pred + constructor'), 'name', 'unknown name `constructor`');
+  });
+
   it('indices takes its axis normalised, so either spelling is one node', () => {
     expect(value('float(indices(y_pred, axis = -1))')).toBe(value('float(indices(y_pred, axis = 1))'));
     expect(value('float(indices(y_pred, axis = -1))').args[0]!.attrs.axis).toBe(1);
@@ -325,6 +366,25 @@ describe('errors point at their place (file:line:col, the line, a caret)', () =>
     expect(e.message).toContain('`y_pred` is missing');
     e = file('loss t(y_true, y_pred) = huber(y_true, y_pred, 1.0)');
     expect(e.message).toContain('options are given by name (delta = ...)');
+  });
+
+  it('one binding for definitions and builtins: given twice and missing, located', () => {
+    // A keyword naming an argument already given by position: at the keyword, for either callee.
+    let e = file('def f(a, b) = a * b\nloss t(y_true, y_pred) = f(y_true, a = y_pred) + f(y_true, y_pred)');
+    expect(e.message).toContain('argument `a` of `f` is given twice');
+    expectLocated(e, 'user.loss', 2, 36, 'a');
+    e = file('loss t(y_true, y_pred) =\n  where(y_true > 0, y_pred, cond = y_pred)');
+    expect(e.message).toContain('argument `cond` of `where` is given twice');
+    expectLocated(e, 'user.loss', 2, 29, 'cond');
+    // Missing: at the call, naming how many were given (keywords count).
+    e = file('def f(a, b) = a * b\nloss t(y_true, y_pred) = f(b = y_pred)');
+    expect(e.message).toContain('`f` needs 2 tensor argument(s) (a, b), got 1: `a` is missing');
+    expectLocated(e, 'user.loss', 2, 26, 'f');
+    e = file('loss t(y_true, y_pred) = clip(y_pred, hi = 1)');
+    expect(e.message).toContain('`clip` needs 3 argument(s) (x, lo, hi), got 2: `lo` is missing');
+    expectLocated(e, 'user.loss', 1, 26, 'clip');
+    // Tensor parameters by keyword work for definitions as for builtins.
+    expect(prog('def f(a, b) = a - b\nloss t(y_true, y_pred) = f(b = y_true, a = y_pred)')).toBe(b.sub(yp, yt));
   });
 
   it('arity: a built-in with too many arguments', () => {

@@ -162,8 +162,6 @@ documentation. --builtins lists the primitive functions instead.`,
       for (const [name, fn] of Object.entries(BUILTINS).sort()) {
         io.out(`${name}(${fn.params.map((p) => ('default' in p ? `${p.name} = ${showStatic(p.default!)}` : p.name)).join(', ')})  ${fn.doc}`);
       }
-      io.out('one_hot(labels, depth)  one-hot rows of int labels; depth a number or size(x, axis = k)');
-      io.out('masked(values, mask)  a loss result whose mean counts only entries where mask holds');
       return 0;
     }
     const lib = libraryFor(flags, io);

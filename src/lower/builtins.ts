@@ -6,31 +6,64 @@ import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import type { OpName } from '../ir/ops.js';
 import { LosscError } from '../errors.js';
-import { showShape } from '../ir/shape.js';
+import { showShape, type DType } from '../ir/shape.js';
+import type { Span } from '../../grammar/ast.js';
 
 /** A compile-time value: what options, literals and axis arguments evaluate to. */
 export type Static = number | boolean | string | null | Static[];
 
-export type ArgKind = 'tensor' | 'static' | 'tensors';
+/**
+ * How a parameter's argument is lowered: a tensor; a compile-time constant; a list of tensors;
+ * a count (a compile-time number, or `size(x, axis = k)`, kept as x and the axis, for a size known
+ * only from a shape); or a tensor lowered only when `build` asks for it (`require`'s value, which
+ * its condition guards).
+ */
+export type ArgKind = 'tensor' | 'static' | 'tensors' | 'count' | 'deferred';
 
 export interface BuiltinParam {
   name: string;
   kind: ArgKind;
   /** Present when the parameter is optional. */
   default?: Static;
+  /** A tensor converted to this dtype when it has another (class labels are ints). */
+  dtype?: DType;
+  /** How errors name a compile-time argument; default: `name` of `fn`. */
+  what?: string;
+}
+
+/** A `count` argument given as `size(x, axis = ...)`: the tensor and the axis, not yet checked. */
+export interface SizeOf {
+  sizeOf: Node;
+  axis: Static;
+}
+
+export type Arg = Node | Static | Node[] | SizeOf | (() => Node);
+type Args = Record<string, Arg>;
+
+/** What a build may need beyond its arguments: where each came from, and whose body it is in. */
+export interface BuildContext {
+  /** The span of the argument given for a parameter (none when it took its default). */
+  span(param: string): Span | undefined;
+  /** The definition being lowered (the outermost one: a loss, a regularizer or a def). */
+  definition: string;
 }
 
 export interface Builtin {
   params: BuiltinParam[];
   doc: string;
-  build(args: Record<string, Node | Static | Node[]>): Node | Node[];
+  /**
+   * The parameter that, when the call is a definition's result, is its output mask: the mean
+   * counts only the entries where it holds (Keras's mask). Anywhere else the call gives its value.
+   */
+  mask?: string;
+  build(args: Args, ctx: BuildContext): Node | Node[];
 }
 
 const T = (name: string): BuiltinParam => ({ name, kind: 'tensor' });
 const S = (name: string, def?: Static): BuiltinParam =>
   def === undefined ? { name, kind: 'static' } : { name, kind: 'static', default: def };
-
-type Args = Record<string, Node | Static | Node[]>;
+/** A tensor parameter converted to `dtype`. */
+const Tas = (name: string, dtype: DType): BuiltinParam => ({ name, kind: 'tensor', dtype });
 
 /**
  * Counts a program gives that become node counts or tensor sizes are bounded, so that a huge
@@ -210,14 +243,14 @@ export const BUILTINS: Record<string, Builtin> = {
   },
   matmul: { params: [T('a'), T('b')], doc: 'matrix product over the last two axes', build: (a) => Node.make('matmul', [t(a, 'a'), t(a, 'b')]) },
   ctc: {
-    params: [T('labels'), T('logits')],
+    params: [Tas('labels', 'int32'), Tas('logits', 'float32')],
     doc: 'per row, -log p(labels | logits) of CTC (Graves et al. 2006): labels int [B, L] (0 the blank and padding), logits [B, T, C] unnormalised; gives [B]',
-    build: (a) => Node.make('ctc', ctcArgs(a)),
+    build: (a) => Node.make('ctc', [t(a, 'labels'), t(a, 'logits')]),
   },
   ctc_grad: {
-    params: [T('labels'), T('logits')],
+    params: [Tas('labels', 'int32'), Tas('logits', 'float32')],
     doc: 'the derivative of ctc(labels, logits) (row by row) with respect to logits, [B, T, C]: softmax(logits) minus the CTC state posteriors per class',
-    build: (a) => Node.make('ctc_grad', ctcArgs(a)),
+    build: (a) => Node.make('ctc_grad', [t(a, 'labels'), t(a, 'logits')]),
   },
   squeeze_like: {
     params: [T('x'), T('like'), S('axis', -1)],
@@ -228,6 +261,47 @@ export const BUILTINS: Record<string, Builtin> = {
       if (x.rank !== t(a, 'like').rank || x.rank === 0) return x;
       const ax = axis < 0 ? axis + x.rank : axis;
       return x.shape[ax] === 1 ? b.squeeze(x, ax) : x;
+    },
+  },
+  one_hot: {
+    // Labels truncate to ints, as Keras casts them.
+    params: [Tas('labels', 'int32'), { name: 'depth', kind: 'count', what: 'the depth of one_hot' }],
+    doc: 'one-hot rows of int labels; depth a number or size(x, axis = k)',
+    build(a, ctx) {
+      const labels = t(a, 'labels');
+      const depth = a.depth as SizeOf | Static;
+      if (isSizeOf(depth)) {
+        const { sizeOf: x, axis } = depth;
+        if (typeof axis !== 'number') throw new LosscError('type', 'one_hot depth size(x, axis = k) needs a single axis', ctx.span('depth'));
+        return Node.make('one_hot', [labels, x], { axis: axis < 0 ? axis + x.rank : axis });
+      }
+      if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) {
+        throw new LosscError('type', `the depth of one_hot must be a positive integer or size(x, axis = k), got ${showStatic(depth)}`, ctx.span('depth'));
+      }
+      if (depth > MAX_ONE_HOT_DEPTH) throw new LosscError('limit', `one_hot depth ${showStatic(depth)} is too large: lossc takes at most ${MAX_ONE_HOT_DEPTH}`, ctx.span('depth'));
+      return Node.make('one_hot', [labels], { depth });
+    },
+  },
+  masked: {
+    params: [T('values'), T('mask')],
+    doc: 'a loss result whose mean counts only entries where mask holds (elsewhere: values)',
+    mask: 'mask',
+    build(a, ctx) {
+      if (t(a, 'mask').dtype !== 'bool') throw new LosscError('type', 'the mask of masked(values, mask) must be a comparison (bool)', ctx.span('mask'));
+      return t(a, 'values');
+    },
+  },
+  require: {
+    params: [
+      { name: 'condition', kind: 'static', what: 'the condition of require(...)' },
+      { name: 'message', kind: 'static', what: 'the message of require(...)' },
+      { name: 'value', kind: 'deferred' },
+    ],
+    doc: 'value, once the compile-time condition (of options, say) holds; else an error with message',
+    build(a, ctx) {
+      if (typeof a.condition !== 'boolean') throw new LosscError('type', 'the condition of require(...) must be true or false', ctx.span('condition'));
+      if (!a.condition) throw new LosscError('option', `\`${ctx.definition}\`: ${String(a.message)}`);
+      return (a.value as () => Node)();
     },
   },
   moveaxis: {
@@ -251,12 +325,6 @@ export const BUILTINS: Record<string, Builtin> = {
   },
 };
 
-/** ctc's arguments: labels as ints (floats truncate, as Keras casts labels), logits as floats. */
-function ctcArgs(a: Args): [Node, Node] {
-  const labels = t(a, 'labels');
-  return [labels.dtype === 'int32' ? labels : b.cast(labels, 'int32'), b.asFloat(t(a, 'logits'))];
-}
-
 function axesOfPerm(v: Static): number[] {
   if (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x))) return v as number[];
   throw new LosscError('option', `perm must be a list of integers, got ${showStatic(v)}`);
@@ -269,5 +337,6 @@ export const CONSTANTS: Record<string, number> = {
   inf: Infinity,
 };
 
-/** Special forms handled by the lowering itself (their arguments are not plain values). */
-export const SPECIAL_FORMS = new Set(['one_hot', 'masked', 'require']);
+function isSizeOf(v: Arg): v is SizeOf {
+  return typeof v === 'object' && v !== null && 'sizeOf' in v;
+}

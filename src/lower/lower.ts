@@ -13,12 +13,13 @@ import { Node } from '../ir/node.js';
 import { Origins } from '../ir/origin.js';
 import { setNameHint } from '../ir/names.js';
 import type { Shape } from '../ir/shape.js';
-import { BUILTINS, CONSTANTS, MAX_ONE_HOT_DEPTH, SPECIAL_FORMS, showStatic, type Builtin, type Static } from './builtins.js';
+import { BUILTINS, CONSTANTS, showStatic, type Arg, type Builtin, type SizeOf, type Static } from './builtins.js';
+import { bindCall, builtinCallee, definitionCallee } from './bind.js';
 import { Library } from './library.js';
 import { deepEnough, lowerOperators } from './operators.js';
 import { displaySignature, paramDtype, type TensorType } from './signature.js';
 import {
-  activeOriginsNow, at, binaryNode, bindArguments, Env, folded, givenOption, inStdlib, isNumberList, once, resolveOptions, setActiveOrigins, staticBinary, staticToTensor, staticUnary, tensorBinding, tryKey,
+  activeOriginsNow, at, binaryNode, Env, folded, givenOption, inStdlib, isNumberList, once, resolveOptions, setActiveOrigins, staticBinary, staticToTensor, staticUnary, tensorBinding, tryKey,
   type BinaryNodeOp, type Binding,
 } from './values.js';
 
@@ -154,16 +155,13 @@ export class Lowerer {
     return this.lowerResult(def.body.result, scope, top);
   }
 
-  /** The result of a body: an expression, a compile-time `if`, or `masked(values, mask)` for a loss. */
+  /** The result of a body: an expression, a compile-time `if`, or a call giving a loss's mask (`masked`). */
   private lowerResult(e: Expr, env: Env, top: boolean): { value: Node; mask?: Node } {
     if (e.kind === 'if') return this.lowerResult(this.pickBranch(e, env), env, top);
-    if (e.kind === 'call' && e.callee === 'masked' && !env.get('masked')) {
-      this.checkArgs(e, 2, []);
-      const value = this.lowerTensor(e.args[0]!, env);
-      const mask = this.lowerTensor(e.args[1]!, env);
-      if (mask.dtype !== 'bool') throw new LosscError('type', 'the mask of masked(values, mask) must be a comparison (bool)', e.args[1]!.span);
-      if (!top) return { value };
-      return { value, mask };
+    const called = e.kind === 'call' ? this.callee(e) : undefined;
+    if (e.kind === 'call' && called && 'builtin' in called && called.builtin.mask !== undefined) {
+      const { out, args } = this.callBuiltin(called.builtin, e, env);
+      return { value: out as Node, mask: top ? (args[called.builtin.mask] as Node) : undefined };
     }
     return { value: this.lowerTensor(e, env) };
   }
@@ -250,11 +248,11 @@ export class Lowerer {
   private lookup(name: string, span: Span, env: Env): Binding {
     const found = env.get(name);
     if (found) return found;
-    if (name in CONSTANTS) {
+    if (Object.hasOwn(CONSTANTS, name)) {
       const v = CONSTANTS[name]!;
       return { what: `the constant \`${name}\``, tensor: () => b.constant(v), static: () => v };
     }
-    const isFn = this.lib.get(name) || name in BUILTINS || SPECIAL_FORMS.has(name);
+    const isFn = this.lib.get(name) || Object.hasOwn(BUILTINS, name);
     if (isFn) throw new LosscError('name', `\`${name}\` is a function; call it as ${name}(...)`, span);
     const pool = [...env.names(), ...Object.keys(CONSTANTS)];
     throw new LosscError('name', `unknown name \`${name}\`${didYouMean(name, pool)}`, span);
@@ -264,38 +262,29 @@ export class Lowerer {
 
   /** Lower a call; `want` > 1 asks for a list result (split). */
   private lowerCall(c: Call, env: Env, want: number): Node[] {
-    const entry = this.libraryAt(c.span).get(c.callee);
-    // A definition named after a builtin wraps it: inside its own body (where calling itself would
-    // be recursion, which is not allowed) the name means the builtin, as in the stdlib's
-    // `loss ctc(y_true, y_pred) = ctc(y_true, y_pred)`.
-    const wrapsBuiltin = entry !== undefined && c.callee in BUILTINS && this.stack.includes(c.callee);
-    if (entry && !wrapsBuiltin) return [this.inlineDefinition(entry.def, c, env)];
-    if (c.callee === 'one_hot') return [this.lowerOneHot(c, env)];
-    if (c.callee === 'require') {
-      // require(condition, "message", value): a compile-time check of options, then value.
-      this.checkArgs(c, 3, []);
-      const ok = this.staticArg(c.args[0]!, env, 'the condition of require(...)');
-      const message = this.staticArg(c.args[1]!, env, 'the message of require(...)');
-      if (typeof ok !== 'boolean') throw new LosscError('type', 'the condition of require(...) must be true or false', c.args[0]!.span);
-      if (!ok) throw new LosscError('option', `\`${this.stack[0] ?? '?'}\`: ${String(message)}`, c.span);
-      return [this.lowerTensor(c.args[2]!, env)];
-    }
-    if (c.callee === 'masked') {
-      // Inside an expression a mask has no meaning: the values are what a caller gets.
-      this.checkArgs(c, 2, []);
-      return [this.lowerTensor(c.args[0]!, env)];
-    }
-    const builtin = BUILTINS[c.callee];
-    if (!builtin) {
-      const pool = [...this.lib.names(), ...Object.keys(BUILTINS), ...SPECIAL_FORMS];
+    const called = this.callee(c);
+    if (called && 'def' in called) return [this.inlineDefinition(called.def, c, env)];
+    if (!called) {
+      const pool = [...this.lib.names(), ...Object.keys(BUILTINS)];
       throw new LosscError('name', `unknown function \`${c.callee}\`${didYouMean(c.callee, pool)}`, c.span);
     }
-    const out = this.callBuiltin(c.callee, builtin, c, env);
+    const { out } = this.callBuiltin(called.builtin, c, env);
     if (Array.isArray(out)) {
       if (want === 1) throw new LosscError('type', `\`${c.callee}\` gives several tensors: destructure it with let [a, b, ...] = ${c.callee}(...)`, c.span);
       return out;
     }
     return [out];
+  }
+
+  /** What a call calls: a definition the call's place sees, else a builtin (undefined: neither). */
+  private callee(c: Call): { def: Definition } | { builtin: Builtin } | undefined {
+    const entry = this.libraryAt(c.span).get(c.callee);
+    const builtin = Object.hasOwn(BUILTINS, c.callee) ? BUILTINS[c.callee] : undefined;
+    // A definition named after a builtin wraps it: inside its own body (where calling itself would
+    // be recursion, which is not allowed) the name means the builtin, as in the stdlib's
+    // `loss ctc(y_true, y_pred) = ctc(y_true, y_pred)`.
+    if (entry && !(builtin && this.stack.includes(c.callee))) return { def: entry.def };
+    return builtin ? { builtin } : undefined;
   }
 
   /**
@@ -306,58 +295,39 @@ export class Lowerer {
     return inStdlib(span) ? Library.stdlib() : this.lib;
   }
 
-  private checkArgs(c: Call, n: number, kw: string[]): void {
-    if (c.args.length !== n) throw new LosscError('arity', `\`${c.callee}\` takes ${n} argument(s), got ${c.args.length}`, c.span);
-    for (const k of c.kwargs) {
-      if (!kw.includes(k.name)) throw new LosscError('arity', `\`${c.callee}\` has no argument \`${k.name}\`${didYouMean(k.name, kw)}`, k.span);
-    }
+  /** A builtin's call: its arguments bound and lowered, then built (errors without a place get the call's). */
+  private callBuiltin(fn: Builtin, c: Call, env: Env): { out: Node | Node[]; args: Record<string, Arg> } {
+    const exprs = bindCall(builtinCallee(c.callee, fn), c);
+    const args = this.lowerArgs(fn, c.callee, exprs, env);
+    const ctx = { span: (name: string) => exprs.get(name)?.span, definition: this.stack[0] ?? '?' };
+    return { out: at(c.span, () => fn.build(args, ctx)), args };
   }
 
-  private callBuiltin(name: string, fn: Builtin, c: Call, env: Env): Node | Node[] {
-    const args = this.bindArgs(name, fn, c, env);
-    return at(c.span, () => fn.build(args));
-  }
-
-  /** A builtin's arguments, positional and named, checked against its parameters and lowered. */
-  private bindArgs(name: string, fn: Builtin, c: Call, env: Env): Record<string, Node | Static | Node[]> {
-    const names = fn.params.map((p) => p.name);
-    const required = fn.params.filter((p) => !('default' in p));
-    if (c.args.length > fn.params.length) {
-      throw new LosscError('arity', `\`${name}\` takes at most ${fn.params.length} argument(s) (${names.join(', ')}), got ${c.args.length}`, c.span);
-    }
-    const exprs = new Map<string, Expr>();
-    c.args.forEach((a, i) => exprs.set(fn.params[i]!.name, a));
-    for (const k of c.kwargs) {
-      if (!names.includes(k.name)) {
-        throw new LosscError('arity', `\`${name}\` has no argument \`${k.name}\`${didYouMean(k.name, names)} (it takes ${names.join(', ')})`, k.span);
-      }
-      if (exprs.has(k.name)) throw new LosscError('arity', `argument \`${k.name}\` of \`${name}\` is given twice`, k.span);
-      exprs.set(k.name, k.value);
-    }
-    for (const p of required) {
-      if (!exprs.has(p.name)) {
-        throw new LosscError(
-          'arity',
-          `\`${name}\` needs ${required.length} argument(s) (${required.map((p) => p.name).join(', ')}), got ${c.args.length}: \`${p.name}\` is missing`,
-          c.span,
-        );
-      }
-    }
-    const args: Record<string, Node | Static | Node[]> = {};
+  /** Each parameter's argument lowered as its kind says (or its default). */
+  private lowerArgs(fn: Builtin, name: string, exprs: Map<string, Expr>, env: Env): Record<string, Arg> {
+    const args: Record<string, Arg> = {};
     for (const p of fn.params) {
       const e = exprs.get(p.name);
-      if (!e) {
-        args[p.name] = p.default as Static;
-        continue;
-      }
-      if (p.kind === 'tensor') args[p.name] = this.lowerTensor(e, env);
-      else if (p.kind === 'static') args[p.name] = this.staticArg(e, env, `\`${p.name}\` of \`${name}\``);
-      else {
+      if (!e) args[p.name] = p.default as Static;
+      else if (p.kind === 'tensor') args[p.name] = p.dtype ? b.cast(this.lowerTensor(e, env), p.dtype) : this.lowerTensor(e, env);
+      else if (p.kind === 'deferred') args[p.name] = () => this.lowerTensor(e, env);
+      else if (p.kind === 'tensors') {
         if (e.kind !== 'list') throw new LosscError('type', `\`${p.name}\` of \`${name}\` must be a list [a, b, ...]`, e.span);
         args[p.name] = e.items.map((x) => this.lowerTensor(x, env));
+      } else {
+        // A compile-time value; a count may instead be size(x, axis = k).
+        args[p.name] = (p.kind === 'count' ? this.sizeOf(e, env) : undefined) ?? this.staticArg(e, env, p.what ?? `\`${p.name}\` of \`${name}\``);
       }
     }
     return args;
+  }
+
+  /** A call of the builtin `size`, as its tensor and axis: its arguments checked as at any call of it, not evaluated. */
+  private sizeOf(e: Expr, env: Env): SizeOf | undefined {
+    const called = e.kind === 'call' ? this.callee(e) : undefined;
+    if (e.kind !== 'call' || !called || !('builtin' in called) || called.builtin !== BUILTINS.size) return undefined;
+    const a = this.lowerArgs(called.builtin, e.callee, bindCall(builtinCallee(e.callee, called.builtin), e), env);
+    return { sizeOf: a.x as Node, axis: a.axis as Static };
   }
 
   private staticArg(e: Expr, env: Env, what: string): Static {
@@ -371,28 +341,6 @@ export class Lowerer {
     }
   }
 
-  /** one_hot(labels, depth): depth is a number or size(x, axis = k) (the size of an axis of x). */
-  private lowerOneHot(c: Call, env: Env): Node {
-    this.checkArgs(c, 2, []);
-    let labels = this.lowerTensor(c.args[0]!, env);
-    if (labels.dtype !== 'int32') labels = b.cast(labels, 'int32');
-    const d = c.args[1]!;
-    if (d.kind === 'call' && d.callee === 'size' && !this.lib.get('size')) {
-      // size's own arity and argument errors (size() has no x), then the one axis one_hot needs.
-      const a = this.bindArgs('size', BUILTINS.size!, d, env);
-      const x = a.x as Node;
-      const axis = a.axis;
-      if (typeof axis !== 'number') throw new LosscError('type', 'one_hot depth size(x, axis = k) needs a single axis', d.span);
-      return at(c.span, () => Node.make('one_hot', [labels, x], { axis: axis < 0 ? axis + x.rank : axis }));
-    }
-    const depth = this.staticArg(d, env, 'the depth of one_hot');
-    if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) {
-      throw new LosscError('type', `the depth of one_hot must be a positive integer or size(x, axis = k), got ${showStatic(depth)}`, d.span);
-    }
-    if (depth > MAX_ONE_HOT_DEPTH) throw new LosscError('limit', `one_hot depth ${showStatic(depth)} is too large: lossc takes at most ${MAX_ONE_HOT_DEPTH}`, d.span);
-    return at(c.span, () => Node.make('one_hot', [labels], { depth }));
-  }
-
   /** Inline a `def` or a called `loss`/`regularizer`: bind its parameters and options, lower its body. */
   private inlineDefinition(def: Definition, c: Call, env: Env): Node {
     if (this.stack.includes(def.name)) {
@@ -402,9 +350,9 @@ export class Lowerer {
     if (this.depth >= MAX_CALL_DEPTH) {
       throw new LosscError('limit', `calls nest more than ${MAX_CALL_DEPTH} deep`, c.span);
     }
-    const { argExprs, optionExprs } = bindArguments(def, c);
+    const exprs = bindCall(definitionCallee(def), c);
     const args = def.params.map((p) => {
-      let n = this.lowerTensor(argExprs.get(p.name)!, env);
+      let n = this.lowerTensor(exprs.get(p.name)!, env);
       const want = paramDtype(p.type);
       if (n.dtype !== want) n = b.cast(n, want);
       return n;
@@ -412,7 +360,9 @@ export class Lowerer {
     // Each option given at the call, as both a static value and a tensor, computed on demand.
     const given = new Map<string, { static: () => Static; tensor: () => Node; span: Span }>();
     const keyParts: string[] = [];
-    for (const [name, e] of optionExprs) {
+    // In the order they are given: each is lowered here once, for the memo's key.
+    for (const { name } of c.kwargs.filter((k) => !def.params.some((p) => p.name === k.name))) {
+      const e = exprs.get(name)!;
       const st = once(() => this.lowerStatic(e, env));
       const te = once(() => this.lowerTensor(e, env));
       given.set(name, { static: st, tensor: te, span: e.span });

@@ -2,7 +2,7 @@
 // call's arguments and options to a definition's parameters, static values turned into tensors,
 // and the operators on compile-time values. lower.ts walks the syntax tree with these.
 
-import type { Call, Definition, Expr, Span, Unary } from '../../grammar/ast.js';
+import type { Definition, Expr, Span, Unary } from '../../grammar/ast.js';
 import { LosscError, didYouMean } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
@@ -214,43 +214,6 @@ export function givenOption(defName: string, o: Definition['options'][number], g
       return g.tensor();
     },
   };
-}
-
-/** Which expression of call `c` binds each tensor parameter and each option of `def` (arity and names checked). */
-export function bindArguments(def: Definition, c: Call): { argExprs: Map<string, Expr>; optionExprs: Map<string, Expr> } {
-  const paramNames = def.params.map((p) => p.name);
-  const optionNames = def.options.map((o) => o.name);
-  if (c.args.length > def.params.length) {
-    throw new LosscError(
-      'arity',
-      `\`${def.name}\` takes ${def.params.length} tensor argument(s) (${paramNames.join(', ')}), got ${c.args.length}` +
-        (optionNames.length ? `; options are given by name (${optionNames.map((o) => `${o} = ...`).join(', ')})` : ''),
-      c.span,
-    );
-  }
-  const argExprs = new Map<string, Expr>();
-  c.args.forEach((a, i) => argExprs.set(paramNames[i]!, a));
-  const optionExprs = new Map<string, Expr>();
-  for (const k of c.kwargs) {
-    if (paramNames.includes(k.name)) {
-      if (argExprs.has(k.name)) throw new LosscError('arity', `argument \`${k.name}\` of \`${def.name}\` is given twice`, k.span);
-      argExprs.set(k.name, k.value);
-    } else if (optionNames.includes(k.name)) {
-      optionExprs.set(k.name, k.value);
-    } else {
-      throw new LosscError(
-        'option',
-        `\`${def.name}\` has no option \`${k.name}\`${didYouMean(k.name, [...optionNames, ...paramNames])}` +
-          (optionNames.length ? ` (its options: ${optionNames.join(', ')})` : ' (it takes no options)'),
-        k.span,
-      );
-    }
-  }
-  const missing = paramNames.filter((p) => !argExprs.has(p));
-  if (missing.length) {
-    throw new LosscError('arity', `\`${def.name}\` needs ${paramNames.length} tensor argument(s) (${paramNames.join(', ')}), \`${missing[0]}\` is missing`, c.span);
-  }
-  return { argExprs, optionExprs };
 }
 
 /** The options of a top-level definition: the given ones checked against their defaults' types, the rest defaulted. */
