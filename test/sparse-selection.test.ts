@@ -46,6 +46,8 @@ describe('the adjoint of a selection into a matmul is a scatter', () => {
       expect(dense, `D = ${dim}`).toHaveLength(1);
       expect(dense[0]).toMatch(dim < 4 ? /\[12, 12, 3\]/ : /matmul \[12, 12\] over 5, blocked/);
       expect(headers.filter((h) => h.includes('sparse matmul'))).toHaveLength(2);
+      // The adjoint's column sums (the |y_j|² terms) read it row by row.
+      expect(headers.some((h) => h.includes('sum over the rows of [12, 12], in storage order'))).toBe(true);
     }
   });
 

@@ -25,7 +25,7 @@ import { groupNests } from './fused-codegen/nests.js';
 import { planNest } from './fused-codegen/plan.js';
 import type { Ctx } from './fused-codegen/scope.js';
 import { HELPERS, Unsupported, type Helper } from './fused-codegen/scalar.js';
-import { blockedMatmul, sparseMatmul } from './fused-codegen/sparse.js';
+import { blockedMatmul, columnSum, sparseMatmul } from './fused-codegen/sparse.js';
 
 export interface FusedKernel {
   /** Shapes of the roots, in order. */
@@ -248,7 +248,7 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
     },
   };
 
-  const renderers = nests.map((nest) => sparseMatmul(ctx, nest) ?? blockedMatmul(ctx, nest) ?? planNest(ctx, nest));
+  const renderers = nests.map((nest) => sparseMatmul(ctx, nest) ?? blockedMatmul(ctx, nest) ?? columnSum(ctx, nest) ?? planNest(ctx, nest));
   const body = renderers.flatMap((r) => r());
 
   const inputShapes = inputs.map((n) => dims(n));

@@ -197,3 +197,39 @@ export function blockedMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
     return lines;
   };
 }
+
+/**
+ * The renderer of a sum (or mean) over the rows of a matrix held in a buffer, in storage order:
+ * one running sum per column, rows read contiguously (the planned nest reads each column down the
+ * rows, one cache line per element). Each column still sums its rows in order, in a double.
+ */
+export function columnSum(ctx: Ctx, nest: Nest): (() => string[]) | null {
+  if (nest.items.length !== 1 || nest.space.sx.length !== 2) return null;
+  const it = nest.items[0]!;
+  if (it.kind !== 'red' || (it.op !== 'sum' && it.op !== 'mean') || nest.space.perm.join() !== '1,0' || nest.space.outer !== 1) return null;
+  const x = toBuffer(ctx, it.terms[0]!.node, it.terms[0]!.pos);
+  if (!x) return null;
+  const [R, C] = nest.space.sx as [number, number];
+  const f = formOf(dims(x.base), x.pos, 2);
+  if (!(f.coefs[0]! > f.coefs[1]!) || R < 2) return null;
+  const X = ctx.g.targets.has(x.base) ? ctx.readName(x.base) : ctx.leafName(x.base);
+  const w = ctx.scratch(C);
+  const [vr, vc, o] = ['p', 'p', 'o'].map((p) => ctx.fresh(p)) as [string, string, string];
+  const step = (c: number, v: string) => (c === 1 ? v : `${v} * ${lit(c)}`);
+  return () => {
+    const lines = [
+      `  { // nest ${nest.id}: ${it.op} over the rows of [${R}, ${C}], in storage order`,
+      `    ${w}.fill(0);`,
+      `    for (let ${vr} = 0; ${vr} < ${lit(R)}; ${vr}++) {`,
+      `      const ${o} = ${f.c ? `${lit(f.c)} + ` : ''}${step(f.coefs[0]!, vr)};`,
+      `      for (let ${vc} = 0; ${vc} < ${lit(C)}; ${vc}++) ${w}[${vc}] += ${X}[${o} + ${step(f.coefs[1]!, vc)}];`,
+      '    }',
+    ];
+    const val = it.op === 'mean' ? `${w}[${vc}] / ${lit(it.count)}` : `${w}[${vc}]`;
+    const fC = it.store;
+    const at = `${fC.c ? `${lit(fC.c)} + ` : ''}${fC.coefs[1] ? step(fC.coefs[1], vc) : '0'}`;
+    for (const s of ctx.storeNames(it.target)) lines.push(`    for (let ${vc} = 0; ${vc} < ${lit(C)}; ${vc}++) ${s}[${at}] = ${val};`);
+    lines.push('  }');
+    return lines;
+  };
+}
