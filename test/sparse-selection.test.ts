@@ -51,6 +51,15 @@ describe('the adjoint of a selection into a matmul is a scatter', () => {
     }
   });
 
+  it('memory: past the caches, cheap values read twice are recomputed, not kept as [N, N] buffers', () => {
+    const f = losses.batch_hard_triplet_loss!();
+    const e = new FastPath(f.compiled.pipeline, 'sum_over_batch_size').prepare([[1024], [1024, 4]]);
+    const big = e!.valueAndGrad.source.split('\n').filter((l) => l.includes(`Array(${1024 * 1024})`));
+    // The Gram matrix, the adjoint as the matmuls read it and as the sums read it; one mask.
+    expect(big.filter((l) => l.includes('Float64Array'))).toHaveLength(3);
+    expect(big).toHaveLength(4);
+  });
+
   it('structure: the tie-sharing adjoint of max/min and what it flows through are sparse; a dense operand is not', () => {
     const x = b.input('x', [5, 4]);
     const m = b.input('m', [5, 4]);

@@ -175,6 +175,9 @@ export function opCost(n: Node): number {
 /** Ops that only re-index their argument (no arithmetic): free to inline, read through. */
 export const VIEW_OPS: ReadonlySet<OpName> = new Set<OpName>(['broadcast_like', 'expand_dims', 'squeeze', 'part', 'transpose', 'stop_gradient']);
 
+/** Elements (1M: 8 MiB of doubles) from which a buffer no longer fits in the caches. */
+const LARGE = 1 << 20;
+
 export interface Materialization {
   /** Nodes computed into buffers, arguments before users. */
   targets: Node[];
@@ -290,7 +293,8 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
       const c = cost.get(n)!;
       const size = sizeOf(dims(n));
       const widest = Math.max(0, ...[...own].map(iterSize));
-      if (own.size >= 2 && c >= 4) store = true;
+      // Past the caches a buffer costs a store and a load per element from memory: recompute more.
+      if (own.size >= 2 && c >= (size >= LARGE ? 12 : 4)) store = true;
       else if (c >= 2 && size > 1 && size < widest) store = true;
     }
     if (store) targetSet.add(n);
