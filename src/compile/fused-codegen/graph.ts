@@ -175,7 +175,10 @@ export function opCost(n: Node): number {
 /** Ops that only re-index their argument (no arithmetic): free to inline, read through. */
 export const VIEW_OPS: ReadonlySet<OpName> = new Set<OpName>(['broadcast_like', 'expand_dims', 'squeeze', 'part', 'transpose', 'stop_gradient']);
 
-/** Elements (1M: 8 MiB of doubles) from which a buffer no longer fits in the caches. */
+/**
+ * Elements (1M: 8 MiB of doubles) from which a buffer no longer fits in the caches: it costs a
+ * store and a load per element from memory, so a value read twice is recomputed unless dear.
+ */
 const LARGE = 1 << 20;
 
 export interface Materialization {
@@ -293,7 +296,6 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
       const c = cost.get(n)!;
       const size = sizeOf(dims(n));
       const widest = Math.max(0, ...[...own].map(iterSize));
-      // Past the caches a buffer costs a store and a load per element from memory: recompute more.
       if (own.size >= 2 && c >= (size >= LARGE ? 12 : 4)) store = true;
       else if (c >= 2 && size > 1 && size < widest) store = true;
     }
