@@ -4,8 +4,10 @@
 // written in plain tfjs ops, a hand-written JavaScript loop, and lossc — each for the value alone
 // and for value + gradient with respect to y_pred. Results are checked for agreement before any
 // time is reported. A goals table follows: lossc against tfjs and against the hand loop. Then the
-// compile time of every stdlib loss (source → callable, and → printed derivative), and the fused
-// kernel alone against hand-written loops (bench/fused-kernel.ts).
+// compile time of every stdlib loss (source → callable, and → printed derivative), the fused
+// kernel alone against hand-written loops (bench/fused-kernel.ts), 200 shapes in rotation and the
+// memory kept per shape (bench/shapes.ts), and the cold start as whole processes, tfjs alone
+// against tfjs + lossc (bench/cold-start.ts; `--only cold-start` runs it alone).
 //
 //   npm run bench                   full sizes and the small [32, 10] size, cpu and wasm
 //   npm run bench -- --quick        fewer repetitions
@@ -20,6 +22,9 @@ import { useBackend } from '../src/backend.js';
 import { makeLoss } from '../src/api/losses.js';
 import { FastPath } from '../src/compile/fast.js';
 import { fusedKernelTimings } from './fused-kernel.js';
+import { coldStart, coldStartTable } from './cold-start.js';
+import { shapeRotation } from './shapes.js';
+import { userTables } from './user.js';
 
 type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
 /**
@@ -581,6 +586,7 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const backends = flag('--backend') ? [flag('--backend')!] : ['cpu', 'wasm'];
   const only = flag('--only');
+  if (only === 'cold-start') return console.log(coldStartTable(coldStart(quick ? 5 : 11)).join('\n'));
   const rows: Row[] = [];
   const goalRows: Goal[] = [];
   for (const backend of backends) {
@@ -604,8 +610,16 @@ async function main(): Promise<void> {
     console.log(`| ${c.loss} | ${c.firstCallableMs.toFixed(2)} | ${c.callableMs.toFixed(2)} | ${c.firstDerivativeMs.toFixed(2)} | ${c.derivativeMs.toFixed(2)} |`);
   }
   console.log('\n' + fusedKernelTimings(quick).join('\n'));
+  console.log('\n' + (await userTables(WORKLOADS.filter((w) => !only || w.name.startsWith(only)), backends, quick)));
+  for (const backend of backends) {
+    await useBackend(backend);
+    console.log('');
+    shapeRotation(quick);
+  }
+  const cold = coldStart(quick ? 5 : 11);
+  console.log('\n' + coldStartTable(cold).join('\n'));
   const out = flag('--json');
-  if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, goals: goalRows, compile: compileRows }, null, 2));
+  if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, goals: goalRows, compile: compileRows, coldStart: cold }, null, 2));
 }
 
 await main();

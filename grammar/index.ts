@@ -11,7 +11,7 @@
 // JavaScript stack trace reaches the caller: everything thrown is a LosscError. The wording of
 // syntax errors is messages.ts's.
 
-import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
+import { EOF, type IRecognitionException, type IToken } from './chevrotain.js';
 import type { Expr, Program, Span } from './ast.js';
 import { LosscError, LosscErrors, registerSource } from '../src/errors.js';
 import { KEYWORDS, lex, tokenSpan, type RawError } from './lexer.js';
@@ -19,12 +19,12 @@ import { LosscParser, TooManyErrors } from './parser.js';
 import { AstBuilder, IncompleteTree, type VisitContext } from './visitor.js';
 import { checkNesting, chunks, markLayoutBreaks } from './prepass.js';
 import { Explainer, messageProvider, payloadOf, type Mode } from './messages.js';
+import { MAX_SOURCE_BYTES } from './limits.js';
 
 export { KEYWORDS };
 export { MAX_NESTING } from './prepass.js';
 
-/** Largest source accepted, in bytes (UTF-8). */
-export const MAX_SOURCE_BYTES = 1024 * 1024;
+export { MAX_SOURCE_BYTES };
 /** At most this many errors are reported for one source. */
 export const MAX_ERRORS = 50;
 

@@ -9,7 +9,7 @@
 // is a `let` followed by a parenthesised result. Keywords never become calls: `not(x)` is
 // `not (x)` and `if(c) then ...` is `if (c) then ...`.
 
-import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import type { Span } from './ast.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -25,19 +25,24 @@ export const PrefixOperator = createToken({ name: 'PrefixOperator', pattern: Lex
 // ---------------------------------------------------------------------------------------------
 // Names
 
+// Every token whose pattern is a RegExp names the characters it can start with
+// (`start_chars_hint`): chevrotain would otherwise work them out from the RegExp, which took most
+// of the lexer's construction (test/grammar.test.ts checks each hint against its pattern).
+const NAME_START = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_'];
+
 /** A name not directly followed by `(`: a variable, parameter, option, dtype or shape symbol. */
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'name' });
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, start_chars_hint: NAME_START, label: 'name' });
 
 /** A name directly followed by `(` (the `(` is not part of the token): the callee of a call. */
 export const CallName = createToken({
   name: 'CallName',
   pattern: /[A-Za-z_][A-Za-z0-9_]*(?=\()/,
-  start_chars_hint: [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_'],
+  start_chars_hint: NAME_START,
   label: 'function name',
 });
 
 /** `@no_align`: an attribute of the definition that follows (grammar/ast.ts's ATTRIBUTES). */
-export const Attribute = createToken({ name: 'Attribute', pattern: /@[A-Za-z_][A-Za-z0-9_]*/, label: 'attribute' });
+export const Attribute = createToken({ name: 'Attribute', pattern: /@[A-Za-z_][A-Za-z0-9_]*/, start_chars_hint: ['@'], label: 'attribute' });
 
 // Keywords. `longer_alt` makes `letter`, `iffy(`, `none_x` names rather than a keyword + a name;
 // a keyword followed by `(` stays a keyword (the CallName match is not longer).
@@ -45,6 +50,7 @@ function keyword(word: string, name: string, categories: TokenType[] = []): Toke
   return createToken({
     name,
     pattern: new RegExp(word),
+    start_chars_hint: [word[0]!],
     longer_alt: [CallName, Identifier],
     label: `'${word}'`,
     categories,
@@ -78,6 +84,7 @@ export const KEYWORDS: readonly string[] = Object.freeze([
 export const NumberLiteral = createToken({
   name: 'NumberLiteral',
   pattern: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/,
+  start_chars_hint: [...'0123456789.'],
   label: 'number',
 });
 
@@ -85,6 +92,7 @@ export const NumberLiteral = createToken({
 export const StringLiteral = createToken({
   name: 'StringLiteral',
   pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*"|'(?:[^'\\\r\n]|\\[^\r\n])*'/,
+  start_chars_hint: ['"', "'"],
   label: 'string',
 });
 
@@ -92,6 +100,7 @@ export const StringLiteral = createToken({
 export const UnterminatedString = createToken({
   name: 'UnterminatedString',
   pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?|'(?:[^'\\\r\n]|\\[^\r\n])*\\?/,
+  start_chars_hint: ['"', "'"],
   label: 'unterminated string',
 });
 
@@ -100,7 +109,7 @@ export const UnterminatedString = createToken({
 
 function punct(name: string, text: string, categories: TokenType[] = []): TokenType {
   const escaped = text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  return createToken({ name, pattern: new RegExp(escaped), label: `'${text}'`, categories });
+  return createToken({ name, pattern: new RegExp(escaped), start_chars_hint: [text[0]!], label: `'${text}'`, categories });
 }
 
 export const LParen = punct('LParen', '(');
@@ -131,6 +140,7 @@ export const Caret = punct('Caret', '^', [BinaryOperator]);
 export const WhiteSpace = createToken({
   name: 'WhiteSpace',
   pattern: /[ \t\f\v\ufeff]+/, // U+FEFF: a byte-order mark some editors put first
+  start_chars_hint: [' ', '\t', '\f', '\v', '\ufeff'],
   group: Lexer.SKIPPED,
 });
 
@@ -138,12 +148,13 @@ export const WhiteSpace = createToken({
 export const LineBreak = createToken({
   name: 'LineBreak',
   pattern: /(?:\r\n?|\n)[ \t\f\v]*/,
+  start_chars_hint: ['\r', '\n'],
   group: Lexer.SKIPPED,
   line_breaks: true,
 });
 
 /** `#` to the end of the line; kept in the `comments` group for doc comments, never parsed. */
-export const Comment = createToken({ name: 'Comment', pattern: /#[^\r\n]*/, group: 'comments' });
+export const Comment = createToken({ name: 'Comment', pattern: /#[^\r\n]*/, start_chars_hint: ['#'], group: 'comments' });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -178,17 +189,31 @@ export const parserTokens: TokenType[] = allTokens.filter(
 
 let lexerInstance: Lexer | undefined;
 
-/** The lexer, built on first use (its analysis is not work to do when lossc is imported). */
-export function losscLexer(): Lexer {
-  return (lexerInstance ??= new Lexer(allTokens, {
+function makeLexer(validate: boolean): Lexer {
+  return new Lexer(allTokens, {
     positionTracking: 'full',
     ensureOptimizations: true,
+    skipValidations: !validate,
     // Messages are written by `lex` below; chevrotain's would only cost time on garbage input.
     errorMessageProvider: {
       buildUnexpectedCharactersMessage: () => '',
       buildUnableToPopLexerModeMessage: () => '',
     },
-  }));
+  });
+}
+
+/**
+ * The lexer, built on first use (its analysis is not work to do when lossc is imported), without
+ * chevrotain's checks of the token definitions: they took half its construction, and
+ * `checkedLexer` runs them in the tests.
+ */
+export function losscLexer(): Lexer {
+  return (lexerInstance ??= makeLexer(false));
+}
+
+/** A new lexer built with chevrotain's checks of the token definitions (for the tests). */
+export function checkedLexer(): Lexer {
+  return makeLexer(true);
 }
 
 /** Lexical errors described in full; beyond this many, `lex` only reports that there were more. */

@@ -2,7 +2,7 @@
 // an ErrorPayload) turned into one sentence each, with hints for the usual slips (a space before a
 // call's '(', '=' for '==', '**' for '^', a `-` line that continued a `let`).
 
-import type { IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from 'chevrotain';
+import type { IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from './chevrotain.js';
 import {
   allTokens,
   keywordTokens,

@@ -11,7 +11,7 @@
 //     one per precedence level, so the parser's stack stays shallow (the nesting limit in
 //     grammar/index.ts guards it).
 
-import { CstParser, type IParserErrorMessageProvider } from 'chevrotain';
+import { CstParser, type IParserErrorMessageProvider } from './chevrotain.js';
 import {
   parserTokens,
   Loss, Def, Regularizer, Import, Let, If, Then, Else, True, False, None,
@@ -25,6 +25,12 @@ export interface LosscParserOptions {
   errorMessageProvider?: IParserErrorMessageProvider;
   /** Stop a parse (throw TooManyErrors) once it has recorded this many errors. */
   maxErrors?: number;
+  /**
+   * Run chevrotain's checks of the grammar (ambiguities, left recursion ...) when built. Off by
+   * default: they took half the construction, which the first parse of a process waits for;
+   * the tests build the parser with them.
+   */
+  validate?: boolean;
 }
 
 /**
@@ -43,6 +49,7 @@ export class LosscParser extends CstParser {
   constructor(options: LosscParserOptions = {}) {
     super(parserTokens, {
       recoveryEnabled: true,
+      skipValidations: !options.validate,
       maxLookahead: 3,
       nodeLocationTracking: 'none',
       ...(options.errorMessageProvider ? { errorMessageProvider: options.errorMessageProvider } : {}),

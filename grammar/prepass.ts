@@ -3,7 +3,7 @@
 // split into top-level chunks parsed one by one (chunks), and the one backward bracket scan the
 // error messages use (backward).
 
-import type { IToken, TokenType } from 'chevrotain';
+import type { IToken, TokenType } from './chevrotain.js';
 import type { RawError } from './lexer.js';
 import {
   topLevelKeywordTokens,

@@ -15,7 +15,7 @@
 // so only real nesting (parentheses, brackets, calls, `if` branches) uses the stack, and that is
 // bounded by the nesting limit checked before parsing (grammar/index.ts).
 
-import type { CstNode, IToken } from 'chevrotain';
+import type { CstNode, IToken } from './chevrotain.js';
 import { ATTRIBUTES, type Attribute, type AttributeName } from './ast.js';
 import type {
   BinaryOp, Body, Call, Definition, DefinitionKind, DimAnnotation, Expr, IfExpr, Import,

@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import katex from 'katex';
 import type { Definition } from '../grammar/ast.js';
+import * as grammar from '../grammar/index.js';
+import { provideGrammar } from '../grammar/load.js';
 import { derivative } from '../src/pipeline/derivative.js';
 import { registerSource } from '../src/errors.js';
 import { checkProgram } from '../src/lower/check.js';
@@ -14,6 +16,8 @@ import { STDLIB_SOURCES } from '../src/lower/stdlib-sources.js';
 import { computePlot, MAPPINGS, toSvg, type Plot } from '../src/plot/index.js';
 import { numericOptions, renderSliders } from './options.js';
 import { taskDoc, train } from './train.js';
+
+provideGrammar(grammar); // the page parses what is typed into it
 
 const FILE = 'playground.loss';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

@@ -16,11 +16,18 @@ export type ErrorKind =
   | 'usage' // misuse of the CLI or API (exit status 2)
   | 'limit'; // input too large or too deep to handle
 
-/** Source texts by file name, so that errors can show the offending line. */
+/**
+ * Source texts by file name, so that errors can show the offending line. The most recent
+ * SOURCE_LIMIT names only: a process that compiles many differently named sources (a server, the
+ * fuzzer) must not keep every text it ever read; an error quoting an older one shows no caret line.
+ */
 const sources = new Map<string, string>();
+const SOURCE_LIMIT = 256;
 
 export function registerSource(file: string, text: string): void {
+  sources.delete(file);
   sources.set(file, text);
+  if (sources.size > SOURCE_LIMIT) sources.delete(sources.keys().next().value!);
 }
 
 /** The text registered for `file` (what an error there quotes), if any. */

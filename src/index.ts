@@ -2,30 +2,15 @@
 // the Node entry, index.node.ts, adds files on disk). Nothing here touches Node. At import, lossc
 // registers its regularizer and layer classes with tfjs's serialization and installs its
 // compile/fit integration (src/api/fit.ts); these modules are listed in package.json's sideEffects.
+// The parser comes in with it (a bundle holds it anyway); the Node entry loads it on first use.
 //
 //   import { losses, compile, derivative, regularizers } from 'lossc';
 //   model.compile({ optimizer: 'adam', loss: losses.categorical_crossentropy({ from_logits: true }) });
 
 import './api/fit.js'; // lossc losses in tfjs-layers' compile and fit (integer targets, classWeight)
+import * as grammar from '../grammar/index.js';
+import { provideGrammar } from '../grammar/load.js';
 
-export { losses, makeLoss, type LossFunction, type LossFactory, type LossOptions } from './api/losses.js';
-export { regularizers, makeRegularizer, type LosscRegularizer, type RegularizerFactory } from './api/regularizers.js';
-export { compile, type CompiledModule, type CompileResult, type Compiled, type Definitions } from './api/compile.js';
-export type { StdlibLosses, StdlibRegularizers, CommonLossOptions, WithCamel } from './api/typed.js';
-export type { StdlibLossOptions, StdlibRegularizerOptions, OptionValue } from './api/stdlib-types.js';
-export { saveModel, loadModel, modelRecord, type SaveModelOptions, type LoadModelOptions, type LosscModelRecord, type SavedFunction } from './api/models.js';
-export { MODEL_FORMAT } from './api/serial.js';
-export { layers, ActivityRegularization, type ActivityRegularizationArgs } from './api/layers.js';
-export { trainStep, type TrainStepOptions } from './api/train.js';
-export { takesIntegerTargets } from './api/fit.js';
-export { derivative, explain, Derivative, type DerivativeOptions } from './pipeline/derivative.js';
-export { LosscError, LosscErrors, type ErrorKind } from './errors.js';
-export { Library, type ImportOptions } from './lower/library.js';
-export { type ImportResolver, type ImportHost } from './lower/loader.js';
-export { lowerDefinition, type Lowered } from './lower/lower.js';
-export { parseProgram, parseExpression } from '../grammar/index.js';
-export { printBody, printDefinition } from './print/text.js';
-export { toLatex } from './print/latex.js';
-export { toDot } from './print/dot.js';
-export { REDUCTIONS, type Reduction } from './keras/wrapper.js';
-export { exportLoss, exportFromLibrary, TARGETS as EXPORT_TARGETS, type ExportOptions, type Target as ExportTarget } from './export/index.js';
+provideGrammar(grammar);
+
+export * from './exports.js';

@@ -1,17 +1,13 @@
 // The library bundles for a browser with no shims (issue 14): esbuild, platform browser, the
-// options `npm run build` uses for dist/lossc.min.js. Nothing Node-only is reached, and the
-// embedded stdlib is the one in stdlib/.
+// options `npm run build` uses for dist/lossc.min.js. Nothing Node-only is reached. (The embedded
+// stdlib: test/stdlib-parsed.test.ts.)
 
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error: a plain .mjs build script, no types
 import { bundle } from '../scripts/bundle.mjs';
-// @ts-expect-error: a plain .mjs build script, no types
-import { generate } from '../scripts/gen-stdlib.mjs';
-import { STDLIB_SOURCES } from '../src/lower/stdlib-sources.js';
-import { STDLIB_FILES } from '../src/lower/library.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -19,19 +15,6 @@ interface Built {
   outputFiles: Array<{ path: string; text: string }>;
   metafile: { inputs: Record<string, { imports: Array<{ path: string; external?: boolean }> }>; outputs: Record<string, { bytes: number }> };
 }
-
-describe('the embedded stdlib', () => {
-  it('src/lower/stdlib-sources.ts is what scripts/gen-stdlib.mjs makes of stdlib/ (run `npm run gen:stdlib`)', () => {
-    expect(readFileSync(join(ROOT, 'src/lower/stdlib-sources.ts'), 'utf8')).toBe(generate());
-  });
-
-  it('holds every stdlib file, byte for byte, and STDLIB_FILES lists each once', () => {
-    const onDisk = readdirSync(join(ROOT, 'stdlib')).filter((f) => f.endsWith('.loss')).sort();
-    expect(Object.keys(STDLIB_SOURCES).sort()).toEqual(onDisk);
-    expect([...STDLIB_FILES].sort()).toEqual(onDisk);
-    for (const f of onDisk) expect(STDLIB_SOURCES[f], f).toBe(readFileSync(join(ROOT, 'stdlib', f), 'utf8'));
-  });
-});
 
 describe('bundling the browser entry (esbuild, platform browser, no shims)', async () => {
   const built = (await bundle(false)) as Built;

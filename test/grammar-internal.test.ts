@@ -1,9 +1,13 @@
 // Last-resort guards: whatever goes wrong inside the parser, callers get a LosscErrors, never a
 // RangeError or a chevrotain exception. The parser is replaced by one that fails on purpose.
+// (The setup file loaded the grammar already, so it is loaded afresh here, with the mock.)
 
 import { describe, expect, it, vi } from 'vitest';
-import { parseExpression, parseProgram } from '../grammar/index.js';
-import { LosscErrors } from '../src/errors.js';
+
+vi.resetModules();
+const { parseExpression, parseProgram } = await import('../grammar/index.js');
+const { LosscErrors } = await import('../src/errors.js');
+type LosscErrors = InstanceType<typeof LosscErrors>;
 
 vi.mock('../grammar/parser.js', async (importOriginal) => {
   const m = await importOriginal<typeof import('../grammar/parser.js')>();

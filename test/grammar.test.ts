@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Binary, Call, Definition, Expr, NumberLit, Program } from '../grammar/ast.js';
 import { KEYWORDS, parseExpression, parseProgram } from '../grammar/index.js';
-import { lex, losscLexer } from '../grammar/lexer.js';
+import { allTokens, checkedLexer, lex, losscLexer } from '../grammar/lexer.js';
+import { Lexer } from '../grammar/chevrotain.js';
 import { LosscParser, RULE_NAMES } from '../grammar/parser.js';
 import { LosscError, LosscErrors } from '../src/errors.js';
 
@@ -143,7 +144,24 @@ describe('lexer', () => {
     ]);
   });
 
-  it('is fully optimized by chevrotain (no lexer definition warnings)', () => {
+  it('names, for each RegExp token, exactly the characters it can start with (start_chars_hint)', () => {
+    const probes = (c: string) => [c, `${c}1`, `${c}a(`, `${c}"`, `${c}'`, `${c}\n`, `${c}.`];
+    const chars = [...Array.from({ length: 0x300 }, (_, i) => String.fromCharCode(i)), '\ufeff', '\u00a0', '\u2028'];
+    for (const t of allTokens) {
+      if (!(t.PATTERN instanceof RegExp) || t.PATTERN === Lexer.NA) continue; // NA: a category
+      const sticky = new RegExp(t.PATTERN.source, 'y');
+      const literal = t.PATTERN.source.replace(/\\(.)/g, '$1'); // a keyword's or a punctuation's text
+      const matches = (p: string) => ((sticky.lastIndex = 0), sticky.test(p));
+      const starts = chars.filter((c) => probes(c).some(matches) || (literal.startsWith(c) && matches(literal)));
+      expect(t.START_CHARS_HINT, t.name).toBeDefined();
+      expect([...t.START_CHARS_HINT!].map(String).sort(), t.name).toEqual(starts.sort());
+    }
+  });
+
+  it('is fully optimized by chevrotain (no lexer definition errors or warnings)', () => {
+    const checked = checkedLexer();
+    expect(checked.lexerDefinitionErrors).toEqual([]);
+    expect((checked as unknown as { lexerDefinitionWarning: unknown[] }).lexerDefinitionWarning).toEqual([]);
     expect(losscLexer().lexerDefinitionErrors).toEqual([]);
   });
 });
@@ -151,6 +169,10 @@ describe('lexer', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('parser rules', () => {
+  it('passes chevrotain\'s checks of the grammar (lossc builds it without them)', () => {
+    expect(() => new LosscParser({ validate: true })).not.toThrow();
+  });
+
   it('has the rules the EBNF documents', () => {
     const p = new LosscParser();
     expect(Object.keys(p.getGAstProductions()).sort()).toEqual([...RULE_NAMES].sort());

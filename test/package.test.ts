@@ -10,45 +10,15 @@
 // kept between runs; only the tarball is reinstalled.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freshDist, ROOT, sh } from './helpers/dist.js';
 
-const run = promisify(execFile);
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = join(ROOT, '.tmp', 'pack');
 const APPS = ['vite-app', 'esbuild-app'] as const;
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'];
 type Manifest = Record<string, Record<string, string>>;
 const TFJS = (JSON.parse(readFileSync(join(ROOT, 'node_modules/@tensorflow/tfjs/package.json'), 'utf8')) as { version: string }).version;
-
-async function sh(cmd: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
-  try {
-    return await run(cmd, args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, NODE_OPTIONS: '' } });
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${x.message}\n${x.stdout ?? ''}\n${x.stderr ?? ''}`);
-  }
-}
-
-/** Newest modification time under `dir` (files only). */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** dist/ as `npm run build` makes it from the current sources (a fresh clone's `npm ci` built it). */
-async function freshDist(): Promise<void> {
-  const built = existsSync(join(ROOT, 'dist/lossc.min.js')) ? statSync(join(ROOT, 'dist/lossc.min.js')).mtimeMs : 0;
-  const sources = Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'grammar')), newest(join(ROOT, 'stdlib')), statSync(join(ROOT, 'package.json')).mtimeMs);
-  if (built < sources) await sh('npm', ['run', 'build', '--silent'], ROOT);
-}
 
 let tarball = '';
 
@@ -92,7 +62,9 @@ describe('the packed package', () => {
     }
     expect(existsSync(join(WORK, 'node_modules/lossc/dist/lossc.min.js'))).toBe(true);
     // The entries, and what lossc installs into tfjs at import (serialisable classes, compile/fit integration).
-    expect(packed.sideEffects).toEqual(['./dist/src/index.node.js', './dist/src/node/*.js', './dist/src/cli/*.js', './dist/src/index.js', './dist/src/api/fit.js', './dist/src/api/regularizers.js', './dist/src/api/layers.js']);
+    expect(packed.sideEffects).toEqual(['./dist/node/*.js', './dist/src/index.node.js', './dist/src/node/*.js', './dist/src/cli/*.js', './dist/src/index.js', './dist/src/api/fit.js', './dist/src/api/regularizers.js', './dist/src/api/layers.js',
+      // the same modules as sources, for what bundles them (the tests, the examples, the playground)
+      './src/index.ts', './src/index.node.ts', './src/node/*.ts', './src/api/fit.ts', './src/api/regularizers.ts', './src/api/layers.ts']);
     expect(existsSync(join(WORK, 'node_modules/lossc/dist/test'))).toBe(false);
   });
 

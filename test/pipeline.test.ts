@@ -9,7 +9,7 @@ import { Lowerer } from '../src/lower/lower.js';
 afterEach(() => vi.restoreAllMocks());
 
 describe('one pipeline, one cache', () => {
-  it('lowers a shape once for the fused and the op-by-op path', async () => {
+  it('lowers a signature once for the fused path, a shape once for the op-by-op path', async () => {
     await tf.setBackend('cpu');
     const f = losses.mean_squared_error();
     const lowerings = vi.spyOn(Lowerer.prototype, 'lowerTop');
@@ -18,7 +18,11 @@ describe('one pipeline, one cache', () => {
     const fused = tf.tidy(() => Array.from(tf.grad((p: tf.Tensor) => f(yt, p))(yp).dataSync(), (v) => v + 0));
     const general = tf.tidy(() => Array.from(tf.grad((p: tf.Tensor) => f(yt, p, 1))(yp).dataSync(), (v) => v + 0));
     expect(general).toEqual(fused);
-    expect(lowerings).toHaveBeenCalledTimes(1);
-    tf.dispose([yt, yp]);
+    expect(lowerings).toHaveBeenCalledTimes(2);
+    // Another batch size of the same signature: nothing lowered again for the fused path.
+    const [yt4, yp4] = [tf.zeros([4, 3]), tf.ones([4, 3])];
+    tf.tidy(() => tf.grad((p: tf.Tensor) => f(yt4, p))(yp4));
+    expect(lowerings).toHaveBeenCalledTimes(2);
+    tf.dispose([yt, yp, yt4, yp4]);
   });
 });

@@ -55,13 +55,13 @@ type Total = (yt: Float64Array, yp: Float64Array) => number;
  * inputs; and the same with every stop_gradient frozen at its value at (yt0, yp0), whose
  * differences are what lossc's gradient must match.
  */
-function referenceTotals(lib: Library, c: WellCase, yt0: Float64Array, yp0: Float64Array): { total: Total; frozen: Total; nearJump: boolean } {
+function referenceTotals(lib: Library, c: WellCase, yt0: Float64Array, yp0: Float64Array): { total: Total; frozen: Total; nearJump: boolean; tie: boolean; nudged: number } {
   const def = lib.get('f')!.def;
   const sig = bindSignature(def, { y_true: { shape: c.yTrueShape }, y_pred: { shape: c.yPredShape } });
   const lowered = new Lowerer(lib, false).lowerTop(def, c.overrides, sig);
   let v: Node = lowered.value;
   if (lowered.mask) v = b.mul(v, b.cast(lowered.mask, 'float32'));
-  const root = b.reduce('sum', v, null);
+  const root = exactInFloat64([b.reduce('sum', v, null)])[0]!;
   const dtT = lowered.inputs[0]!.dtype;
   const inputs = (yt: Float64Array, yp: Float64Array): Record<string, NdArray> => ({
     y_true: { shape: c.yTrueShape, dtype: dtT, data: yt },
@@ -69,8 +69,10 @@ function referenceTotals(lib: Library, c: WellCase, yt0: Float64Array, yp0: Floa
   });
   const fn = (r: Node): Total => (yt, yp) => evaluate([r], inputs(yt, yp))[0]!.data[0]!;
   const nearJump = nearDiscontinuity(root, inputs(yt0, yp0));
+  const tie = exactTie(root, inputs(yt0, yp0));
+  const nudged = fn(nudgeConstants(root))(yt0, yp0);
   const stops = topoSort([root]).filter((n) => n.op === 'stop_gradient');
-  if (!stops.length) return { total: fn(root), frozen: fn(root), nearJump };
+  if (!stops.length) return { total: fn(root), frozen: fn(root), nearJump, tie, nudged };
   const at0 = evaluate(stops, inputs(yt0, yp0));
   const frozenValue = new Map(stops.map((n, i) => [n, at0[i]!]));
   const [frozenRoot] = mapDag([root], (n, args) => {
@@ -78,7 +80,55 @@ function referenceTotals(lib: Library, c: WellCase, yt0: Float64Array, yp0: Floa
     if (!f) return withArgs(n, args);
     return f.shape.length === 0 ? b.constant(f.data[0]!) : b.tensorConst(Array.from(f.data), f.shape);
   });
-  return { total: fn(root), frozen: fn(frozenRoot!), nearJump };
+  return { total: fn(root), frozen: fn(frozenRoot!), nearJump, tie, nudged };
+}
+
+/**
+ * The graph with each non-integer float constant moved by one float32 ulp: where that moves the
+ * value past the tolerance, float32's rounding of the constants alone decides it, and the value
+ * is not checked (seed 4029003: `l2_normalize(log_cosh(a, a))` is `(softplus(0) - log(2)) / eps`,
+ * 0 in float32 and -0.019 in float64, whose log(2) is a float32 constant).
+ */
+function nudgeConstants(root: Node): Node {
+  return mapDag([root], (n, args) => {
+    const v = n.attrs.value;
+    if (n.op === 'const' && n.dtype === 'float32' && typeof v === 'number' && !Number.isInteger(v)) return b.constant(v * (1 + 2 ** -22));
+    return withArgs(n, args);
+  })[0]!;
+}
+
+/**
+ * Does an elementwise maximum or minimum of two computed values sit exactly on a tie? There lossc
+ * gives the whole adjoint to the first argument (TensorFlow's rule, README "Gradients at kinks");
+ * no local rule is right for every composition (`minimum(maximum(stop_gradient(a), a), a)` is `a`,
+ * yet every tie rule gives it a gradient of 0, 1/4 or 1/2, seed 10300153), and when the
+ * composition is smooth the one-sided quotients cannot see the kink; the gradient is not checked.
+ */
+function exactTie(root: Node, inputs: Record<string, NdArray>): boolean {
+  const literal = (x: Node) => x.op === 'const' || x.op === 'tensor' || x.op === 'param';
+  const ties = topoSort([root]).filter((n) => (n.op === 'maximum' || n.op === 'minimum') && !n.args.some(literal));
+  if (!ties.length) return false;
+  const args = [...new Set(ties.flatMap((n) => n.args))];
+  const evaluated = evaluate(args, inputs);
+  const values = new Map(args.map((a, i) => [a, evaluated[i]!]));
+  return ties.some((n) => {
+    const shape = broadcastShape(n.args.map((x) => values.get(x)!.shape));
+    const [x, y] = n.args.map((a) => broadcastTo(values.get(a)!, shape).data);
+    return x!.some((v, i) => v === y![i]);
+  });
+}
+
+/**
+ * The reference as float64 computes it exactly: `1 - sigmoid(x)` becomes `sigmoid(-x)` (the same
+ * function), since past x ~ 30 float64 cancels it to a few ulps of 1e-16 and `log(1 - sigmoid(x))`
+ * is off by whole units (seed 4025123: -36.04 for -36), which lossc's exact rewrite then "fails".
+ */
+function exactInFloat64(roots: Node[]): Node[] {
+  return mapDag(roots, (n, args) => {
+    const [one, s] = args;
+    if (n.op === 'sub' && one?.op === 'const' && one.attrs.value === 1 && s?.op === 'sigmoid') return b.sigmoid(b.neg(s.args[0]!));
+    return withArgs(n, args);
+  });
 }
 
 /** Ops whose value jumps: where their argument sits (relatively) this close to the jump, float32 may land on the other side. */
@@ -149,6 +199,8 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
   let total: Total;
   let frozen: Total;
   let nearJump: boolean;
+  let tie: boolean;
+  let nudged: number;
   const yt = Float64Array.from(c.yTrue);
   const yp = Float64Array.from(c.yPred);
   try {
@@ -158,7 +210,7 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
   }
   let ref: number;
   try {
-    ({ total, frozen, nearJump } = referenceTotals(lib, c, yt, yp));
+    ({ total, frozen, nearJump, tie, nudged } = referenceTotals(lib, c, yt, yp));
     ref = total(yt, yp);
   } catch (e) {
     return e instanceof LosscError ? fail('rejected', `reference: ${e.message}`) : fail('crash', `reference: ${String((e as Error)?.stack ?? e)}`);
@@ -172,7 +224,7 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
   const r = new Rng(c.seed ^ 0x5eed);
   const tolV = (x: number) => VALUE_ATOL * (1 + scale * 1e-2) + VALUE_RTOL * Math.abs(x);
   // Is the value stable under tiny input changes? (A discontinuity or a huge condition number nearby.)
-  let stable = !nearJump;
+  let stable = !nearJump && Math.abs(nudged - ref) <= tolV(ref) / 4;
   for (let k = 0; k < 2 && stable; k++) {
     const dp = unitDirection(r, yp.length).map((v, i) => yp[i]! + 1e-5 * v);
     const dt = c.labels ? yt : unitDirection(r, yt.length).map((v, i) => yt[i]! + 1e-5 * v);
@@ -188,7 +240,11 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
   }
   if (!stable) skipped++;
 
-  const grads = gradientChecks(frozen, c, outs, r, scale);
+  // Near a jump float32 may take the other side, and what the jump's value multiplies is the
+  // gradient too (seed 4017008: y * sign(v) where v is 0 in float64, -4e-8 in float32); at an
+  // exact tie the rule decides (exactTie). There a gradient that disagrees is a skipped check.
+  let grads = gradientChecks(frozen, c, outs, r, scale);
+  if ('kind' in grads && (tie || nearJump)) grads = { stable: false, skipped: 1 };
   if ('kind' in grads) return grads;
   skipped += grads.skipped;
   const allStable = stable && grads.stable;

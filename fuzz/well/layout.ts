@@ -126,7 +126,10 @@ function oneHot(g: Gen, S: number[], d: number): G {
   if (withSize.length && g.rng.chance(0.4)) {
     const v = g.rng.pick(withSize).g;
     const k = v.shape.indexOf(depth);
-    const sizeArg = node('float', [], depth, depth, P.ATOM, [v], (t) => `size(${t[0]!.text}, axis = ${g.axisText(k, v.shape.length)})`);
+    // The axis text is chosen now, not when rendering: inside a definition's body the options
+    // in scope (g.opts) are the definition's, and a later render would name the loss's (seed 4013700).
+    const axis = g.axisText(k, v.shape.length);
+    const sizeArg = node('float', [], depth, depth, P.ATOM, [v], (t) => `size(${t[0]!.text}, axis = ${axis})`);
     return call('one_hot', [labels, sizeArg], [], 'float', S, 0, 1);
   }
   return call('one_hot', [labels], [String(depth)], 'float', S, 0, 1);

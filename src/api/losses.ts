@@ -114,8 +114,8 @@ export const losses: StdlibLosses = namedRegistry<LossFactory>('loss', () => {
   const lib = Library.stdlib();
   const out: Record<string, LossFactory> = {};
   for (const name of lib.names()) {
-    const { def } = lib.get(name)!;
-    if (def.kind === 'loss') addNamed(out, name, (opts?: LossOptions) => makeLoss(lib, def, opts));
+    const entry = lib.get(name)!;
+    if (entry.kind === 'loss') addNamed(out, name, (opts?: LossOptions) => makeLoss(lib, entry.def, opts));
   }
   return out;
 }) as unknown as StdlibLosses;

@@ -94,8 +94,8 @@ export const regularizers: StdlibRegularizers = namedRegistry<RegularizerFactory
   const lib = Library.stdlib();
   const out: Record<string, RegularizerFactory> = {};
   for (const name of lib.names()) {
-    const { def } = lib.get(name)!;
-    if (def.kind === 'regularizer') addNamed(out, name, (opts?: Record<string, unknown>) => makeRegularizer(lib, def, opts));
+    const entry = lib.get(name)!;
+    if (entry.kind === 'regularizer') addNamed(out, name, (opts?: Record<string, unknown>) => makeRegularizer(lib, entry.def, opts));
   }
   return out;
 }) as unknown as StdlibRegularizers;

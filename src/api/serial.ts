@@ -25,14 +25,26 @@ export interface SavedSource {
 }
 
 const sources = new WeakMap<Library, SavedSource>();
-const bySource = new Map<string, Library>();
+/** A library by its source, held weakly: a process that compiles many programs keeps only the live ones. */
+const bySource = new Map<string, WeakRef<Library>>();
+const reaper = new FinalizationRegistry<{ key: string; ref: WeakRef<Library> }>(({ key, ref }) => {
+  if (bySource.get(key) === ref) bySource.delete(key);
+});
 const keyOf = (s: SavedSource) => JSON.stringify([s.text, Object.entries(s.imports).sort()]);
 
 /** Remember the source a library was compiled from (called by `compile`). */
 export function rememberSource(lib: Library, source: SavedSource): void {
   sources.set(lib, source);
   const key = keyOf(source);
-  if (!bySource.has(key)) bySource.set(key, lib);
+  if (bySource.get(key)?.deref()) return;
+  const ref = new WeakRef(lib);
+  bySource.set(key, ref);
+  reaper.register(lib, { key, ref });
+}
+
+/** How many sources `libraryFor` can find a library by (live ones, and dead ones not yet reaped). */
+export function rememberedSourceCount(): number {
+  return bySource.size;
 }
 
 /** The source of a library made by `compile`; undefined for the stdlib. */
@@ -43,7 +55,7 @@ export function sourceOf(lib: Library): SavedSource | undefined {
 /** The library for a saved definition: the stdlib, or its source compiled again (once per source). */
 export function libraryFor(source: SavedSource | undefined, what: string): Library {
   if (source === undefined) return Library.stdlib();
-  const hit = bySource.get(keyOf(source));
+  const hit = bySource.get(keyOf(source))?.deref();
   if (hit) return hit;
   let lib: Library;
   try {

@@ -5,7 +5,7 @@
 import { LosscError } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node, topoSort } from '../ir/node.js';
-import { OPS } from '../ir/ops.js';
+import { isElementwise } from '../ir/ops.js';
 import { locatedAt, type Origins } from '../ir/origin.js';
 import { sameShape } from '../ir/shape.js';
 import { VJP } from './rules.js';
@@ -110,8 +110,6 @@ interface PartAdjoints {
   adjoints: Map<number, Node>;
 }
 
-const BROADCASTING_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'select']);
-
 /**
  * An argument that was broadcast up to its node's shape receives the SUM of the adjoint over the
  * broadcast axes. Adjoints may be kept smaller than their node (a scalar 1 seeds a whole sum), so
@@ -119,7 +117,7 @@ const BROADCASTING_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'sele
  * would hand its scalar term an adjoint of 1 instead of N.
  */
 function widenForBroadcast(c: Node, arg: Node, n: Node): Node {
-  const broadcasting = BROADCASTING_KINDS.has(OPS[n.op].kind) || n.op === 'broadcast_like';
+  const broadcasting = isElementwise(n.op) || n.op === 'broadcast_like';
   if (!broadcasting || sameShape(arg.shape, n.shape) || sameShape(c.shape, n.shape)) return c;
   return b.broadcastLike(c, n);
 }

@@ -1,7 +1,8 @@
 // The derivative of every primitive, as its vector-Jacobian product: given the node, its
 // arguments and the adjoint `g` flowing back from the node's users, the adjoint each argument
 // receives (null: none, because the argument is not differentiable through this op).
-// One entry per op, each a line or two of IR, in the spirit of micrograd's `_backward`s.
+// One entry per op, each a line or two of IR, in the spirit of micrograd's `_backward`s; a total
+// table (null: no rule here, the op is differentiated by grad.ts itself or not at all).
 //
 // `g` may be smaller than the node (a scalar 1 seeds a sum, for instance): elementwise rules let
 // it broadcast; rules that move axes first widen it with `full(g, n)`. Contributions larger
@@ -49,7 +50,13 @@ function extremeAdjoint(n: Node, g: Node): Node {
   return where(hit, div(unreduce(n, g), ties), zero());
 }
 
-export const VJP: Partial<Record<OpName, Vjp>> = {
+export const VJP: Record<OpName, Vjp | null> = {
+  // Leaves have no arguments to pass an adjoint to.
+  input: none,
+  const: none,
+  tensor: none,
+  param: none,
+
   neg: (_n, g) => [neg(g)],
   exp: (n, g) => [mul(g, n)],
   log: (n, g) => [div(g, n.args[0]!)],
@@ -60,6 +67,10 @@ export const VJP: Partial<Record<OpName, Vjp>> = {
   sigmoid: (n, g) => [mul(g, mul(n, sub(one(), n)))],
   softplus: (n, g) => [mul(g, b.sigmoid(n.args[0]!))],
   tanh: (n, g) => [mul(g, sub(one(), pow(n, constant(2))))],
+  cosh: (n, g) => [mul(g, b.unary('sinh', n.args[0]!))],
+  sinh: (n, g) => [mul(g, b.unary('cosh', n.args[0]!))],
+  cos: (n, g) => [neg(mul(g, b.unary('sin', n.args[0]!)))],
+  sin: (n, g) => [mul(g, b.unary('cos', n.args[0]!))],
   sign: none,
   floor: none,
   not: none,
@@ -124,6 +135,7 @@ export const VJP: Partial<Record<OpName, Vjp>> = {
   expand_dims: (n, g) => [b.squeeze(full(g, n), n.attrs.axis as number)],
   squeeze: (n, g) => [b.expandDims(full(g, n), n.attrs.axis as number)],
   // `part` is handled by grad.ts, which gathers every part of a tensor into one concat.
+  part: null,
   concat: (n, g) => {
     const axis = n.attrs.axis as number;
     const gg = full(g, n);

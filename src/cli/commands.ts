@@ -4,12 +4,13 @@ import { writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { Definition } from '../../grammar/ast.js';
-import { parseExpression } from '../../grammar/index.js';
+import { parseExpression } from '../../grammar/load.js';
 import { derivative, explain } from '../pipeline/derivative.js';
 import { LosscError, registerSource } from '../errors.js';
 import { BUILTINS, showStatic, type Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
 import { folderHost } from '../node/files.js';
+import { installGrammar } from '../node/grammar.js';
 import { evalStatic, lowerDefinition } from '../lower/lower.js';
 import { displaySignature } from '../lower/signature.js';
 import { showShape } from '../ir/shape.js';
@@ -21,6 +22,8 @@ import { useBackend } from '../backend.js';
 import { checkProgram } from '../lower/check.js';
 import { PLOT_FLAGS, PLOT_USAGE, runPlot } from './plot.js';
 import { exportFromLibrary } from '../export/index.js';
+
+installGrammar(); // the parser, loaded on the first parse (`lossc eval` of stdlib losses needs none)
 
 export interface Io {
   out(s: string): void;

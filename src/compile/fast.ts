@@ -11,10 +11,15 @@
 import * as tf from '@tensorflow/tfjs';
 import * as b from '../ir/build.js';
 import type { Node } from '../ir/node.js';
-import { differentiate, stabilise, type Pipeline, type Stage } from '../pipeline/pipeline.js';
+import type { Dim } from '../ir/shape.js';
+import { differentiate, sizeAssumptions, stabilise, type Pipeline, type Stage } from '../pipeline/pipeline.js';
+import { sameShapes } from './fused-codegen/binding.js';
+import { dimSize, szEval } from './fused-codegen/size.js';
+import { engine, recordingGradients } from './engine.js';
 import { fuse, type FusedKernel } from './fused.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
-import { newOutput, readData } from './tensor-data.js';
+import { newOutput, readData, wasmHeapMemory } from './tensor-data.js';
+import { simdKernel, type SimdKernel } from './wasm-simd/simd.js';
 
 /** Backends whose tensors live in CPU memory, where reading data out costs a copy, not a sync. */
 const CPU_BACKENDS = new Set(['cpu', 'wasm']);
@@ -30,29 +35,39 @@ interface FastEntry {
   others: () => FusedKernel | null;
   primary: number;
   differentiable: boolean[];
-  inputShapes: number[][];
   /** Inputs declared int (labels) are truncated, as Keras casts them. */
   intInputs: boolean[];
   /** The class labels its `one_hot`s read, checked on each call's data (labels.ts). */
   labels?: LabelCheck;
+  /** What its graphs assume of a signature's sizes (pipeline.ts's sizeAssumptions). */
+  assumptions: Array<readonly [Dim, Dim]>;
 }
 
-interface EngineInternals {
-  state: { gradientDepth: number; kernelDepth: number };
-  runKernelFunc(config: {
-    forwardFunc: (backend: unknown, save: (ts: tf.Tensor[]) => void) => tf.Tensor;
-    backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
-    inputs: Record<string, tf.Tensor>;
-  }): tf.Tensor;
+/** A stage's reduced value, with its SIMD kernels per wasm heap. */
+interface ValueAt {
+  root: Node;
+  inputs: readonly Node[];
+  kernels: WeakMap<WebAssembly.Memory, SimdKernel | null>;
 }
 
-const engine = () => tf.engine() as unknown as EngineInternals;
-
-/** Is a gradient being recorded right now (inside tf.grad, variableGrads, model.fit)? */
-function recordingGradients(): boolean {
-  const { state } = engine();
-  return state.gradientDepth > 0 && state.kernelDepth === 0;
+/** An entry with the call's sizes: the value of each of its symbols. */
+interface Prepared {
+  entry: FastEntry;
+  size: (d: Dim) => number;
 }
+
+/** A dimension's value at a binding of a signature's symbols (NaN where it does not divide). */
+function sizeAt(binding: ReadonlyMap<string, number>): (d: Dim) => number {
+  return (d) => {
+    try {
+      return szEval(dimSize(d), (name) => binding.get(name) ?? NaN);
+    } catch {
+      return NaN; // a size the fused target cannot read (it refuses such graphs anyway)
+    }
+  };
+}
+
+const holds = (assumptions: FastEntry['assumptions'], size: (d: Dim) => number) => assumptions.every(([a, b]) => size(a) === size(b));
 
 function scaled(g: Float32Array, s: number): Float32Array {
   return s === 1 ? g : g.map((v) => v * s);
@@ -65,31 +80,64 @@ export class FastPath {
     private readonly reduction: FastReduction,
   ) {}
 
-  /** Build (or find) the generated functions for these input shapes; null when not possible. */
-  prepare(shapes: number[][]): FastEntry | null {
+  /**
+   * Build (or find) the generated functions for these input shapes; null when not possible. They
+   * are made once per shape signature (pipeline.ts) and take the call's sizes; where a graph
+   * needs the sizes themselves (or assumes what this call's sizes break), once per shape.
+   */
+  prepare(shapes: readonly (readonly number[])[]): Prepared | null {
+    // The common case, the shapes of the last call again: nothing to look up.
+    const last = this.last;
+    if (last && sameShapes(last.shapes, shapes)) return last.prepared;
+    const prepared = this.lookUp(shapes);
+    this.last = { shapes: shapes.map((s) => [...s]), prepared };
+    return prepared;
+  }
+
+  private last?: { shapes: number[][]; prepared: Prepared | null };
+
+  private lookUp(shapes: readonly (readonly number[])[]): Prepared | null {
     if (shapes.some((s) => s.includes(0))) return null; // empty tensors: Keras's special cases, general path
+    const { stage, binding } = this.pipeline.atSignature(shapes);
+    if (stage) {
+      const entry = stage.memo(`fused:${this.reduction}`, () => fusedEntry(stage, this.reduction));
+      const size = sizeAt(binding);
+      if (entry && holds(entry.assumptions, size)) return { entry, size };
+    }
+    return this.concrete(shapes);
+  }
+
+  /** The kernels of the stage at exactly these shapes. */
+  private concrete(shapes: readonly (readonly number[])[]): Prepared | null {
     let stage: Stage;
     try {
       stage = this.pipeline.at(shapes);
     } catch {
       return null; // shape errors and the like are reported by the general path, with context
     }
-    return stage.memo(`fused:${this.reduction}`, () => fusedEntry(stage, this.reduction));
+    const entry = stage.memo(`fused:${this.reduction}`, () => fusedEntry(stage, this.reduction));
+    return entry && { entry, size: Number };
   }
 
   /** The reduced loss with its gradient attached, or undefined when this call cannot take the fast path. */
   tryCall(xs: tf.Tensor[]): tf.Tensor | undefined {
     if (!CPU_BACKENDS.has(tf.getBackend())) return undefined;
-    const e = this.prepare(xs.map((x) => x.shape));
-    if (!e) return undefined;
-    checkLabels(e.labels, xs, this.pipeline.def.name);
-    if (!recordingGradients()) return tf.scalar(e.value.run(this.read(e, xs))[0]![0]!);
+    const shapes = xs.map((x) => x.shape);
+    const p = this.prepare(shapes);
+    if (!p) return undefined;
+    const { entry: e, size } = p;
+    checkLabels(e.labels, xs, this.pipeline.def.name, size);
+    if (!recordingGradients()) {
+      const memory = wasmHeapMemory();
+      const fast = memory ? this.simdAt(shapes, memory)?.run(this.read(e, xs)) : undefined;
+      return tf.scalar(fast ?? e.value.run(this.read(e, xs), undefined, shapes)[0]![0]!);
+    }
     // The gradient's tensor is made before the inputs are read (on wasm, making it may move the
     // heap that the inputs are read from) and written by the kernel in place.
-    const out = newOutput(e.inputShapes[e.primary]!);
+    const out = newOutput(shapes[e.primary]!);
     let value: number;
     try {
-      value = e.valueAndGrad.run(this.read(e, xs), [undefined, out.data])[0]![0]!;
+      value = e.valueAndGrad.run(this.read(e, xs), [undefined, out.data], shapes)[0]![0]!;
     } catch (err) {
       out.discard();
       throw err;
@@ -112,15 +160,50 @@ export class FastPath {
           out[i] = () => {
             if (!e.differentiable[i]) return tf.zeros(x.shape);
             if (i === e.primary) return s === 1 ? primaryGrad.clone() : tf.mul(primaryGrad, s);
-            const others = e.others();
-            if (!others) throw new Error('lossc: no gradient kernel for a secondary input');
             const k = e.differentiable.filter((d, j) => d && j !== e.primary && j < i).length;
-            return tf.tensor(scaled(others.run(this.read(e, xs))[k]!, s), e.inputShapes[i]!, 'float32');
+            return tf.tensor(scaled(this.otherGradients(p, shapes).run(this.read(e, xs), undefined, shapes)[k]!, s), x.shape, 'float32');
           };
         });
         return out;
       },
       inputs,
+    });
+  }
+
+  /** The kernel of the secondary gradients, at these shapes (a signature's where its assumptions hold). */
+  private otherGradients(p: Prepared, shapes: readonly (readonly number[])[]): FusedKernel {
+    let others = p.entry.others();
+    if (others?.symbolic && !holds(sizeAssumptions(others.roots), p.size)) others = this.concrete(shapes)?.entry.others() ?? null;
+    if (!others) throw new Error('lossc: no gradient kernel for a secondary input');
+    return others;
+  }
+
+  /**
+   * The value-only WebAssembly SIMD kernel on tfjs-backend-wasm's heap, at exactly these shapes
+   * (its module is built per shape, from the stage at those shapes); null where it does not cover the loss.
+   */
+  simdAt(shapes: readonly (readonly number[])[], memory: WebAssembly.Memory): SimdKernel | null {
+    const v = this.valueAt(shapes);
+    if (!v) return null;
+    if (!v.kernels.has(memory)) v.kernels.set(memory, simdKernel(v.root, v.inputs, memory));
+    return v.kernels.get(memory)!;
+  }
+
+  /** The reduced, stabilised value at exactly these shapes, and the inputs it reads (what the SIMD target compiles). */
+  valueAt(shapes: readonly (readonly number[])[]): ValueAt | null {
+    let stage: Stage;
+    try {
+      stage = this.pipeline.at(shapes);
+    } catch {
+      return null;
+    }
+    return stage.memo(`simd:${this.reduction}`, () => {
+      try {
+        if (stage.lowered.mask) return null;
+        return { root: reducedValue(stage.value, this.reduction), inputs: stage.lowered.inputs, kernels: new WeakMap() };
+      } catch {
+        return null; // errors of the derivation are reported by the general path, with context
+      }
     });
   }
 
@@ -130,17 +213,22 @@ export class FastPath {
   }
 }
 
+/** The loss reduced to one number, stabilised: what every kernel here computes. */
+function reducedValue(v: Node, reduction: FastReduction): Node {
+  let total: Node = v;
+  if (v.rank > 0) {
+    total = b.reduce('sum', v, null);
+    if (reduction !== 'sum') total = b.div(total, b.size(v, null));
+  }
+  return stabilise([total])[0]!;
+}
+
 /** The fused kernels of a stage for one reduction; null when the fused target cannot take it. */
 function fusedEntry(stage: Stage, reduction: FastReduction): FastEntry | null {
   try {
     const { lowered, value: v, differentiable } = stage;
     if (lowered.mask) return null; // masked means: divide by the valid count; the general path does it
-    let total: Node = v;
-    if (v.rank > 0) {
-      total = b.reduce('sum', v, null);
-      if (reduction !== 'sum') total = b.div(total, b.size(v, null));
-    }
-    const [folded] = stabilise([total]);
+    const folded = reducedValue(v, reduction);
     const primary = differentiable.lastIndexOf(true);
     if (primary < 0) return null;
     const [primaryGrad] = differentiate(folded!, [lowered.inputs[primary]!]);
@@ -155,9 +243,9 @@ function fusedEntry(stage: Stage, reduction: FastReduction): FastEntry | null {
       others: () => (others ??= rest.length ? fuse(differentiate(folded!, rest), lowered.inputs) : null),
       primary,
       differentiable,
-      inputShapes: stage.shapes.map((s) => [...s]),
       intInputs: lowered.inputs.map((n) => n.dtype === 'int32'),
       labels: labelCheck([lowered.value], lowered.inputs),
+      assumptions: sizeAssumptions([lowered.value, folded!, primaryGrad!]),
     };
   } catch {
     return null; // errors of the derivation are reported by the general path, with context

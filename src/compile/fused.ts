@@ -19,19 +19,30 @@
 import { LosscError } from '../errors.js';
 import type { Node } from '../ir/node.js';
 import { topoSort } from '../ir/node.js';
-import { showShape } from '../ir/shape.js';
+import { showShape, type Dim, type DType } from '../ir/shape.js';
 import { dims, isBufferLeaf, materialize, sizeOf, supported } from './fused-codegen/graph.js';
 import { groupNests } from './fused-codegen/nests.js';
 import { planNest } from './fused-codegen/plan.js';
-import type { Ctx } from './fused-codegen/scope.js';
-import { HELPERS, Unsupported, type Helper } from './fused-codegen/scalar.js';
+import { withScratch, type Scratch, type ScratchKind } from './fused-codegen/pool.js';
+import { storedAsFloat32, type Ctx } from './fused-codegen/scope.js';
+import { HELPERS, lit, Unsupported, type Helper } from './fused-codegen/scalar.js';
+import { SizeBinding } from './fused-codegen/binding.js';
+import { atomsOf, type Poly, type Sz } from './fused-codegen/size.js';
 import { blockedMatmul, columnSum, sparseMatmul } from './fused-codegen/sparse.js';
 
 export interface FusedKernel {
-  /** Shapes of the roots, in order. */
-  readonly shapes: number[][];
-  /** Shapes the inputs must have, in order. */
-  readonly inputShapes: number[][];
+  /** Shapes of the roots, in order (symbols where the kernel takes its sizes at run time). */
+  readonly shapes: Dim[][];
+  /** Shapes the inputs must have, in order (likewise). */
+  readonly inputShapes: Dim[][];
+  /** The roots it computes. */
+  readonly roots: readonly Node[];
+  /** Whether it takes its sizes at run time (one kernel for every binding of its symbols). */
+  readonly symbolic: boolean;
+  /** The roots' shapes for inputs of these shapes. */
+  shapesAt(inputShapes: readonly (readonly number[])[]): number[][];
+  /** The scratch buffers a call with inputs of these shapes takes from the pool: kind and elements. */
+  scratchAt(inputShapes: readonly (readonly number[])[]): Array<{ kind: ScratchKind; size: number }>;
   /** The generated JavaScript (for debugging and tests). */
   readonly source: string;
   /** Number of loop nests (passes over distinct index spaces) the kernel runs. */
@@ -41,8 +52,10 @@ export interface FusedKernel {
    * dtype (float data for float inputs, whole numbers for int, 0/1 for bool). Returns one
    * row-major Float32Array per root (bools as 0/1, ints as floats). `outs`, where given, are
    * the arrays to write the roots into (one per root, of its size; a missing one is allocated).
+   * `shapes`: the inputs' shapes, needed when the kernel is symbolic. Scratch comes from the
+   * call's pool (pool.ts) and is given back before it returns.
    */
-  run(inputs: readonly ArrayLike<number>[], outs?: readonly (Float32Array | undefined)[]): Float32Array[];
+  run(inputs: readonly ArrayLike<number>[], outs?: readonly (Float32Array | undefined)[], shapes?: readonly (readonly number[])[]): Float32Array[];
 }
 
 /** Whether `new Function` may be used here: undefined until first tried. */
@@ -96,6 +109,14 @@ export function fuse(roots: readonly Node[], inputs: readonly Node[]): FusedKern
   return kernel;
 }
 
+/** How many kernels have been generated (each `fuse` that was not a cache hit), for tests. */
+let generated = 0;
+export function fusedKernelsGenerated(): number {
+  return generated;
+}
+
+type Factory = (consts: Float64Array[]) => (outs: Float32Array[], sizes: number[], temps: Scratch[], ...xs: ArrayLike<number>[]) => void;
+
 function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKernel | null {
   refusal = undefined;
   const refuse = (why: string) => {
@@ -103,22 +124,24 @@ function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKer
     return null;
   };
   if (!fusedCodegenAvailable()) return refuse('generated code is not allowed here (new Function)');
-  // Anything reachable at all must be an op we know (a newer op: leave it to the tfjs path).
-  for (const n of topoSort(roots)) {
-    if (!supported(n)) return refuse(`unsupported op ${String(n.op)}`);
-    if (!n.shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) return refuse('symbolic shape');
-  }
+  // Anything reachable at all must be an op we know (a newer op: leave it to the tfjs path), and
+  // every size a number or a polynomial over a signature's symbols (size.ts).
   let built: Built;
   try {
+    for (const n of topoSort(roots)) {
+      if (!supported(n)) return refuse(`unsupported op ${String(n.op)}`);
+      dims(n);
+    }
+    generated++;
     built = generate(roots, inputs);
   } catch (e) {
     if (e instanceof Unsupported) return refuse(e.message);
     if (e instanceof RangeError) return refuse(`graph too deep: ${e.message}`);
     throw e;
   }
-  let factory: (consts: Float64Array[]) => (outs: Float32Array[], ...xs: ArrayLike<number>[]) => void;
+  let factory: Factory;
   try {
-    factory = new Function('K', built.source) as typeof factory;
+    factory = new Function('K', built.source) as Factory;
   } catch (e) {
     if (e instanceof EvalError) {
       codegenAllowed = false;
@@ -126,22 +149,47 @@ function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKer
     }
     throw e;
   }
-  const kernel = factory(built.consts);
-  const { inputShapes, inputSizes, rootSlots, slotSizes } = built;
+  return kernelOf(built, factory(built.consts), roots);
+}
+
+/** The kernel's `run`: the call's sizes bound from its input shapes, scratch from the pool. */
+function kernelOf(built: Built, kernel: ReturnType<Factory>, roots: readonly Node[]): FusedKernel {
+  const { inputDims, rootSlots, slotDims, atoms, temps } = built;
+  const symbolic = atoms.length > 0 || inputDims.some((ds) => ds.some((d) => typeof d !== 'number'));
+  // The sizes a call needs: its inputs', its roots', its scratch buffers' (in that order).
+  const nIn = inputDims.length;
+  const nSlots = slotDims.length;
+  const binding = new SizeBinding(atoms, inputDims, [...inputDims.map(sizeOf), ...slotDims.map(sizeOf), ...temps.map((t) => t.size)]);
+  const concrete = inputDims.map((ds) => ds as number[]);
+  let rootDims: SizeBinding | undefined;
   return {
-    shapes: roots.map((r) => dims(r)),
-    inputShapes,
+    roots,
+    shapes: roots.map((r) => [...r.shape]),
+    inputShapes: inputDims.map((ds) => ds.map((d) => (typeof d === 'number' ? d : d.key))),
     source: built.source,
     nests: built.nests,
-    run(xs: readonly ArrayLike<number>[], outs?: readonly (Float32Array | undefined)[]): Float32Array[] {
-      if (xs.length !== inputSizes.length) {
-        throw new LosscError('arity', `the fused kernel takes ${inputSizes.length} input(s), got ${xs.length}`);
-      }
-      xs.forEach((x, i) => {
-        if (x.length !== inputSizes[i]) {
-          throw new LosscError('value', `input ${i} should have shape ${showShape(inputShapes[i]!)} (${inputSizes[i]} values), got ${x.length} values`);
+    symbolic,
+    shapesAt: (shapes) => {
+      const flat = (rootDims ??= new SizeBinding(atoms, inputDims, slotDims.flat())).bind(shapes).sizes;
+      let at = 0;
+      const bySlot = slotDims.map((ds) => ds.map(() => flat[at++]!));
+      return rootSlots.map((s) => bySlot[s]!);
+    },
+    scratchAt: (shapes) => {
+      const { sizes } = binding.bind(shapes);
+      return temps.map((t, i) => ({ kind: t.kind, size: sizes[nIn + nSlots + i]! }));
+    },
+    run(xs, outs, shapes) {
+      if (xs.length !== nIn) throw new LosscError('arity', `the fused kernel takes ${nIn} input(s), got ${xs.length}`);
+      if (!shapes && symbolic) throw new LosscError('usage', 'a kernel at symbolic sizes needs the shapes of its inputs');
+      const { atoms: sizeArgs, sizes } = binding.bind(shapes ?? concrete);
+      for (let i = 0; i < nIn; i++) {
+        if (xs[i]!.length !== sizes[i]) {
+          const shape = shapes?.[i] ?? concrete[i]!;
+          throw new LosscError('value', `input ${i} should have shape ${showShape(shape)} (${sizes[i]} values), got ${xs[i]!.length} values`);
         }
-      });
+      }
+      const slotSizes = sizes.slice(nIn, nIn + nSlots);
       // One array per distinct root (a root given twice is computed once, then copied): the
       // first array given for it, else a new one. Each array is handed back to one root only.
       const given = rootSlots.map((s, i) => checkedOutput(outs, i, slotSizes[s]!));
@@ -151,7 +199,8 @@ function fuseUncached(roots: readonly Node[], inputs: readonly Node[]): FusedKer
         if (slots[s] === undefined && given[i]) [slots[s], owner[s]] = [given[i]!, i];
       });
       slotSizes.forEach((n, s) => (slots[s] ??= new Float32Array(n)));
-      kernel(slots, ...xs);
+      if (temps.length === 0) kernel(slots, sizeArgs, [], ...xs);
+      else withScratch((take) => kernel(slots, sizeArgs, temps.map((t, i) => take(t.kind, sizes[nIn + nSlots + i]!)), ...xs));
       const handed = new Set<number>();
       return rootSlots.map((s, i) => {
         if (owner[s] === i || (owner[s] === undefined && !handed.has(s))) {
@@ -176,15 +225,27 @@ function checkedOutput(outs: readonly (Float32Array | undefined)[] | undefined, 
 interface Built {
   source: string;
   consts: Float64Array[];
-  inputShapes: number[][];
-  inputSizes: number[];
+  inputDims: Sz[][];
   /** For each root, which of the kernel's outputs it is (a root given twice shares one). */
   rootSlots: number[];
-  /** Size of each distinct root. */
-  slotSizes: number[];
+  /** Shape of each distinct root. */
+  slotDims: Sz[][];
+  /** The size atoms the kernel takes (symbols, quotients), in order. */
+  atoms: string[];
+  /** The scratch buffers it takes per call: the targets' buffers, then per-row scratch. */
+  temps: Array<{ kind: ScratchKind; size: Sz }>;
   nests: number;
 }
 
+/**
+ * Buffers per dtype: float32 targets in float32 (what tfjs computes in; they may be as large as
+ * the inputs) where `storedAsFloat32` says (scope.ts rounds their values alike), the others and
+ * ints in float64, bools as bytes. Per-row scratch (softmax's exponentials) stays float64:
+ * a row is small, and reading it back as float32 measured slower.
+ */
+const SCRATCH_KIND: Record<DType, ScratchKind> = { float32: 'f64', int32: 'f64', bool: 'u8' };
+
+// size: one closure per Ctx method, each a few lines; splitting would scatter the name tables
 function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
   const bound = new Map<Node, number>();
   inputs.forEach((n, i) => {
@@ -209,7 +270,8 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
   const tempName = new Map<Node, string>();
   const read = new Set<Node>();
   const helpers = new Set<Helper>();
-  const scratch: number[] = [];
+  const scratch: Sz[] = [];
+  const sizes = new SizeNames();
   const uniqueRoots = [...new Set(roots)];
   const outName = new Map<Node, string>(uniqueRoots.map((r, i) => [r, `r${i}`]));
 
@@ -246,45 +308,79 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
       scratch.push(size);
       return `w${scratch.length - 1}`;
     },
+    size: (sz) => sizes.code(sz),
   };
 
   const renderers = nests.map((nest) => sparseMatmul(ctx, nest) ?? blockedMatmul(ctx, nest) ?? columnSum(ctx, nest) ?? planNest(ctx, nest));
   const body = renderers.flatMap((r) => r());
 
-  const inputShapes = inputs.map((n) => dims(n));
-  const source = assemble({ consts, helpers, tempName, scratch, inputs: inputs.length, uniqueRoots, outName, body });
+  const temps = [
+    ...[...tempName.keys()].map((n) => ({ kind: storedAsFloat32(n) ? ('f32' as const) : SCRATCH_KIND[n.dtype], size: sizeOf(dims(n)) })),
+    ...scratch.map((size) => ({ kind: 'f64' as const, size })),
+  ];
+  const tempNames = [...tempName.values(), ...scratch.map((_, i) => `w${i}`)];
+  const source = assemble({ consts, helpers, sizes, tempNames, inputs: inputs.length, uniqueRoots, outName, body });
   return {
     source,
     consts,
-    inputShapes,
-    inputSizes: inputShapes.map(sizeOf),
+    inputDims: inputs.map((n) => dims(n)),
     rootSlots: roots.map((r) => uniqueRoots.indexOf(r)),
-    slotSizes: uniqueRoots.map((r) => sizeOf(dims(r))),
+    slotDims: uniqueRoots.map((r) => dims(r)),
+    atoms: sizes.atoms,
+    temps,
     nests: nests.length,
   };
 }
 
-/** The kernel's source: constants, helpers, buffers and scratch arrays, then the function running the nests. */
+/** The sizes a kernel's code uses: its atoms (arguments `n0`, ...) and the products and sums of them (`z0`, ...). */
+class SizeNames {
+  readonly atoms: string[] = [];
+  private readonly names = new Map<string, { name: string; poly: Poly }>();
+
+  code(sz: Sz): string {
+    if (typeof sz === 'number') return lit(sz);
+    let hit = this.names.get(sz.key);
+    if (!hit) {
+      for (const a of atomsOf(sz)) if (!this.atoms.includes(a)) this.atoms.push(a);
+      hit = { name: `z${this.names.size}`, poly: sz };
+      this.names.set(sz.key, hit);
+    }
+    return hit.name;
+  }
+
+  /** `const z0 = n0 * n1 + 3;` for each size used (atoms are named by their index, never by their text). */
+  lines(): string[] {
+    // `| 0`: each dimension is below 2^31, and int32 loop bounds keep the loops in integers.
+    const out = this.atoms.map((_, i) => `const n${i} = N[${i}] | 0;`);
+    for (const { name, poly } of this.names.values()) {
+      const terms = [...poly.terms].map(([m, c]) => {
+        const factors = m ? m.split('*').map((a) => `n${this.atoms.indexOf(a)}`) : [];
+        return c === 1 && factors.length ? factors.join(' * ') : [lit(c), ...factors].join(' * ');
+      });
+      out.push(`const ${name} = ${terms.join(' + ')};`);
+    }
+    return out;
+  }
+}
+
+/** The kernel's source: constants, helpers, then the function: its sizes, buffers and scratch, and the nests. */
 function assemble(k: {
   consts: readonly Float64Array[];
   helpers: ReadonlySet<Helper>;
-  tempName: ReadonlyMap<Node, string>;
-  scratch: readonly number[];
+  sizes: SizeNames;
+  tempNames: readonly string[];
   inputs: number;
   uniqueRoots: readonly Node[];
   outName: ReadonlyMap<Node, string>;
   body: readonly string[];
 }): string {
-  const { consts, helpers, tempName, scratch, inputs, uniqueRoots, outName, body } = k;
+  const { consts, helpers, sizes, tempNames, inputs, uniqueRoots, outName, body } = k;
   const src: string[] = ['"use strict";'];
   consts.forEach((_, i) => src.push(`const k${i} = K[${i}];`));
   for (const h of [...helpers].sort()) src.push(HELPERS[h]);
-  for (const [n, name] of tempName) {
-    const size = sizeOf(dims(n));
-    src.push(`const ${name} = new ${n.dtype === 'bool' ? 'Uint8Array' : 'Float64Array'}(${size});`);
-  }
-  scratch.forEach((size, i) => src.push(`const w${i} = new Float64Array(${sizeOf([size])});`));
-  src.push(`return function fused(outs${Array.from({ length: inputs }, (_, i) => `, x${i}`).join('')}) {`);
+  src.push(`return function fused(outs, N, T${Array.from({ length: inputs }, (_, i) => `, x${i}`).join('')}) {`);
+  for (const l of sizes.lines()) src.push(`  ${l}`);
+  tempNames.forEach((name, i) => src.push(`  const ${name} = T[${i}];`));
   uniqueRoots.forEach((r, i) => src.push(`  const ${outName.get(r)} = outs[${i}];`));
   src.push(...body);
   src.push('};');

@@ -138,6 +138,10 @@ export const KERNELS: Record<OpName, Kernel> = {
   sigmoid: ([x]) => tf.sigmoid(x!),
   softplus: ([x]) => tf.softplus(x!),
   tanh: ([x]) => tf.tanh(x!),
+  cosh: ([x]) => tf.cosh(x!),
+  sinh: ([x]) => tf.sinh(x!),
+  cos: ([x]) => tf.cos(x!),
+  sin: ([x]) => tf.sin(x!),
   floor: ([x]) => tf.floor(x!),
   not: noGradient((x) => tf.logicalNot(x)),
   cast: ([x], n) => (n.dtype === 'bool' ? tf.notEqual(x!, tf.scalar(0, x!.dtype)) : tf.cast(x!, tfDtype(n.dtype))),
@@ -191,10 +195,24 @@ export const KERNELS: Record<OpName, Kernel> = {
   },
   concat: (xs, n) => tf.concat(xs, n.attrs.axis as number),
   transpose: ([x], n) => tf.transpose(x!, n.attrs.perm as number[]),
-  matmul: ([a, b]) => tf.matMul(a!, b!),
+  matmul: ([a, b]) => matmulBroadcast(a!, b!),
   // 1 where the label equals the position along the last axis, as the reference and the fused
   // target compare (tf.oneHot refuses depth 1, which a one-class size(x, axis = k) gives).
   one_hot: (args, n) => noGradient((labels) => oneHotOf(labels!, shapeOf(n)[n.rank - 1]!))(args, n),
   ctc: ([labels, logits]) => ctcTaped(labels!, logits!),
   ctc_grad: ([labels, logits]) => ctcGradient(labels!, logits!),
 };
+
+/**
+ * tf.matMul with the batch axes broadcast beforehand: tfjs's cpu kernel pairs the batch entries of
+ * operands whose batch axes broadcast ([2, 1] against [2, 2]) wrongly (fuzz seeds 4043166, 4040220).
+ */
+function matmulBroadcast(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const ba = a.shape.slice(0, -2);
+  const bb = b.shape.slice(0, -2);
+  const n = Math.max(ba.length, bb.length);
+  const pad = (s: number[]) => [...Array<number>(n - s.length).fill(1), ...s];
+  const batch = pad(ba).map((d, i) => Math.max(d, pad(bb)[i]!));
+  const widen = (x: tf.Tensor, s: number[]) => (s.length === n && s.every((d, i) => d === batch[i]) ? x : tf.broadcastTo(x, [...batch, ...x.shape.slice(-2)]));
+  return tf.matMul(widen(a, ba), widen(b, bb));
+}

@@ -13,12 +13,13 @@ import { topoSort, type Node } from '../ir/node.js';
 import { fromData } from '../eval/ndarray.js';
 import { evaluate } from '../eval/reference.js';
 import { readData } from './tensor-data.js';
+import type { Dim } from '../ir/shape.js';
 
 interface OneHotLabels {
   /** The int labels one `one_hot` reads. */
   labels: Node;
-  /** Its number of classes (shapes are concrete in compiled graphs). */
-  classes: number;
+  /** Its number of classes (a symbol in a signature's graph: the call gives its value). */
+  classes: Dim;
   /** The input the labels are (or are cast from), when they are one: scanned without evaluating. */
   direct?: number;
 }
@@ -34,8 +35,7 @@ export function labelCheck(roots: readonly Node[], inputs: readonly Node[]): Lab
   const seen = new Set<string>();
   for (const n of topoSort(roots)) {
     if (n.op !== 'one_hot') continue;
-    const classes = n.shape[n.rank - 1];
-    if (typeof classes !== 'number') continue; // only concrete shapes are compiled
+    const classes = n.shape[n.rank - 1]!;
     const labels = n.args[0]!;
     const key = `${labels.id}:${classes}`;
     if (seen.has(key)) continue;
@@ -48,9 +48,10 @@ export function labelCheck(roots: readonly Node[], inputs: readonly Node[]): Lab
 }
 
 /** Throws a 'value' error naming the loss when a label is outside [0, classes). Creates no tensors. */
-export function checkLabels(check: LabelCheck | undefined, xs: readonly tf.Tensor[], loss: string): void {
+export function checkLabels(check: LabelCheck | undefined, xs: readonly tf.Tensor[], loss: string, size: (d: Dim) => number = Number): void {
   if (!check) return;
-  for (const c of check.checks) {
+  for (const c0 of check.checks) {
+    const c = { ...c0, classes: size(c0.classes) };
     const bad = c.direct !== undefined ? firstOutside(readData(xs[c.direct]!), c.classes) : computedOutside(c, check.inputs, xs);
     if (bad !== undefined) {
       throw new LosscError(
@@ -72,7 +73,7 @@ function firstOutside(data: ArrayLike<number>, classes: number): number | undefi
   return undefined;
 }
 
-function computedOutside(c: OneHotLabels, inputs: readonly Node[], xs: readonly tf.Tensor[]): number | undefined {
+function computedOutside(c: OneHotLabels & { classes: number }, inputs: readonly Node[], xs: readonly tf.Tensor[]): number | undefined {
   const values: Record<string, ReturnType<typeof fromData>> = {};
   for (const n of topoSort([c.labels])) {
     if (n.op !== 'input') continue;

@@ -1,59 +1,83 @@
-// A plan: the IR flattened once into a list of kernel calls over numbered slots, so that a call
-// only walks an array (no graph traversal, no lookups by name). Run it inside tf.tidy.
+// A plan: the IR flattened once into a list of steps over numbered slots, so that a call only
+// walks an array (no graph traversal, no lookups by name). Run it inside tf.tidy. A step is one
+// tfjs kernel per op; on webgl (src/compile/webgl/), elementwise chains are one program each,
+// except while tfjs records a gradient (its tape does not know the programs).
 
 import type * as tf from '@tensorflow/tfjs';
 import { LosscError } from '../errors.js';
 import { topoSort, type Node } from '../ir/node.js';
-import { KERNELS, type Kernel } from './kernels.js';
+import { recordingGradients } from './engine.js';
+import { KERNELS } from './kernels.js';
+import { expandForWebgl, webglSteps } from './webgl/fuse.js';
+import { runGroup, webglTarget } from './webgl/run.js';
 
 interface Step {
-  kernel: Kernel;
-  node: Node;
+  run(args: tf.Tensor[]): tf.Tensor;
   args: number[];
   out: number;
 }
 
+/** Steps over slots: the inputs first, then one slot per node. */
+interface Schedule {
+  steps: Step[];
+  slots: number;
+  outputs: number[];
+}
+
+/** Slots for `roots` (inputs first), and the steps `stepsOf` gives for the nodes to compute, arguments first. */
+function schedule(roots: readonly Node[], inputs: readonly Node[], stepsOf: (order: Node[], slot: Map<Node, number>) => Step[]): Schedule {
+  const order = topoSort(roots);
+  const slot = new Map<Node, number>();
+  inputs.forEach((n, i) => slot.set(n, i));
+  for (const n of order) {
+    if (slot.has(n)) continue;
+    if (n.op === 'input') throw new LosscError('usage', `the formula reads \`${n.attrs.name as string}\`, which was not given`);
+    slot.set(n, slot.size);
+  }
+  return { steps: stepsOf(order, slot), slots: slot.size, outputs: roots.map((r) => slot.get(r)!) };
+}
+
+function kernelStep(node: Node, slot: ReadonlyMap<Node, number>): Step {
+  const kernel = KERNELS[node.op];
+  return { run: (args) => kernel(args, node), args: node.args.map((a) => slot.get(a)!), out: slot.get(node)! };
+}
+
 export class Plan {
-  private readonly steps: Step[] = [];
-  private readonly inputSlots: number[];
-  private readonly outputSlots: number[];
-  private readonly slotCount: number;
+  private readonly kernels: Schedule;
+  private webgl?: Schedule;
 
   constructor(
     readonly roots: readonly Node[],
     readonly inputs: readonly Node[],
   ) {
-    const order = topoSort(roots);
-    const slot = new Map<Node, number>();
-    inputs.forEach((n, i) => slot.set(n, i));
-    let next = inputs.length;
-    for (const n of order) {
-      if (slot.has(n)) continue;
-      if (n.op === 'input') {
-        throw new LosscError('usage', `the formula reads \`${n.attrs.name as string}\`, which was not given`);
-      }
-      const out = next++;
-      slot.set(n, out);
-      this.steps.push({ kernel: KERNELS[n.op], node: n, args: n.args.map((a) => slot.get(a)!), out });
-    }
-    this.inputSlots = inputs.map((_, i) => i);
-    this.outputSlots = roots.map((r) => slot.get(r)!);
-    this.slotCount = next;
+    const bound = new Set(inputs);
+    this.kernels = schedule(roots, inputs, (order, slot) => order.filter((n) => !bound.has(n)).map((n) => kernelStep(n, slot)));
+  }
+
+  /** The schedule for webgl (built on first use there): kernels, and a program per elementwise chain. */
+  private webglSchedule(): Schedule {
+    if (this.webgl) return this.webgl;
+    const roots = expandForWebgl(this.roots);
+    return (this.webgl = schedule(roots, this.inputs, (order, slot) =>
+      webglSteps(order, roots, new Set(this.inputs)).map(({ node, group }) => {
+        if (!group) return kernelStep(node, slot);
+        const run = (args: tf.Tensor[]) => runGroup(group, args, webglTarget()!);
+        return { run, args: group.inputs.map((x) => slot.get(x)!), out: slot.get(node)! };
+      }),
+    ));
   }
 
   /** Run on tensors bound to the inputs (call inside tf.tidy: intermediates are not disposed here). */
   run(values: readonly tf.Tensor[]): tf.Tensor[] {
-    const slots = new Array<tf.Tensor>(this.slotCount);
-    for (const i of this.inputSlots) slots[i] = values[i]!;
-    for (const s of this.steps) {
-      const args = s.args.map((a) => slots[a]!);
-      slots[s.out] = s.kernel(args, s.node);
-    }
+    const { steps, slots: count, outputs } = webglTarget() && !recordingGradients() ? this.webglSchedule() : this.kernels;
+    const slots = new Array<tf.Tensor>(count);
+    values.forEach((v, i) => (slots[i] = v));
+    for (const s of steps) slots[s.out] = s.run(s.args.map((a) => slots[a]!));
     // An output that is one of the given tensors (the formula is an input, or a kernel such as
     // a reduction over no axes returned its argument), or another output again, is a copy: a
     // tf.customGrad that returns the tensor it was given counts its gradient twice.
     const given = new Set<tf.Tensor>(values);
-    return this.outputSlots.map((o) => {
+    return outputs.map((o) => {
       const t = slots[o]!;
       if (!given.has(t)) {
         given.add(t);
@@ -64,6 +88,6 @@ export class Plan {
   }
 
   get length(): number {
-    return this.steps.length;
+    return this.kernels.steps.length;
   }
 }

@@ -28,6 +28,13 @@ function heapBackend(): WasmHeapBackend | undefined {
   return usable ? (b as WasmHeapBackend) : undefined;
 }
 
+/** tfjs-backend-wasm's heap (the memory its module exports), for kernels of our own that read it. */
+export function wasmHeapMemory(): WebAssembly.Memory | undefined {
+  if (!heapBackend()) return undefined;
+  const mem = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  return typeof WebAssembly !== 'undefined' && mem instanceof WebAssembly.Memory ? mem : undefined;
+}
+
 /** The values of `x`, row-major: a view where the backend allows one, else a copy. */
 export function readData(x: tf.Tensor): ArrayLike<number> {
   const heap = heapBackend();

@@ -265,7 +265,7 @@ function ctcDims(labels: NdArray, logits: NdArray): CtcDims {
 
 // ---- The table: what every op means ----
 
-const IMPLS: Record<OpName, Impl> = {
+export const IMPLS: Record<OpName, Impl> = {
   input: (_, node, inputs) => inputValue(node, inputs),
   const: (_, node) => scalarRaw(coerce(node.attrs.value as number, node.dtype)),
   tensor: (_, node) => literal(node.attrs.values as number[], node.attrs.shape as Shape),
@@ -290,6 +290,10 @@ const IMPLS: Record<OpName, Impl> = {
   sigmoid: unary(sigmoid),
   softplus: unary(softplus),
   tanh: unary(Math.tanh),
+  cosh: unary(Math.cosh),
+  sinh: unary(Math.sinh),
+  cos: unary(Math.cos),
+  sin: unary(Math.sin),
   floor: unary(Math.floor),
   not: unary((x) => bit(!truth(x))),
   cast: ([x], node) => ({ shape: x!.shape, data: x!.data.map((v) => coerce(v, node.dtype)) }),

@@ -5,7 +5,7 @@
 import { LosscError } from '../errors.js';
 import { Node } from './node.js';
 import { normAxes, type DType, type Shape } from './shape.js';
-import type { OpName } from './ops.js';
+import type { CompareOp, OpName, ReduceOp } from './ops.js';
 
 export function constant(value: number, dtype: DType = 'float32'): Node {
   if (Number.isNaN(value)) throw new LosscError('value', 'a constant cannot be NaN');
@@ -22,12 +22,19 @@ export function constant(value: number, dtype: DType = 'float32'): Node {
 export function shownConstant(value: number, shown: Node): Node {
   if (Number.isNaN(value)) throw new LosscError('value', 'a constant cannot be NaN');
   const v = Math.fround(value) === 0 ? 0 : Math.fround(value);
-  return Node.make('const', [], { value: v, shown: shown.id });
+  // The id in the key tells it from the same value shown otherwise; the node itself is held by
+  // `shownBy`, for as long as the constant lives (ids are never reused, so the key stays right).
+  const c = Node.make('const', [], { value: v, shown: shown.id });
+  shownBy.set(c, shown);
+  return c;
 }
+
+/** The expression each folded constant that keeps one prints as (weak: it lives with the constant). */
+const shownBy = new WeakMap<Node, Node>();
 
 /** The expression a folded constant prints as, if it keeps one. */
 export function shownOf(n: Node): Node | undefined {
-  return n.op === 'const' && typeof n.attrs.shown === 'number' ? Node.byId(n.attrs.shown) : undefined;
+  return n.op === 'const' ? shownBy.get(n) : undefined;
 }
 
 export function input(name: string, shape: Shape, dtype: DType = 'float32'): Node {
@@ -80,7 +87,7 @@ export const softplus = (x: Node) => unary('softplus', x);
 export const tanh = (x: Node) => unary('tanh', x);
 
 /** Comparisons: mixed int/float compare as floats. */
-export function compare(op: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne', a: Node, b: Node): Node {
+export function compare(op: CompareOp, a: Node, b: Node): Node {
   if (a.dtype !== b.dtype) {
     a = asFloat(a);
     b = asFloat(b);
@@ -95,8 +102,6 @@ export function where(c: Node, a: Node, b: Node): Node {
 export function clip(x: Node, lo: Node, hi: Node): Node {
   return Node.make('clip', [asFloat(x), asFloat(lo), asFloat(hi)]);
 }
-
-export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'logsumexp';
 
 /** Reduce over `axes` (null: every axis). Axes are stored normalised and sorted. */
 export function reduce(op: ReduceOp, x: Node, axes: readonly number[] | null, keepdims = false): Node {

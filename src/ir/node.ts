@@ -16,10 +16,19 @@ import type { DType, Shape } from './shape.js';
 export const MAX_DEPTH = 500;
 
 let nextId = 1;
-/** The intern table. Nodes are small and compiles are few, so it is never pruned. */
-const table = new Map<string, Node>();
-/** Nodes by id (a folded constant names the expression it was folded from by its id). */
-const byId = new Map<number, Node>();
+/**
+ * The intern table. It holds its nodes weakly: a node nothing else refers to any more (every
+ * program, plan and library that used it is gone) is collected, and the registry then drops its
+ * entry, so a long-running process (a fuzzer, a server compiling users' losses) does not keep
+ * every node it ever built. A node's arguments are held by the node itself, so a live node's
+ * whole DAG stays interned, and an id is never reused, so a key never names a dead node's
+ * successor by mistake.
+ */
+const table = new Map<string, WeakRef<Node>>();
+const reaper = new FinalizationRegistry<{ key: string; ref: WeakRef<Node> }>(({ key, ref }) => {
+  // The key may since have been interned again for a new node: drop only the dead one's entry.
+  if (table.get(key) === ref) table.delete(key);
+});
 
 export class Node {
   readonly id: number;
@@ -59,18 +68,19 @@ export class Node {
     }
     if (spec.canon) attrs = spec.canon(args, attrs);
     const key = `${op}|${stableJson(attrs)}|${args.map((a) => a.id).join(',')}`;
-    const found = table.get(key);
+    const found = table.get(key)?.deref();
     if (found) return found;
     const { shape, dtype } = spec.infer(args, attrs);
     const node = new Node(op, Object.freeze([...args]), Object.freeze({ ...attrs }), Object.freeze([...shape]), dtype, key);
-    table.set(key, node);
-    byId.set(node.id, node);
+    const ref = new WeakRef(node);
+    table.set(key, ref);
+    reaper.register(node, { key, ref });
     return node;
   }
 
-  /** The node with this id (ids are never reused). */
-  static byId(id: number): Node | undefined {
-    return byId.get(id);
+  /** How many entries the intern table holds (live nodes, and dead ones not yet reaped). */
+  static internedCount(): number {
+    return table.size;
   }
 }
 

@@ -1,160 +1,72 @@
-// The primitive operations of the IR: one table, one entry per op, saying how many arguments it
-// takes and what shape and dtype it produces. Everything larger (softmax, cross-entropies, every
-// loss) is written in the language from these. Adding a primitive: an entry here, an evaluation
-// in src/eval/reference.ts and src/compile/, a derivative in src/autodiff/rules.ts.
+// The primitive operations of the IR: one table, one entry per op, the one place that says which
+// ops exist and what kind each is: how many arguments it takes, its family (elementwise unary,
+// binary, comparison, logic, selection, reduction, layout), the operator or builtin the language
+// writes it with, whether it commutes, whether it only re-indexes, and what shape and dtype it
+// produces. Every op set elsewhere is derived from here (`isElementwise`, `REDUCTIONS`, `VIEWS`,
+// `ReduceOp`, `CompareOp`, ...), and every per-op table of another stage is a total
+// `Record<OpName, ...>`, so a new op is a list of entries the type checker names one by one
+// (docs/ARCHITECTURE.md, "Where to add things"; test/op-tables.test.ts checks them at run time).
+// Everything larger (softmax, cross-entropies, every loss) is written in the language from these.
 
 import { LosscError } from '../errors.js';
+import { assume, broadcastShapes, divideDim, normAxis, showShape, type DType, type Dim, type Shape } from './shape.js';
 import {
-  broadcastShapes,
-  divideDim,
-  normAxes,
-  normAxis,
-  reducedShape,
-  showShape,
-  type DType,
-  type Dim,
-  type Shape,
-} from './shape.js';
+  axesCanon,
+  axisCanon,
+  binaryFloat,
+  checkCtcArgs,
+  compare,
+  ctcBatch,
+  ELEMENTWISE_FAMILIES,
+  float,
+  fn,
+  infix,
+  joinedParts,
+  logic,
+  PREC,
+  reduceAxes,
+  reduction,
+  requireDtype,
+  requireFloat,
+  unaryFloat,
+  type Family,
+  type InfixOperator,
+  type OpSpec,
+  type PrefixOperator,
+  type Typed,
+} from './op-spec.js';
 
-export type Attrs = Readonly<Record<string, unknown>>;
-
-/** What an op needs to know about its arguments to infer its own type. */
-export interface Typed {
-  readonly shape: Shape;
-  readonly dtype: DType;
-}
-
-export interface OpSpec {
-  /** Number of arguments, or -1 for any number (concat). */
-  arity: number;
-  /** Families that passes (printer, fuser, autodiff) treat alike. */
-  kind: 'leaf' | 'unary' | 'binary' | 'compare' | 'logic' | 'select' | 'reduce' | 'layout' | 'other';
-  infer(args: readonly Typed[], attrs: Attrs): { shape: Shape; dtype: DType };
-  /**
-   * The attributes in canonical form (axes non-negative and sorted, flags explicit), applied by
-   * Node.make before hashing: `sum(x, axis = -1)` and `sum(x, axis = 1)` of a matrix are one node,
-   * and every pass may read an axis as an index.
-   */
-  canon?(args: readonly Typed[], attrs: Attrs): Attrs;
-}
-
-/** Canonical `axis` against the rank of argument `arg` (plus `extra`: expand_dims adds an axis). */
-const axisCanon =
-  (arg = 0, extra = 0) =>
-  (args: readonly Typed[], attrs: Attrs): Attrs =>
-    args[arg] && typeof attrs.axis === 'number' ? { ...attrs, axis: normAxis(attrs.axis, args[arg]!.shape.length + extra) } : attrs;
-
-/** Canonical `axes` (null or absent: every axis) and, for reductions, `keepdims`. */
-const axesCanon =
-  (keepdims: boolean) =>
-  (args: readonly Typed[], attrs: Attrs): Attrs => {
-    const axes = normAxes((attrs.axes as number[] | null | undefined) ?? null, args[0]!.shape.length);
-    return keepdims ? { ...attrs, axes, keepdims: attrs.keepdims === true } : { ...attrs, axes };
-  };
-
-const float = (s: Shape) => ({ shape: s, dtype: 'float32' as DType });
-
-function requireFloat(op: string, args: readonly Typed[]): void {
-  for (const a of args) {
-    if (a.dtype !== 'float32') {
-      throw new LosscError('type', `\`${op}\` needs float tensors, got ${a.dtype} (convert with float(...))`);
-    }
-  }
-}
-
-function requireDtype(op: string, a: Typed, dtype: DType): void {
-  if (a.dtype !== dtype) throw new LosscError('type', `\`${op}\` needs a ${dtype} tensor, got ${a.dtype}`);
-}
-
-const unaryFloat: OpSpec = {
-  arity: 1,
-  kind: 'unary',
-  infer(args) {
-    requireFloat('this function', args);
-    return float(args[0]!.shape);
-  },
-};
-
-const binaryFloat = (name: string): OpSpec => ({
-  arity: 2,
-  kind: 'binary',
-  infer(args) {
-    requireFloat(name, args);
-    return float(broadcastShapes([args[0]!.shape, args[1]!.shape], `operands of \`${name}\``));
-  },
-});
-
-const compare = (name: string): OpSpec => ({
-  arity: 2,
-  kind: 'compare',
-  infer(args) {
-    if (args[0]!.dtype !== args[1]!.dtype) {
-      throw new LosscError('type', `\`${name}\` compares a ${args[0]!.dtype} with a ${args[1]!.dtype}`);
-    }
-    return { shape: broadcastShapes([args[0]!.shape, args[1]!.shape], `operands of \`${name}\``), dtype: 'bool' };
-  },
-});
-
-const logic = (name: string): OpSpec => ({
-  arity: 2,
-  kind: 'logic',
-  infer(args) {
-    requireDtype(name, args[0]!, 'bool');
-    requireDtype(name, args[1]!, 'bool');
-    return { shape: broadcastShapes([args[0]!.shape, args[1]!.shape], `operands of \`${name}\``), dtype: 'bool' };
-  },
-});
-
-export function reduceAxes(attrs: Attrs, rank: number): number[] {
-  return normAxes(attrs.axes as number[] | null, rank);
-}
-
-const reduction = (name: string): OpSpec => ({
-  arity: 1,
-  kind: 'reduce',
-  canon: axesCanon(true),
-  infer(args, attrs) {
-    const x = args[0]!;
-    if (name !== 'max' && name !== 'min') requireFloat(name, args);
-    const axes = reduceAxes(attrs, x.shape.length);
-    return { shape: reducedShape(x.shape, axes, attrs.keepdims === true), dtype: x.dtype };
-  },
-});
-
-/** `D/3` three times is `D` again (the parts of a split, joined by the derivative of `part`). */
-function joinedParts(dims: readonly Dim[]): Dim | undefined {
-  const m = typeof dims[0] === 'string' ? /^(.+)\/(\d+)$/.exec(dims[0]) : null;
-  if (!m || !dims.every((d) => d === dims[0]) || Number(m[2]) !== dims.length) return undefined;
-  return m[1]!.startsWith('(') && m[1]!.endsWith(')') ? m[1]!.slice(1, -1) : m[1]!;
-}
+export { PREC, reduceAxes, type Attrs, type Family, type InfixOperator, type OpSpec, type PrefixOperator, type Typed } from './op-spec.js';
 
 export const OPS = {
   // Leaves. `input`: a named tensor argument. `const`: a scalar literal. `tensor`: a literal array.
   // `param`: a numeric option, kept symbolic for printing but carrying its value for evaluation.
   input: {
     arity: 0,
-    kind: 'leaf',
+    family: 'leaf',
     infer: (_a, attrs) => ({ shape: attrs.shape as Shape, dtype: attrs.dtype as DType }),
   },
   const: {
     arity: 0,
-    kind: 'leaf',
+    family: 'leaf',
     infer: (_a, attrs) => ({ shape: [], dtype: (attrs.dtype as DType | undefined) ?? 'float32' }),
   },
   tensor: {
     arity: 0,
-    kind: 'leaf',
+    family: 'leaf',
     infer: (_a, attrs) => ({ shape: attrs.shape as Shape, dtype: 'float32' }),
   },
   param: {
     arity: 0,
-    kind: 'leaf',
+    family: 'leaf',
     infer: (_a, attrs) => ({ shape: Array.isArray(attrs.value) ? [attrs.value.length] : [], dtype: 'float32' }),
   },
   /** The size of `x` along `axes` (the product), as a float scalar. */
   size: {
     arity: 1,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'size' },
+    shapeOnly: [0],
     canon: axesCanon(false),
     infer(args, attrs) {
       reduceAxes(attrs, args[0]!.shape.length);
@@ -164,7 +76,9 @@ export const OPS = {
   /** 0, 1, ..., n-1 where n is the size of `x` along `axis`, as an int vector. */
   indices: {
     arity: 1,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'indices' },
+    shapeOnly: [0],
     canon: axisCanon(),
     infer(args, attrs) {
       const x = args[0]!;
@@ -174,21 +88,26 @@ export const OPS = {
   },
 
   // Elementwise, one argument.
-  neg: unaryFloat,
-  exp: unaryFloat,
-  log: unaryFloat,
-  log1p: unaryFloat,
-  expm1: unaryFloat,
-  sqrt: unaryFloat,
-  abs: unaryFloat,
-  sign: unaryFloat,
-  sigmoid: unaryFloat,
-  softplus: unaryFloat,
-  tanh: unaryFloat,
-  floor: unaryFloat,
+  neg: unaryFloat({ prefix: { text: '-', prec: PREC.neg } }),
+  exp: fn('exp', 'e to the power x'),
+  log: fn('log', 'natural logarithm'),
+  log1p: fn('log1p', 'log(1 + x), accurate for small x'),
+  expm1: fn('expm1', 'exp(x) - 1, accurate for small x'),
+  sqrt: fn('sqrt', 'square root'),
+  abs: fn('abs', 'absolute value'),
+  sign: fn('sign', '-1, 0 or 1'),
+  sigmoid: fn('sigmoid', '1 / (1 + exp(-x))'),
+  softplus: fn('softplus', 'log(1 + exp(x)), computed stably'),
+  tanh: fn('tanh', 'hyperbolic tangent'),
+  cosh: fn('cosh', 'hyperbolic cosine'),
+  sinh: fn('sinh', 'hyperbolic sine'),
+  cos: fn('cos', 'cosine (x in radians)'),
+  sin: fn('sin', 'sine (x in radians)'),
+  floor: fn('floor', 'largest integer not above x'),
   not: {
     arity: 1,
-    kind: 'unary',
+    family: 'unary',
+    prefix: { text: 'not', prec: PREC.not },
     infer(args) {
       requireDtype('not', args[0]!, 'bool');
       return { shape: args[0]!.shape, dtype: 'bool' };
@@ -197,37 +116,40 @@ export const OPS = {
   /** Change dtype: float→int truncates (as Keras's cast of labels does), bool→float gives 0/1. */
   cast: {
     arity: 1,
-    kind: 'unary',
+    family: 'unary',
     infer: (args, attrs) => ({ shape: args[0]!.shape, dtype: attrs.dtype as DType }),
   },
   /** Identity whose derivative is zero. */
   stop_gradient: {
     arity: 1,
-    kind: 'unary',
+    family: 'unary',
+    builtin: { name: 'stop_gradient' },
+    view: true,
     infer: (args) => ({ shape: args[0]!.shape, dtype: args[0]!.dtype }),
   },
 
   // Elementwise, two arguments, NumPy broadcasting.
-  add: binaryFloat('+'),
-  sub: binaryFloat('-'),
-  mul: binaryFloat('*'),
-  div: binaryFloat('/'),
-  pow: binaryFloat('^'),
-  maximum: binaryFloat('max'),
-  minimum: binaryFloat('min'),
+  add: binaryFloat('+', infix('+', PREC.add, true)),
+  sub: binaryFloat('-', infix('-', PREC.add)),
+  mul: binaryFloat('*', infix('*', PREC.mul, true)),
+  div: binaryFloat('/', infix('/', PREC.mul)),
+  pow: binaryFloat('^', infix('^', PREC.pow)),
+  maximum: binaryFloat('max', { builtin: { name: 'max' }, commutative: true }),
+  minimum: binaryFloat('min', { builtin: { name: 'min' }, commutative: true }),
   lt: compare('<'),
   le: compare('<='),
   gt: compare('>'),
   ge: compare('>='),
-  eq: compare('=='),
-  ne: compare('!='),
+  eq: compare('==', true),
+  ne: compare('!=', true),
   and: logic('and'),
   or: logic('or'),
 
   /** where(cond, a, b): a where cond holds, else b. */
   where: {
     arity: 3,
-    kind: 'select',
+    family: 'select',
+    builtin: { name: 'where' },
     infer(args) {
       requireDtype('where', args[0]!, 'bool');
       requireFloat('where', args.slice(1));
@@ -237,7 +159,8 @@ export const OPS = {
   /** clip(x, lo, hi) = min(max(x, lo), hi); its derivative passes through inside [lo, hi]. */
   clip: {
     arity: 3,
-    kind: 'select',
+    family: 'select',
+    builtin: { name: 'clip' },
     infer(args) {
       requireFloat('clip', args);
       return float(broadcastShapes(args.map((a) => a.shape), 'arguments of `clip`'));
@@ -255,19 +178,25 @@ export const OPS = {
   /** Broadcast `x` to the shape of `like` (whose values are not used). */
   broadcast_like: {
     arity: 2,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'broadcast_like' },
+    view: true,
+    shapeOnly: [1],
     infer(args) {
       const [x, like] = args as [Typed, Typed];
       const s = broadcastShapes([x.shape, like.shape], 'arguments of `broadcast_like`');
       if (s.length !== like.shape.length || s.some((d, i) => d !== like.shape[i] && typeof like.shape[i] === 'number')) {
         throw new LosscError('shape', `cannot broadcast ${showShape(x.shape)} to ${showShape(like.shape)}`);
       }
+      s.forEach((d, i) => assume(d, like.shape[i]!));
       return { shape: like.shape, dtype: x.dtype };
     },
   },
   expand_dims: {
     arity: 1,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'expand_dims' },
+    view: true,
     canon: axisCanon(0, 1),
     infer(args, attrs) {
       const x = args[0]!;
@@ -279,7 +208,9 @@ export const OPS = {
   },
   squeeze: {
     arity: 1,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'squeeze' },
+    view: true,
     canon: axisCanon(),
     infer(args, attrs) {
       const x = args[0]!;
@@ -287,13 +218,16 @@ export const OPS = {
       if (x.shape[a] !== 1 && typeof x.shape[a] === 'number') {
         throw new LosscError('shape', `cannot squeeze axis ${attrs.axis} of size ${x.shape[a]} (it must be 1)`);
       }
+      assume(x.shape[a]!, 1);
       return { shape: x.shape.filter((_, i) => i !== a), dtype: x.dtype };
     },
   },
   /** Part `index` of `parts` equal parts along `axis`. */
   part: {
     arity: 1,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'part' },
+    view: true,
     canon: axisCanon(),
     infer(args, attrs) {
       const x = args[0]!;
@@ -307,7 +241,8 @@ export const OPS = {
   /** Join along `axis`. */
   concat: {
     arity: -1,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'concat' },
     canon: axisCanon(),
     infer(args, attrs) {
       if (args.length === 0) throw new LosscError('arity', 'concat needs at least one tensor');
@@ -329,7 +264,9 @@ export const OPS = {
   },
   transpose: {
     arity: 1,
-    kind: 'layout',
+    family: 'layout',
+    builtin: { name: 'transpose' },
+    view: true,
     infer(args, attrs) {
       const x = args[0]!;
       const perm = attrs.perm as number[];
@@ -342,7 +279,8 @@ export const OPS = {
   /** a @ b over the last two axes (batched over leading axes, which broadcast). */
   matmul: {
     arity: 2,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'matmul' },
     infer(args) {
       requireFloat('matmul', args);
       const [a, b] = args as [Typed, Typed];
@@ -354,6 +292,7 @@ export const OPS = {
       if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
         throw new LosscError('shape', `matmul of ${showShape(a.shape)} and ${showShape(b.shape)}: inner sizes ${k1} and ${k2} differ`);
       }
+      assume(k1, k2);
       const batch = broadcastShapes([a.shape.slice(0, -2), b.shape.slice(0, -2)], 'batch axes of `matmul`');
       return float([...batch, a.shape[a.shape.length - 2]!, b.shape[b.shape.length - 1]!]);
     },
@@ -361,7 +300,9 @@ export const OPS = {
   /** One-hot of int labels: a new last axis of size `depth` (or the size of `ref` along `axis`). */
   one_hot: {
     arity: -1,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'one_hot' },
+    shapeOnly: [1],
     canon: axisCanon(1),
     infer(args, attrs) {
       if (args.length < 1 || args.length > 2) throw new LosscError('arity', 'one_hot takes labels and a depth');
@@ -383,7 +324,8 @@ export const OPS = {
    */
   ctc: {
     arity: 2,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'ctc' },
     infer(args) {
       const [labels, logits] = checkCtcArgs('ctc', args);
       return float([ctcBatch(labels, logits)]);
@@ -392,46 +334,55 @@ export const OPS = {
   /** d ctc(labels, logits)_b / d logits[b, t, c], by the forward-backward algorithm: (B, T, C). */
   ctc_grad: {
     arity: 2,
-    kind: 'other',
+    family: 'other',
+    builtin: { name: 'ctc_grad' },
     infer(args) {
       const [labels, logits] = checkCtcArgs('ctc_grad', args);
       return float([ctcBatch(labels, logits), logits.shape[1]!, logits.shape[2]!]);
     },
   },
-} satisfies Record<string, OpSpec>;
-
-/** The argument checks of `ctc` and `ctc_grad`: int labels [B, L], float logits [B, T, C]. */
-function checkCtcArgs(op: string, args: readonly Typed[]): [Typed, Typed] {
-  const [labels, logits] = args as [Typed, Typed];
-  if (labels.dtype !== 'int32') {
-    throw new LosscError('type', `\`${op}\` needs integer labels (class ids, 0 the blank) as its first argument, got ${labels.dtype} (convert with int(...))`);
-  }
-  if (logits.dtype !== 'float32') {
-    throw new LosscError('type', `\`${op}\` needs float logits as its second argument, got ${logits.dtype} (convert with float(...))`);
-  }
-  if (labels.shape.length !== 2) {
-    throw new LosscError('shape', `\`${op}\` needs labels of rank 2 [batch, max label length], got ${showShape(labels.shape)}`);
-  }
-  if (logits.shape.length !== 3) {
-    throw new LosscError('shape', `\`${op}\` needs logits of rank 3 [batch, time, classes], got ${showShape(logits.shape)}`);
-  }
-  const c = logits.shape[2]!;
-  if (typeof c === 'number' && c < 1) {
-    throw new LosscError('shape', `\`${op}\` needs at least one class (class 0, the blank) on the last axis of the logits, got ${showShape(logits.shape)}`);
-  }
-  return [labels, logits];
-}
-
-/** The batch size of `ctc`'s arguments, which must agree. */
-function ctcBatch(labels: Typed, logits: Typed): Dim {
-  const a = labels.shape[0]!;
-  const b = logits.shape[0]!;
-  if (typeof a === 'number' && typeof b === 'number' && a !== b) {
-    throw new LosscError('shape', `ctc: labels ${showShape(labels.shape)} and logits ${showShape(logits.shape)} have different batch sizes (${a} and ${b})`);
-  }
-  return typeof b === 'number' ? b : a;
-}
+} as const satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof OPS;
 
-export const REDUCTIONS = new Set<OpName>(['sum', 'mean', 'max', 'min', 'logsumexp']);
+/** Every op name, in the table's order. */
+export const OP_NAMES = Object.keys(OPS) as readonly OpName[];
+
+/** The ops of one family, as a type: `OpsOf<'reduce'>` is 'sum' | 'mean' | 'max' | 'min' | 'logsumexp'. */
+export type OpsOf<F extends Family> = { [K in OpName]: (typeof OPS)[K]['family'] extends F ? K : never }[OpName];
+export type ReduceOp = OpsOf<'reduce'>;
+export type CompareOp = OpsOf<'compare'>;
+
+const opsWhere = (test: (s: OpSpec) => boolean): ReadonlySet<OpName> => new Set(OP_NAMES.filter((op) => test(OPS[op])));
+
+export const REDUCTIONS = opsWhere((s) => s.family === 'reduce') as ReadonlySet<OpName>;
+/** Ops that only re-index their argument (`view` in the table). */
+export const VIEWS = opsWhere((s) => s.view === true);
+
+/** Computed elementwise: one element of the result from one element of each (broadcast) argument. */
+export const isElementwise = (op: OpName): boolean => ELEMENTWISE_FAMILIES.has(OPS[op].family);
+
+/** Whether `op` reads argument `i` for its values (not only for its shape). */
+export const readsValueOf = (op: OpName, i: number): boolean => !(OPS[op] as OpSpec).shapeOnly?.includes(i);
+
+/** The op an infix operator writes (`+` is add), and a prefix one (`-` is neg, `not` is not). */
+export const INFIX_OPS = Object.fromEntries(
+  OP_NAMES.flatMap((op) => {
+    const s: OpSpec = OPS[op];
+    return s.infix ? [[s.infix.text, op]] : [];
+  }),
+) as Readonly<Record<InfixOperator, OpName>>;
+export const PREFIX_OPS = Object.fromEntries(
+  OP_NAMES.flatMap((op) => {
+    const s: OpSpec = OPS[op];
+    return s.prefix ? [[s.prefix.text, op]] : [];
+  }),
+) as Readonly<Record<PrefixOperator, OpName>>;
+
+/** The ops of `family` the builtin `name` computes (`max`: the reduction, or maximum of two). */
+export function opCalled(name: string, family?: Family): OpName | undefined {
+  return OP_NAMES.find((op) => {
+    const s: OpSpec = OPS[op];
+    return s.builtin?.name === name && (family === undefined || s.family === family);
+  });
+}

@@ -30,12 +30,40 @@ export function numElements(s: Shape): number | undefined {
   return n;
 }
 
+// What shape inference takes for granted at symbolic sizes (a symbol meeting another size it
+// cannot be told apart from), recorded while `collectAssumptions` runs: a kernel built at symbolic
+// sizes is valid for a binding only where every assumption holds (src/pipeline/pipeline.ts).
+let assumed: Array<readonly [Dim, Dim]> | undefined;
+
+/** Inference took `a` and `b` to be the same size. */
+export function assume(a: Dim, b: Dim): void {
+  if (assumed && a !== b) assumed.push([a, b]);
+}
+
+/** Inference took `d` (a quotient) to be a whole number: recorded as `d = d`, which fails where d is not. */
+function assumeWhole(d: Dim): void {
+  if (assumed && typeof d === 'string') assumed.push([d, d]);
+}
+
+/** The assumptions `f` makes (only one collection at a time; not reentrant). */
+export function collectAssumptions(f: () => void): Array<readonly [Dim, Dim]> {
+  const outer = assumed;
+  assumed = [];
+  try {
+    f();
+    return assumed;
+  } finally {
+    assumed = outer;
+  }
+}
+
 /** One dimension of a NumPy broadcast. Symbols are assumed to agree with what they meet. */
 function broadcastDim(a: Dim, b: Dim): Dim | undefined {
   if (a === b) return a;
   if (a === 1) return b;
   if (b === 1) return a;
   if (typeof a === 'number' && typeof b === 'number') return undefined;
+  assume(a, b);
   // A symbol meeting a number or another symbol: optimistic, the concrete shapes decide later.
   return typeof a === 'number' ? a : typeof b === 'number' ? b : a;
 }
@@ -121,7 +149,9 @@ export function divideDim(d: Dim, parts: number, what: string): Dim {
     const k = Number(m[1]) / parts;
     return k === 1 ? m[2]! : `${k}*${m[2]}`;
   }
-  return compound(d) ? `(${d})/${parts}` : `${d}/${parts}`;
+  const q = compound(d) ? `(${d})/${parts}` : `${d}/${parts}`;
+  assumeWhole(q);
+  return q;
 }
 
 /** A symbolic dim built from others (`D+E`, `N*D`, `D/2`), which needs parentheses inside another. */

@@ -4,7 +4,7 @@
 
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
-import type { OpName } from '../ir/ops.js';
+import { OP_NAMES, OPS, type OpName, type OpSpec, type ReduceOp } from '../ir/ops.js';
 import { LosscError } from '../errors.js';
 import { showShape, type DType } from '../ir/shape.js';
 import type { Span } from '../../grammar/ast.js';
@@ -105,14 +105,14 @@ const unaryOp = (op: OpName, doc: string): Builtin => ({
   build: (a) => b.unary(op, t(a, 'x')),
 });
 
-const reduction = (op: b.ReduceOp, doc: string): Builtin => ({
+const reduction = (op: ReduceOp, doc: string): Builtin => ({
   params: [T('x'), S('axis', null), S('keepdims', false)],
   doc,
   build: (a) => b.reduce(op, t(a, 'x'), axesOf(a.axis as Static), boolOf(a.keepdims as Static, 'keepdims')),
 });
 
 /** `max(x, axis = ...)` reduces; `max(a, b)` is the elementwise maximum, as people write both. */
-const maxOrMin = (red: b.ReduceOp, elementwise: OpName, doc: string): Builtin => ({
+const maxOrMin = (red: ReduceOp, elementwise: OpName, doc: string): Builtin => ({
   params: [T('x'), { name: 'y', kind: 'tensor', default: null }, S('axis', null), S('keepdims', false)],
   doc,
   build(a) {
@@ -126,18 +126,16 @@ const maxOrMin = (red: b.ReduceOp, elementwise: OpName, doc: string): Builtin =>
   },
 });
 
+/** The plain float functions of one tensor (exp, log, tanh, ...): made from their entries in OPS. */
+const UNARY_BUILTINS: Record<string, Builtin> = Object.fromEntries(
+  OP_NAMES.flatMap((op) => {
+    const s: OpSpec = OPS[op];
+    return s.family === 'unary' && s.builtin?.doc !== undefined ? [[s.builtin.name, unaryOp(op, s.builtin.doc)]] : [];
+  }),
+);
+
 export const BUILTINS: Record<string, Builtin> = {
-  exp: unaryOp('exp', 'e to the power x'),
-  log: unaryOp('log', 'natural logarithm'),
-  log1p: unaryOp('log1p', 'log(1 + x), accurate for small x'),
-  expm1: unaryOp('expm1', 'exp(x) - 1, accurate for small x'),
-  sqrt: unaryOp('sqrt', 'square root'),
-  abs: unaryOp('abs', 'absolute value'),
-  sign: unaryOp('sign', '-1, 0 or 1'),
-  sigmoid: unaryOp('sigmoid', '1 / (1 + exp(-x))'),
-  softplus: unaryOp('softplus', 'log(1 + exp(x)), computed stably'),
-  tanh: unaryOp('tanh', 'hyperbolic tangent'),
-  floor: unaryOp('floor', 'largest integer not above x'),
+  ...UNARY_BUILTINS,
   stop_gradient: { params: [T('x')], doc: 'x, with a zero derivative', build: (a) => Node.make('stop_gradient', [t(a, 'x')]) },
   float: { params: [T('x')], doc: 'convert to float (bools give 0/1)', build: (a) => b.cast(t(a, 'x'), 'float32') },
   int: { params: [T('x')], doc: 'convert to int (truncates toward zero)', build: (a) => b.cast(t(a, 'x'), 'int32') },

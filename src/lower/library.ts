@@ -3,13 +3,18 @@
 // so a user's own `relu` wins over the prelude's.
 
 import type { Definition, Program, Span } from '../../grammar/ast.js';
-import { parseProgram } from '../../grammar/index.js';
-import { LosscError, LosscErrors, didYouMean } from '../errors.js';
+import { parseProgram } from '../../grammar/load.js';
+import { unpacker } from '../../grammar/packed.js';
+import { LosscError, LosscErrors, didYouMean, registerSource } from '../errors.js';
 import { folderOf, needFileSystem, resolveImport, resolverHost, stdlibImport, type ImportHost, type ImportResolver } from './loader.js';
 import { STDLIB_SOURCES } from './stdlib-sources.js';
+import { STDLIB_PARSED } from './stdlib-parsed.generated.js';
 
 export interface LibraryEntry {
-  def: Definition;
+  /** The definition (a stdlib one is restored from its packed tree when first read). */
+  readonly def: Definition;
+  /** Its kind: `def.kind`, readable without restoring the definition. */
+  kind: Definition['kind'];
   /** Which file it came from; 'stdlib' files are marked by `fromStdlib`. */
   file: string;
   fromStdlib: boolean;
@@ -54,8 +59,8 @@ export class Library {
 
   require(name: string, kinds?: Array<Definition['kind']>): LibraryEntry {
     const e = this.entries.get(name);
-    if (!e || (kinds && !kinds.includes(e.def.kind))) {
-      const pool = [...this.entries.values()].filter((x) => !kinds || kinds.includes(x.def.kind)).map((x) => x.def.name);
+    if (!e || (kinds && !kinds.includes(e.kind))) {
+      const pool = [...this.entries].filter(([, x]) => !kinds || kinds.includes(x.kind)).map(([n]) => n);
       const what = kinds ? kinds.join(' or ') : 'definition';
       throw new LosscError('name', `unknown ${what} \`${name}\`${didYouMean(name, pool)}`);
     }
@@ -74,17 +79,30 @@ export class Library {
         continue;
       }
       seen.set(def.name, def);
-      this.entries.set(def.name, { def, file: program.file, fromStdlib });
+      this.entries.set(def.name, { def, kind: def.kind, file: program.file, fromStdlib });
       if (own) this.own.push(def);
     }
     if (errors.length) throw errors.length === 1 ? errors[0]! : new LosscErrors(errors);
   }
 
-  /** The stdlib alone (parsed once per process, from the text embedded at build time). */
+  /**
+   * The stdlib alone, once per process: its syntax trees were made at build time
+   * (stdlib-parsed.generated.ts), so no parser loads, and each definition's spans are restored
+   * when it is first read (most programs read a few); its text is kept for error messages.
+   */
   static stdlib(): Library {
     if (!stdlibCache) {
       const lib = new Library();
-      for (const f of STDLIB_FILES) lib.add(parseProgram(STDLIB_SOURCES[f]!, `stdlib/${f}`), true, false);
+      for (const f of STDLIB_FILES) {
+        const text = STDLIB_SOURCES[f]!;
+        registerSource(`stdlib/${f}`, text);
+        const packed = JSON.parse(STDLIB_PARSED[f]!) as Program; // its spans still packed
+        const restore = unpacker(packed.file, text);
+        for (const d of packed.definitions) {
+          let def: Definition | undefined;
+          lib.entries.set(d.name, { get def() { return (def ??= restore(d)); }, kind: d.kind, file: packed.file, fromStdlib: true });
+        }
+      }
       stdlibCache = lib;
     }
     return stdlibCache;

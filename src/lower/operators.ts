@@ -10,6 +10,7 @@
 import type { Binary, BinaryOp, Expr, Span, Unary } from '../../grammar/ast.js';
 import { LosscError } from '../errors.js';
 import { MAX_DEPTH, type Node } from '../ir/node.js';
+import { INFIX_OPS, OPS, PREC, type OpSpec } from '../ir/ops.js';
 
 export interface OperatorHooks<T> {
   /** Anything that is not an operator. */
@@ -26,18 +27,11 @@ export interface OperatorHooks<T> {
 
 type Operator = Unary | Binary;
 
-/** Precedence levels whose runs are folded from the left (`^` alone folds from the right). */
-const LEVEL: Record<BinaryOp, number> = {
-  '+': 1, '-': 1,
-  '*': 2, '/': 2,
-  '<': 3, '<=': 3, '>': 3, '>=': 3, '==': 3, '!=': 3,
-  and: 4,
-  or: 5,
-  '^': 6,
-};
+/** Precedence levels (OPS's, src/ir/ops.ts); runs are folded from the left (`^` alone folds from the right). */
+const levelOf = (op: BinaryOp): number => (OPS[INFIX_OPS[op]] as OpSpec).infix!.prec;
 
 /** Levels whose runs `run` gets whole: + -, * /, and, or. */
-const ASSOCIATIVE = new Set([1, 2, 4, 5]);
+const ASSOCIATIVE = new Set<number>([PREC.add, PREC.mul, PREC.and, PREC.or]);
 
 interface Run {
   operands: Expr[];
@@ -67,9 +61,9 @@ function runOf(e: Binary): Run {
     operands.push(cur);
     return { operands, ops, spans, rightAssoc: true };
   }
-  const level = LEVEL[e.op];
+  const level = levelOf(e.op);
   let cur: Expr = e;
-  while (cur.kind === 'binary' && LEVEL[cur.op] === level) {
+  while (cur.kind === 'binary' && levelOf(cur.op) === level) {
     operands.push(cur.right);
     ops.push(cur.op);
     spans.push(cur.span);
@@ -114,7 +108,7 @@ function finish<T>(run: Run, values: T[], hooks: OperatorHooks<T>): T {
     for (let i = values.length - 2; i >= 0; i--) acc = hooks.binary(ops[i]!, values[i] as T, acc, spans[i]!);
     return acc;
   }
-  if (hooks.run && ASSOCIATIVE.has(LEVEL[ops[0]!])) return hooks.run(values, ops, spans);
+  if (hooks.run && ASSOCIATIVE.has(levelOf(ops[0]!))) return hooks.run(values, ops, spans);
   let acc = values[0] as T;
   for (let i = 1; i < values.length; i++) acc = hooks.binary(ops[i - 1]!, acc, values[i] as T, spans[i - 1]!);
   return acc;

@@ -6,6 +6,7 @@ import type { Definition, Expr, Span, Unary } from '../../grammar/ast.js';
 import { LosscError, didYouMean } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
+import { INFIX_OPS, OPS, type CompareOp, type InfixOperator } from '../ir/ops.js';
 import type { Origins } from '../ir/origin.js';
 import { foldConstant } from '../rewrite/fold.js';
 import { showStatic, type Static } from './builtins.js';
@@ -143,16 +144,18 @@ export function tensorBinding(node: Node, what: string, span?: Span): Binding {
   };
 }
 
-export const BINARY_OPS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow' } as const;
-export const COMPARE_OPS = { '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge', '==': 'eq', '!=': 'ne' } as const;
+export type BinaryNodeOp = InfixOperator;
 
-export type BinaryNodeOp = keyof typeof BINARY_OPS | keyof typeof COMPARE_OPS | 'and' | 'or';
-
-export function binaryNode(op: BinaryNodeOp, l: Node, r: Node): Node {
-  if (op in BINARY_OPS) return b.binary(BINARY_OPS[op as keyof typeof BINARY_OPS], l, r);
-  if (op in COMPARE_OPS) return b.compare(COMPARE_OPS[op as keyof typeof COMPARE_OPS], l, r);
-  const toBool = (x: Node) => (x.dtype === 'bool' ? x : b.cast(x, 'bool'));
-  return Node.make(op as 'and' | 'or', [toBool(l), toBool(r)]);
+/** `l op r` for an infix operator: the op OPS says it writes (src/ir/ops.ts, `infix`). */
+export function binaryNode(operator: BinaryNodeOp, l: Node, r: Node): Node {
+  const op = INFIX_OPS[operator];
+  const family = OPS[op].family;
+  if (family === 'compare') return b.compare(op as CompareOp, l, r);
+  if (family === 'logic') {
+    const toBool = (x: Node) => (x.dtype === 'bool' ? x : b.cast(x, 'bool'));
+    return Node.make(op, [toBool(l), toBool(r)]);
+  }
+  return b.binary(op, l, r);
 }
 
 export function staticBinary(op: string, l: Static, r: Static): Static {

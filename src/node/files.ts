@@ -8,7 +8,7 @@
 
 import { closeSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { MAX_SOURCE_BYTES } from '../../grammar/index.js';
+import { MAX_SOURCE_BYTES } from '../../grammar/limits.js';
 import { LosscError } from '../errors.js';
 import { setFileSystem, type FileSystemHooks, type ImportHost } from '../lower/loader.js';
 

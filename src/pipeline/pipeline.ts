@@ -1,18 +1,22 @@
 // The one pipeline every target shares: lower a definition at its call's shapes, stabilise the
 // value, and differentiate and simplify on demand. A `Pipeline` holds one per-shape cache; each
 // target (the tfjs plans, the fused kernels) keeps what it builds from a stage on that stage
-// (`Stage.memo`), so a shape is lowered once however many targets run it.
+// (`Stage.memo`), so a shape is lowered once however many targets run it. A target whose code
+// takes its sizes at run time (the fused kernels) asks for a stage per shape *signature* instead
+// (`atSignature`): every size other than 1 is a symbol (`s0`, `s1`, ...; equal sizes one symbol),
+// so one stage serves every batch size.
 
 import type { Definition } from '../../grammar/ast.js';
 import { grad } from '../autodiff/grad.js';
 import { LosscError } from '../errors.js';
-import type { Node } from '../ir/node.js';
 import type { Origins } from '../ir/origin.js';
-import { showShape } from '../ir/shape.js';
+import { topoSort, type Node } from '../ir/node.js';
+import { OPS } from '../ir/ops.js';
+import { collectAssumptions, showShape, type Dim, type DType } from '../ir/shape.js';
 import type { Static } from '../lower/builtins.js';
 import type { Library } from '../lower/library.js';
 import { Lowerer, type Lowered } from '../lower/lower.js';
-import { bindSignature } from '../lower/signature.js';
+import { bindSignature, paramDtype } from '../lower/signature.js';
 import { rewrite, type Fired } from '../rewrite/engine.js';
 import { ALL_RULES, STABILIZE_RULES } from '../rewrite/rules.js';
 
@@ -26,6 +30,17 @@ export function differentiate(value: Node, wrt: readonly Node[], how: { seed?: N
   return rewrite(grad(value, [...wrt], how.seed, how.origins), ALL_RULES, how.fired);
 }
 
+/**
+ * What `roots`' shapes take for granted about symbolic sizes (src/ir/shape.ts): each node's shape
+ * inferred again while collecting. Hash-consing means a node's inference ran once, perhaps for
+ * another graph, so the graph is asked, not the lowering that made it.
+ */
+export function sizeAssumptions(roots: readonly Node[]): Array<readonly [Dim, Dim]> {
+  return collectAssumptions(() => {
+    for (const n of topoSort(roots)) OPS[n.op].infer(n.args, n.attrs);
+  });
+}
+
 /** One definition lowered at one set of input shapes, its value (and mask) stabilised. */
 export class Stage {
   /** The value's and the mask's roots after stabilisation. */
@@ -37,7 +52,8 @@ export class Stage {
 
   constructor(
     readonly lowered: Lowered,
-    readonly shapes: readonly number[][],
+    /** The input shapes it was lowered at (symbols for a signature's stage). */
+    readonly shapes: readonly (readonly Dim[])[],
   ) {
     const roots = lowered.mask ? [lowered.value, lowered.mask] : [lowered.value];
     const stable = stabilise(roots);
@@ -59,9 +75,52 @@ export class Stage {
 
 const CACHE_LIMIT = 32;
 
+/** A call's shapes as a signature: each size other than 1 a symbol, equal sizes one symbol. */
+export interface Signature {
+  key: string;
+  shapes: Dim[][];
+  /** The call's value of each symbol. */
+  binding: Map<string, number>;
+}
+
+export function signatureOf(shapes: readonly (readonly number[])[]): Signature {
+  const names = new Map<number, string>();
+  const binding = new Map<string, number>();
+  const symbolic = shapes.map((s) =>
+    s.map((d): Dim => {
+      if (d === 1) return 1;
+      let name = names.get(d);
+      if (!name) {
+        name = `s${names.size}`;
+        names.set(d, name);
+        binding.set(name, d);
+      }
+      return name;
+    }),
+  );
+  return { key: symbolic.map((s) => s.join('x')).join('|'), shapes: symbolic, binding };
+}
+
+/** A least-recently-used map of at most CACHE_LIMIT entries. */
+function cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    // Refresh its place in the LRU order.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const made = make();
+  cache.set(key, made);
+  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  return made;
+}
+
 /** A definition with its options fixed, lowered per distinct set of input shapes (an LRU cache). */
 export class Pipeline {
   private readonly cache = new Map<string, Stage>();
+  /** Stages per signature; null where lowering at symbolic sizes fails (the concrete stage then serves). */
+  private readonly signatures = new Map<string, Stage | null>();
 
   constructor(
     readonly lib: Library,
@@ -75,18 +134,31 @@ export class Pipeline {
       const params = this.def.params.map((p) => p.name).join(', ');
       throw new LosscError('arity', `\`${this.def.name}\` takes ${this.def.params.length} tensors (${params}), got ${shapes.length}`);
     }
-    const key = shapes.map((s) => s.join('x')).join('|');
-    const hit = this.cache.get(key);
-    if (hit) {
-      // Refresh its place in the LRU order.
-      this.cache.delete(key);
-      this.cache.set(key, hit);
-      return hit;
-    }
-    const stage = this.lower(shapes.map((s) => [...s]));
-    this.cache.set(key, stage);
-    if (this.cache.size > CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
-    return stage;
+    return cached(this.cache, shapes.map((s) => s.join('x')).join('|'), () => this.lower(shapes.map((s) => [...s])));
+  }
+
+  /**
+   * The stage for these shapes' signature and the call's binding of its symbols; a null stage
+   * where the shapes fail the annotations or lowering needs the sizes themselves (callers then
+   * use `at`, which reports errors with the call's shapes). What its graphs assume of the sizes
+   * (`collectAssumptions`) the caller checks on the binding.
+   */
+  atSignature(shapes: readonly (readonly number[])[]): { stage: Stage | null; binding: Map<string, number> } {
+    const sig = signatureOf(shapes);
+    const stage = cached(this.signatures, sig.key, () => {
+      if (shapes.length !== this.def.params.length) return null;
+      try {
+        const actual: Record<string, { shape: number[] }> = {};
+        this.def.params.forEach((p, i) => (actual[p.name] = { shape: [...shapes[i]!] }));
+        bindSignature(this.def, actual); // the annotations' checks, on this call's sizes
+        const signature: Record<string, { shape: Dim[]; dtype: DType }> = {};
+        this.def.params.forEach((p, i) => (signature[p.name] = { shape: sig.shapes[i]!, dtype: paramDtype(p.type) }));
+        return new Stage(new Lowerer(this.lib, false).lowerTop(this.def, this.options, signature), sig.shapes);
+      } catch {
+        return null;
+      }
+    });
+    return { stage, binding: sig.binding };
   }
 
   private lower(shapes: number[][]): Stage {

@@ -24,6 +24,12 @@ const clip = (s: string, n = 48): string => (s.length > n ? `${s.slice(0, n - 1)
 
 function summary(n: Node): string {
   const at = n.attrs;
+  if (OPS[n.op].family === 'reduce' || n.op === 'size') {
+    const x = n.args[0]!;
+    const axes = reduceAxes(at, x.rank);
+    const all = axes.length === x.rank;
+    return `${n.op}${all ? '' : ` axes=[${axes.join(', ')}]`}${at.keepdims === true ? ' keepdims' : ''}`;
+  }
   switch (n.op) {
     case 'input':
       return `input ${at.name}`;
@@ -37,17 +43,6 @@ function summary(n: Node): string {
     }
     case 'tensor':
       return `tensor ${clip(tensorText(at.values as number[], at.shape as unknown[]))}`;
-    case 'sum':
-    case 'mean':
-    case 'max':
-    case 'min':
-    case 'logsumexp':
-    case 'size': {
-      const x = n.args[0]!;
-      const axes = reduceAxes(at, x.rank);
-      const all = axes.length === x.rank;
-      return `${n.op}${all ? '' : ` axes=[${axes.join(', ')}]`}${at.keepdims === true ? ' keepdims' : ''}`;
-    }
     case 'cast':
       return `cast ${at.dtype}`;
     default: {
@@ -84,7 +79,7 @@ export function toDot(root: Node | readonly Node[], opts: DotOptions = {}): stri
     lines.push(`  ${id.get(n)} [${attrs.join(', ')}];`);
   }
   for (const n of order) {
-    const many = n.args.length > 1 && OPS[n.op].kind !== 'leaf';
+    const many = n.args.length > 1 && OPS[n.op].family !== 'leaf';
     n.args.forEach((a, i) => {
       lines.push(`  ${id.get(n)} -> ${id.get(a)}${many ? ` [label="${i}"]` : ''};`);
     });

@@ -6,7 +6,7 @@
 
 import type { Node } from '../ir/node.js';
 import { shownOf } from '../ir/build.js';
-import { reduceAxes } from '../ir/ops.js';
+import { reduceAxes, type OpName } from '../ir/ops.js';
 import type { DType } from '../ir/shape.js';
 import {
   EPSILON32,
@@ -116,27 +116,7 @@ function fn(name: string, args: readonly Node[], sub?: string): Rendered {
 
 const op = (name: string): string => `\\operatorname{${escapeText(name)}}`;
 
-const UNARY_FN: Partial<Record<string, string>> = {
-  exp: '\\exp',
-  log: '\\log',
-  log1p: op('log1p'),
-  expm1: op('expm1'),
-  sign: op('sign'),
-  sigmoid: '\\sigma',
-  softplus: op('softplus'),
-  tanh: '\\tanh',
-  stop_gradient: op('sg'),
-  clip: op('clip'),
-  maximum: '\\max',
-  minimum: '\\min',
-  matmul: op('matmul'),
-};
-
-const COMPARE: Partial<Record<string, string>> = {
-  lt: ' < ', le: ' \\le ', gt: ' > ', ge: ' \\ge ', eq: ' = ', ne: ' \\ne ',
-};
-
-const REDUCE_NAME: Partial<Record<string, string>> = {
+const REDUCE_NAME: Record<'mean' | 'max' | 'min' | 'logsumexp', string> = {
   mean: op('mean'),
   max: '\\max',
   min: '\\min',
@@ -175,129 +155,132 @@ function tensorLatex(values: readonly number[], shape: readonly unknown[]): stri
   return `\\left[${values.map(num).join(', ')}\\right]`;
 }
 
-// size: one case per op (its LaTeX); becomes a per-op table with the op registry (issue 11, item 1)
-export function renderLatex(n: Node): Rendered {
-  const a = n.args;
-  const unary = UNARY_FN[n.op];
-  if (unary) return fn(unary, a);
-  const cmp = COMPARE[n.op];
-  if (cmp) return { prec: PREC.compare, pieces: [ref(a[0]!, PREC.add), cmp, ref(a[1]!, PREC.add)] };
-  switch (n.op) {
-    case 'input':
-    case 'param':
-      return atom(latexName(n.attrs.name as string));
-    case 'const': {
-      const shown = shownOf(n);
-      if (shown) return renderLatex(shown);
-      const dtype = (n.attrs.dtype as DType | undefined) ?? 'float32';
-      const v = n.attrs.value as number;
-      if (dtype === 'bool') return atom(v ? '\\mathrm{true}' : '\\mathrm{false}');
-      if (dtype === 'int32') return { prec: v < 0 ? PREC.neg : PREC.atom, pieces: [String(v)] };
-      const { text, prec } = latexNumber(v);
-      return { prec, pieces: [text] };
-    }
-    case 'tensor':
-      return atom(tensorLatex(n.attrs.values as number[], n.attrs.shape as unknown[]));
-    case 'neg':
-      // A big sum keeps its conventional reach: `-\sum x` is -(\sum x).
-      return isSum(a[0]!)
-        ? { prec: PREC.add, pieces: ['-', ref(a[0]!, PREC.add)] }
-        : { prec: PREC.neg, pieces: ['-', ref(a[0]!, PREC.pow)] };
-    case 'not':
-      return { prec: PREC.not, pieces: ['\\lnot ', ref(a[0]!, PREC.not)] };
-    case 'cast': {
-      const from = a[0]!.dtype;
-      const to = n.attrs.dtype as DType;
-      if (from === 'bool' && to !== 'bool') return atom('\\mathbb{1}[', ref(a[0]!, PREC.lowest), ']');
-      return fn(op(to === 'int32' ? 'int' : to === 'bool' ? 'bool' : 'float'), a);
-    }
-    case 'sqrt':
-      return atom('\\sqrt{', ref(a[0]!, PREC.lowest), '}');
-    case 'abs':
-      return atom('\\lvert ', ref(a[0]!, PREC.lowest), '\\rvert');
-    case 'floor':
-      return atom('\\lfloor ', ref(a[0]!, PREC.lowest), '\\rfloor');
-    case 'add':
-    case 'sub':
-      // By convention a sum reaches to the next + or -, so `a - \sum x` needs no parentheses.
-      return {
-        prec: PREC.add,
-        pieces: [ref(a[0]!, PREC.add), n.op === 'add' ? ' + ' : ' - ', ref(a[1]!, isSum(a[1]!) ? PREC.add : PREC.mul, true)],
-      };
-    case 'mul':
-      return { prec: PREC.mul, pieces: [ref(a[0]!, PREC.mul), ' \\cdot ', ref(a[1]!, PREC.neg, true)] };
-    case 'div':
-      return { prec: PREC.pow, pieces: ['\\frac{', ref(a[0]!, PREC.lowest), '}{', ref(a[1]!, PREC.lowest), '}'] };
-    case 'pow':
-      return { prec: PREC.pow, pieces: [ref(a[0]!, PREC.atom), '^{', ref(a[1]!, PREC.lowest), '}'] };
-    case 'and':
-      return { prec: PREC.and, pieces: [ref(a[0]!, PREC.and), ' \\land ', ref(a[1]!, PREC.not)] };
-    case 'or':
-      return { prec: PREC.or, pieces: [ref(a[0]!, PREC.or), ' \\lor ', ref(a[1]!, PREC.and)] };
-    case 'where':
-      return {
-        prec: PREC.lowest,
-        pieces: [
-          '\\begin{cases} ',
-          ref(a[1]!, PREC.lowest),
-          ' & \\text{if } ',
-          ref(a[0]!, PREC.lowest),
-          ' \\\\ ',
-          ref(a[2]!, PREC.lowest),
-          ' & \\text{otherwise} \\end{cases}',
-        ],
-      };
-    case 'sum': {
-      const x = a[0]!;
-      const sub = axesSub(reduceAxes(n.attrs, x.rank), x.rank);
-      const head = sub === undefined ? '\\sum ' : `\\sum_{\\text{${sub.many ? 'axes' : 'axis'} }${sub.text}} `;
-      return { prec: PREC.add, pieces: [head, ref(x, PREC.pow)] };
-    }
-    case 'mean':
-    case 'max':
-    case 'min':
-    case 'logsumexp': {
-      const x = a[0]!;
-      const sub = axesSub(reduceAxes(n.attrs, x.rank), x.rank);
-      return fn(REDUCE_NAME[n.op]!, a, sub?.text);
-    }
-    case 'size': {
-      const x = a[0]!;
-      return fn(op('size'), a, axesSub(reduceAxes(n.attrs, x.rank), x.rank)?.text);
-    }
-    case 'indices':
-      return fn(op('indices'), a, String(n.attrs.axis));
-    case 'broadcast_like':
-      if (isFloatConst(a[0]!, 0)) return atom('\\mathbf{0}');
-      if (isFloatConst(a[0]!, 1)) return atom('\\mathbf{1}');
-      return fn(op('broadcast_like'), a); // not reached: skipped
-    case 'part': {
-      const x = a[0]!;
-      return fn(op('part'), a, `${n.attrs.index}/${n.attrs.parts}, ${axisSub(n.attrs.axis as number, x.rank)}`);
-    }
-    case 'concat':
-      return fn(op('concat'), a, axisSub(n.attrs.axis as number, a[0]!.rank));
-    case 'transpose': {
-      const perm = n.attrs.perm as number[];
-      if (perm.length === 2 && perm[0] === 1) return { prec: PREC.pow, pieces: [ref(a[0]!, PREC.atom), '^{\\top}'] };
-      return fn(op('transpose'), a, `[${perm.join(', ')}]`);
-    }
-    case 'one_hot':
-      if (a.length === 2) {
-        const r = a[1]!;
-        return atom(
-          `${op('one_hot')}(`,
-          ref(a[0]!, PREC.lowest),
-          `, ${op('size')}_{${axisSub(n.attrs.axis as number, r.rank)}}(`,
-          ref(r, PREC.lowest),
-          '))',
-        );
-      }
-      return atom(`${op('one_hot')}(`, ref(a[0]!, PREC.lowest), `, ${n.attrs.depth})`);
-    default:
-      return fn(op(n.op), a);
-  }
+/** `\name(a, b)`, `name` LaTeX already (`\exp`, `\operatorname{...}`). */
+const named = (name: string) => (n: Node): Rendered => fn(name, n.args);
+
+/** `\operatorname{op}(a, b)`, the op's own name. */
+const opName = (n: Node): Rendered => fn(op(n.op), n.args);
+
+/** `a < b`: a comparison. */
+const comparison = (text: string) => (n: Node): Rendered => ({ prec: PREC.compare, pieces: [ref(n.args[0]!, PREC.add), text, ref(n.args[1]!, PREC.add)] });
+
+/** A reduction other than sum: `\max_{-1}(x)`. */
+function reduceLatex(n: Node): Rendered {
+  const x = n.args[0]!;
+  const sub = axesSub(reduceAxes(n.attrs, x.rank), x.rank);
+  return fn(REDUCE_NAME[n.op as keyof typeof REDUCE_NAME], n.args, sub?.text);
 }
+
+/** The LaTeX of every op, in its usual mathematical notation. */
+export const LATEX: Record<OpName, (n: Node) => Rendered> = {
+  input: (n) => atom(latexName(n.attrs.name as string)),
+  const: (n) => {
+    const shown = shownOf(n);
+    if (shown) return renderLatex(shown);
+    const dtype = (n.attrs.dtype as DType | undefined) ?? 'float32';
+    const v = n.attrs.value as number;
+    if (dtype === 'bool') return atom(v ? '\\mathrm{true}' : '\\mathrm{false}');
+    if (dtype === 'int32') return { prec: v < 0 ? PREC.neg : PREC.atom, pieces: [String(v)] };
+    const { text, prec } = latexNumber(v);
+    return { prec, pieces: [text] };
+  },
+  tensor: (n) => atom(tensorLatex(n.attrs.values as number[], n.attrs.shape as unknown[])),
+  param: (n) => atom(latexName(n.attrs.name as string)),
+  size: (n) => {
+    const x = n.args[0]!;
+    return fn(op('size'), n.args, axesSub(reduceAxes(n.attrs, x.rank), x.rank)?.text);
+  },
+  indices: (n) => fn(op('indices'), n.args, String(n.attrs.axis)),
+
+  // A big sum keeps its conventional reach: `-\sum x` is -(\sum x).
+  neg: (n) => (isSum(n.args[0]!) ? { prec: PREC.add, pieces: ['-', ref(n.args[0]!, PREC.add)] } : { prec: PREC.neg, pieces: ['-', ref(n.args[0]!, PREC.pow)] }),
+  exp: named('\\exp'),
+  log: named('\\log'),
+  log1p: opName,
+  expm1: opName,
+  sqrt: (n) => atom('\\sqrt{', ref(n.args[0]!, PREC.lowest), '}'),
+  abs: (n) => atom('\\lvert ', ref(n.args[0]!, PREC.lowest), '\\rvert'),
+  sign: opName,
+  sigmoid: named('\\sigma'),
+  softplus: opName,
+  tanh: named('\\tanh'),
+  cosh: named('\\cosh'),
+  sinh: named('\\sinh'),
+  cos: named('\\cos'),
+  sin: named('\\sin'),
+  floor: (n) => atom('\\lfloor ', ref(n.args[0]!, PREC.lowest), '\\rfloor'),
+  not: (n) => ({ prec: PREC.not, pieces: ['\\lnot ', ref(n.args[0]!, PREC.not)] }),
+  cast: (n) => {
+    const from = n.args[0]!.dtype;
+    const to = n.attrs.dtype as DType;
+    if (from === 'bool' && to !== 'bool') return atom('\\mathbb{1}[', ref(n.args[0]!, PREC.lowest), ']');
+    return fn(op(to === 'int32' ? 'int' : to === 'bool' ? 'bool' : 'float'), n.args);
+  },
+  stop_gradient: named(op('sg')),
+
+  // By convention a sum reaches to the next + or -, so `a - \sum x` needs no parentheses.
+  add: (n) => ({ prec: PREC.add, pieces: [ref(n.args[0]!, PREC.add), ' + ', ref(n.args[1]!, isSum(n.args[1]!) ? PREC.add : PREC.mul, true)] }),
+  sub: (n) => ({ prec: PREC.add, pieces: [ref(n.args[0]!, PREC.add), ' - ', ref(n.args[1]!, isSum(n.args[1]!) ? PREC.add : PREC.mul, true)] }),
+  mul: (n) => ({ prec: PREC.mul, pieces: [ref(n.args[0]!, PREC.mul), ' \\cdot ', ref(n.args[1]!, PREC.neg, true)] }),
+  div: (n) => ({ prec: PREC.pow, pieces: ['\\frac{', ref(n.args[0]!, PREC.lowest), '}{', ref(n.args[1]!, PREC.lowest), '}'] }),
+  pow: (n) => ({ prec: PREC.pow, pieces: [ref(n.args[0]!, PREC.atom), '^{', ref(n.args[1]!, PREC.lowest), '}'] }),
+  maximum: named('\\max'),
+  minimum: named('\\min'),
+  lt: comparison(' < '),
+  le: comparison(' \\le '),
+  gt: comparison(' > '),
+  ge: comparison(' \\ge '),
+  eq: comparison(' = '),
+  ne: comparison(' \\ne '),
+  and: (n) => ({ prec: PREC.and, pieces: [ref(n.args[0]!, PREC.and), ' \\land ', ref(n.args[1]!, PREC.not)] }),
+  or: (n) => ({ prec: PREC.or, pieces: [ref(n.args[0]!, PREC.or), ' \\lor ', ref(n.args[1]!, PREC.and)] }),
+
+  where: (n) => ({
+    prec: PREC.lowest,
+    pieces: ['\\begin{cases} ', ref(n.args[1]!, PREC.lowest), ' & \\text{if } ', ref(n.args[0]!, PREC.lowest), ' \\\\ ', ref(n.args[2]!, PREC.lowest), ' & \\text{otherwise} \\end{cases}'],
+  }),
+  clip: named(op('clip')),
+
+  sum: (n) => {
+    const x = n.args[0]!;
+    const sub = axesSub(reduceAxes(n.attrs, x.rank), x.rank);
+    const head = sub === undefined ? '\\sum ' : `\\sum_{\\text{${sub.many ? 'axes' : 'axis'} }${sub.text}} `;
+    return { prec: PREC.add, pieces: [head, ref(x, PREC.pow)] };
+  },
+  mean: reduceLatex,
+  max: reduceLatex,
+  min: reduceLatex,
+  logsumexp: reduceLatex,
+
+  broadcast_like: (n) => {
+    if (isFloatConst(n.args[0]!, 0)) return atom('\\mathbf{0}');
+    if (isFloatConst(n.args[0]!, 1)) return atom('\\mathbf{1}');
+    return fn(op('broadcast_like'), n.args); // not reached: skipped
+  },
+  // Not reached: skipped (skipLatex).
+  expand_dims: opName,
+  squeeze: opName,
+  part: (n) => fn(op('part'), n.args, `${n.attrs.index}/${n.attrs.parts}, ${axisSub(n.attrs.axis as number, n.args[0]!.rank)}`),
+  concat: (n) => fn(op('concat'), n.args, axisSub(n.attrs.axis as number, n.args[0]!.rank)),
+  transpose: (n) => {
+    const perm = n.attrs.perm as number[];
+    if (perm.length === 2 && perm[0] === 1) return { prec: PREC.pow, pieces: [ref(n.args[0]!, PREC.atom), '^{\\top}'] };
+    return fn(op('transpose'), n.args, `[${perm.join(', ')}]`);
+  },
+  matmul: named(op('matmul')),
+  one_hot: (n) => {
+    const a = n.args;
+    if (a.length === 2) {
+      const r = a[1]!;
+      return atom(`${op('one_hot')}(`, ref(a[0]!, PREC.lowest), `, ${op('size')}_{${axisSub(n.attrs.axis as number, r.rank)}}(`, ref(r, PREC.lowest), '))');
+    }
+    return atom(`${op('one_hot')}(`, ref(a[0]!, PREC.lowest), `, ${n.attrs.depth})`);
+  },
+  ctc: opName,
+  ctc_grad: opName,
+};
+
+export const renderLatex = (n: Node): Rendered => LATEX[n.op](n);
 
 /** Layout the reader does not need to see: the node prints as this argument instead. */
 export function skipLatex(n: Node): Node | undefined {

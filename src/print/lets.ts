@@ -5,6 +5,8 @@
 import { topoSort, type Node } from '../ir/node.js';
 import { OPS } from '../ir/ops.js';
 import { nameHint } from '../ir/names.js';
+import { KEYWORDS } from '../../grammar/lexer.js';
+import { BUILTINS, CONSTANTS } from '../lower/builtins.js';
 
 
 /** Names a caller wants for some nodes (they win over name hints). */
@@ -49,17 +51,11 @@ export interface Plan {
 
 export const DEFAULT_MAX_DEPTH = 100;
 
-/** Built-in functions, keywords and named constants: a `let` never takes one of these names. */
+/** Keywords, named constants and builtin functions: a `let` never takes one of these names. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
-  // keywords
-  'loss', 'def', 'regularizer', 'import', 'let', 'if', 'then', 'else', 'and', 'or', 'not', 'true', 'false', 'none',
-  // named constants
-  'epsilon', 'pi', 'inf',
-  // built-in functions and special forms
-  'exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'sign', 'sigmoid', 'softplus', 'tanh', 'floor', 'stop_gradient',
-  'float', 'int', 'bool', 'where', 'clip', 'maximum', 'minimum', 'max', 'min', 'sum', 'mean', 'logsumexp',
-  'size', 'indices', 'zeros_like', 'ones_like', 'broadcast_like', 'expand_dims', 'squeeze', 'split', 'part',
-  'concat', 'transpose', 'matmul', 'one_hot', 'masked', 'ctc', 'ctc_grad',
+  ...KEYWORDS,
+  ...Object.keys(CONSTANTS),
+  ...Object.keys(BUILTINS),
   // prelude helpers people call constantly
   'relu', 'square', 'softmax', 'log_softmax', 'l2_normalize', 'norm',
   // the placeholder of unused destructured names
@@ -68,7 +64,7 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const isLeaf = (n: Node): boolean => OPS[n.op].kind === 'leaf';
+const isLeaf = (n: Node): boolean => OPS[n.op].family === 'leaf';
 
 /** Leaves other than tensor literals: never worth a `let`. */
 const isAtomLeaf = (n: Node): boolean => isLeaf(n) && n.op !== 'tensor';

@@ -14,25 +14,12 @@
 import { LosscError } from '../errors.js';
 import { topoSort, type Node } from '../ir/node.js';
 import { shownOf } from '../ir/build.js';
-import { reduceAxes } from '../ir/ops.js';
+import { OPS, PREC, reduceAxes, type OpName, type OpSpec } from '../ir/ops.js';
 import type { DType } from '../ir/shape.js';
 import { normAxis, planLets, trivialText, type PrintOptions, type SplitLet } from './lets.js';
 
-// ---------------------------------------------------------------------------------------------
-// Precedence, lowest to highest (`if` is never printed).
-
-export const PREC = {
-  lowest: 0,
-  or: 1,
-  and: 2,
-  not: 3,
-  compare: 4,
-  add: 5,
-  mul: 6,
-  neg: 7,
-  pow: 8,
-  atom: 9,
-} as const;
+// Precedence, lowest to highest, is the language's (src/ir/ops.ts).
+export { PREC };
 
 /** A hole in a rendering: print `node` here, in parentheses if it binds looser than `min`. */
 export interface Ref {
@@ -188,18 +175,6 @@ export function axesText(axes: readonly number[], rank: number): string | undefi
 
 const CAST_NAME: Record<DType, string> = { float32: 'float', int32: 'int', bool: 'bool' };
 
-const BINARY_TEXT: Partial<Record<string, [string, number]>> = {
-  add: [' + ', PREC.add],
-  sub: [' - ', PREC.add],
-  mul: [' * ', PREC.mul],
-  div: [' / ', PREC.mul],
-  and: [' and ', PREC.and],
-  or: [' or ', PREC.or],
-};
-
-const COMPARE_TEXT: Partial<Record<string, string>> = {
-  lt: ' < ', le: ' <= ', gt: ' > ', ge: ' >= ', eq: ' == ', ne: ' != ',
-};
 
 /** A tensor literal as nested lists, `[[1, 2], [3, 4]]`. */
 export function tensorText(values: readonly number[], shape: readonly unknown[], num: (v: number) => string = floatText): string {
@@ -233,113 +208,133 @@ function isFloatConst(n: Node, value: number): boolean {
   return n.op === 'const' && n.attrs.dtype === undefined && Object.is(n.attrs.value, value);
 }
 
-// size: one case per op (its lossc syntax); becomes a per-op table with the op registry (issue 11, item 1)
-export function renderText(n: Node): Rendered {
+/** `a op b` for an op written with an infix operator (OPS's `infix`): `a + b`, `a and b`. */
+function infixText(n: Node): Rendered {
   const a = n.args;
-  const bin = BINARY_TEXT[n.op];
-  if (bin) {
-    const [op, p] = bin;
-    return { prec: p, pieces: [ref(a[0]!, p), op, ref(a[1]!, p + 1)] };
-  }
-  const cmp = COMPARE_TEXT[n.op];
-  if (cmp) return { prec: PREC.compare, pieces: [ref(a[0]!, PREC.add), cmp, ref(a[1]!, PREC.add)] };
-  switch (n.op) {
-    case 'const':
-      return constText(n);
-    case 'input':
-    case 'param':
-      return atom(n.attrs.name as string);
-    case 'tensor':
-      return atom(tensorText(n.attrs.values as number[], n.attrs.shape as unknown[]));
-    case 'neg': {
-      const x = a[0]!;
-      // `-3` would read back as the constant -3: the negation of the constant 3 is `-(3)`
-      // (likewise `-inf` is the constant -inf, the negation of inf is `-(inf)`).
-      if (x.op === 'const' && x.attrs.dtype === undefined && !shownOf(x) && /^(\d|inf$)/.test(floatText(x.attrs.value as number))) {
-        return { prec: PREC.neg, pieces: ['-(', floatText(x.attrs.value as number), ')'] };
-      }
-      // `-(-x)` rather than `--x`, which the grammar accepts but reads as a typo.
-      return { prec: PREC.neg, pieces: ['-', ref(x, PREC.pow)] };
-    }
-    case 'not':
-      return { prec: PREC.not, pieces: ['not ', ref(a[0]!, PREC.not)] };
-    case 'cast':
-      return call(CAST_NAME[n.attrs.dtype as DType], a);
-    case 'pow':
-      // The base is an atom (`(-x)^2`, `(a^b)^c`); the exponent may carry minus signs (`x^-2`).
-      return { prec: PREC.pow, pieces: [ref(a[0]!, PREC.atom), '^', ref(a[1]!, PREC.neg)] };
-    case 'maximum':
-      return call('max', a);
-    case 'minimum':
-      return call('min', a);
-    case 'sum':
-    case 'mean':
-    case 'max':
-    case 'min':
-    case 'logsumexp': {
-      const x = a[0]!;
-      const kw: Array<[string, string]> = [];
-      const ax = axesText(reduceAxes(n.attrs, x.rank), x.rank);
-      if (ax !== undefined) kw.push(['axis', ax]);
-      if (n.attrs.keepdims === true) kw.push(['keepdims', 'true']);
-      return call(n.op, a, kw);
-    }
-    case 'size': {
-      const x = a[0]!;
-      const ax = axesText(reduceAxes(n.attrs, x.rank), x.rank);
-      return call('size', a, ax === undefined ? [] : [['axis', ax]]);
-    }
-    case 'indices':
-      return call('indices', a, [['axis', axisText(n.attrs.axis as number, a[0]!.rank)]]);
-    case 'broadcast_like': {
-      const [x, like] = a as [Node, Node];
-      if (isFloatConst(x, 0)) return call('zeros_like', [like]);
-      if (isFloatConst(x, 1)) return call('ones_like', [like]);
-      return call('broadcast_like', a);
-    }
-    case 'expand_dims':
-      return call('expand_dims', a, [['axis', axisText(n.attrs.axis as number, a[0]!.rank + 1)]]);
-    case 'squeeze':
-      return call('squeeze', a, [['axis', axisText(n.attrs.axis as number, a[0]!.rank)]]);
-    case 'part': {
-      // Only reached by printExpr (printBody always binds parts with a split).
-      const x = a[0]!;
-      return atom(
-        'part(',
-        ref(x, PREC.lowest),
-        `, ${n.attrs.index}, ${n.attrs.parts}, axis = ${axisText(n.attrs.axis as number, x.rank)})`,
-      );
-    }
-    case 'concat': {
-      const pieces: Piece[] = ['concat(['];
-      a.forEach((x, i) => {
-        if (i > 0) pieces.push(', ');
-        pieces.push(ref(x, PREC.lowest));
-      });
-      pieces.push(`], axis = ${axisText(n.attrs.axis as number, a[0]!.rank)})`);
-      return atom(...pieces);
-    }
-    case 'transpose':
-      return call('transpose', a, [['perm', `[${(n.attrs.perm as number[]).join(', ')}]`]]);
-    case 'one_hot': {
-      if (a.length === 2) {
-        const ref_ = a[1]!;
-        return atom(
-          'one_hot(',
-          ref(a[0]!, PREC.lowest),
-          ', size(',
-          ref(ref_, PREC.lowest),
-          `, axis = ${axisText(n.attrs.axis as number, ref_.rank)}))`,
-        );
-      }
-      return atom('one_hot(', ref(a[0]!, PREC.lowest), `, ${n.attrs.depth})`);
-    }
-    default:
-      // exp log log1p expm1 sqrt abs sign sigmoid softplus tanh floor stop_gradient where clip matmul
-      // ctc ctc_grad (`ctc(labels, logits)`, `ctc_grad(labels, logits)`: builtins of the same names)
-      return call(n.op, a);
-  }
+  const { text, prec } = (OPS[n.op] as OpSpec).infix!;
+  // Comparisons do not chain: both sides bind tighter (`a + b < c`).
+  if (prec === PREC.compare) return { prec, pieces: [ref(a[0]!, PREC.add), ` ${text} `, ref(a[1]!, PREC.add)] };
+  return { prec, pieces: [ref(a[0]!, prec), ` ${text} `, ref(a[1]!, prec + 1)] };
 }
+
+/** `f(a, b)`, `f` the builtin that computes the op from its arguments (OPS's `builtin`). */
+const callText = (n: Node): Rendered => call((OPS[n.op] as OpSpec).builtin!.name, n.args);
+
+/** A reduction or `size`: `sum(x, axis = -1, keepdims = true)`. */
+function axesCall(n: Node): Rendered {
+  const x = n.args[0]!;
+  const kw: Array<[string, string]> = [];
+  const ax = axesText(reduceAxes(n.attrs, x.rank), x.rank);
+  if (ax !== undefined) kw.push(['axis', ax]);
+  if (n.attrs.keepdims === true) kw.push(['keepdims', 'true']);
+  return call(n.op, n.args, kw);
+}
+
+/** `f(x, axis = a)`, the axis counted in a rank of x's plus `extra`. */
+const axisCall = (extra = 0) => (n: Node): Rendered =>
+  call(n.op, n.args, [['axis', axisText(n.attrs.axis as number, n.args[0]!.rank + extra)]]);
+
+/** The lossc rendering of every op: what lowering reads back to the same node. */
+export const TEXT: Record<OpName, (n: Node) => Rendered> = {
+  input: (n) => atom(n.attrs.name as string),
+  const: constText,
+  tensor: (n) => atom(tensorText(n.attrs.values as number[], n.attrs.shape as unknown[])),
+  param: (n) => atom(n.attrs.name as string),
+  size: axesCall,
+  indices: axisCall(),
+
+  neg: (n) => {
+    const x = n.args[0]!;
+    // `-3` would read back as the constant -3: the negation of the constant 3 is `-(3)`
+    // (likewise `-inf` is the constant -inf, the negation of inf is `-(inf)`).
+    if (x.op === 'const' && x.attrs.dtype === undefined && !shownOf(x) && /^(\d|inf$)/.test(floatText(x.attrs.value as number))) {
+      return { prec: PREC.neg, pieces: ['-(', floatText(x.attrs.value as number), ')'] };
+    }
+    // `-(-x)` rather than `--x`, which the grammar accepts but reads as a typo.
+    return { prec: PREC.neg, pieces: ['-', ref(x, PREC.pow)] };
+  },
+  exp: callText,
+  log: callText,
+  log1p: callText,
+  expm1: callText,
+  sqrt: callText,
+  abs: callText,
+  sign: callText,
+  sigmoid: callText,
+  softplus: callText,
+  tanh: callText,
+  cosh: callText,
+  sinh: callText,
+  cos: callText,
+  sin: callText,
+  floor: callText,
+  not: (n) => ({ prec: PREC.not, pieces: ['not ', ref(n.args[0]!, PREC.not)] }),
+  cast: (n) => call(CAST_NAME[n.attrs.dtype as DType], n.args),
+  stop_gradient: callText,
+
+  add: infixText,
+  sub: infixText,
+  mul: infixText,
+  div: infixText,
+  // The base is an atom (`(-x)^2`, `(a^b)^c`); the exponent may carry minus signs (`x^-2`).
+  pow: (n) => ({ prec: PREC.pow, pieces: [ref(n.args[0]!, PREC.atom), '^', ref(n.args[1]!, PREC.neg)] }),
+  maximum: callText,
+  minimum: callText,
+  lt: infixText,
+  le: infixText,
+  gt: infixText,
+  ge: infixText,
+  eq: infixText,
+  ne: infixText,
+  and: infixText,
+  or: infixText,
+
+  where: callText,
+  clip: callText,
+
+  sum: axesCall,
+  mean: axesCall,
+  max: axesCall,
+  min: axesCall,
+  logsumexp: axesCall,
+
+  broadcast_like: (n) => {
+    const [x, like] = n.args as [Node, Node];
+    if (isFloatConst(x, 0)) return call('zeros_like', [like]);
+    if (isFloatConst(x, 1)) return call('ones_like', [like]);
+    return callText(n);
+  },
+  expand_dims: axisCall(1),
+  squeeze: axisCall(),
+  // Only reached by printExpr (printBody always binds parts with a split).
+  part: (n) => {
+    const x = n.args[0]!;
+    return atom('part(', ref(x, PREC.lowest), `, ${n.attrs.index}, ${n.attrs.parts}, axis = ${axisText(n.attrs.axis as number, x.rank)})`);
+  },
+  concat: (n) => {
+    const pieces: Piece[] = ['concat(['];
+    n.args.forEach((x, i) => {
+      if (i > 0) pieces.push(', ');
+      pieces.push(ref(x, PREC.lowest));
+    });
+    pieces.push(`], axis = ${axisText(n.attrs.axis as number, n.args[0]!.rank)})`);
+    return atom(...pieces);
+  },
+  transpose: (n) => call('transpose', n.args, [['perm', `[${(n.attrs.perm as number[]).join(', ')}]`]]),
+  matmul: callText,
+  one_hot: (n) => {
+    const a = n.args;
+    if (a.length === 2) {
+      const like = a[1]!;
+      return atom('one_hot(', ref(a[0]!, PREC.lowest), ', size(', ref(like, PREC.lowest), `, axis = ${axisText(n.attrs.axis as number, like.rank)}))`);
+    }
+    return atom('one_hot(', ref(a[0]!, PREC.lowest), `, ${n.attrs.depth})`);
+  },
+  ctc: callText,
+  ctc_grad: callText,
+};
+
+export const renderText = (n: Node): Rendered => TEXT[n.op](n);
 
 export const TEXT_RENDERER: Renderer = {
   render: renderText,

@@ -5,7 +5,7 @@
 
 import { Node, mapDag, withArgs } from '../ir/node.js';
 import type { OpName } from '../ir/ops.js';
-import { OPS } from '../ir/ops.js';
+import { isElementwise, readsValueOf } from '../ir/ops.js';
 import { broadcastShapes, sameShape } from '../ir/shape.js';
 import * as b from '../ir/build.js';
 import { LosscError } from '../errors.js';
@@ -40,12 +40,18 @@ export interface Fired {
   after: Node;
 }
 
+/** The two sides of a pattern rule's `lhs -> rhs`, trimmed. */
+export function ruleSides(s: RuleSpec): [string, string] {
+  const [l, r] = (s.rule ?? '').split('->');
+  if (!l || !r) throw new Error(`rewrite rule ${s.name}: expected "lhs -> rhs"`);
+  return [l.trim(), r.trim()];
+}
+
 export function compileRules(specs: readonly RuleSpec[]): CompiledRule[] {
   return specs.map((s) => {
     if (!s.rule) return { ...s };
-    const [l, r] = s.rule.split('->');
-    if (!l || !r) throw new Error(`rewrite rule ${s.name}: expected "lhs -> rhs"`);
-    return { ...s, lhs: compilePattern(l.trim()), rhs: compilePattern(r.trim()) };
+    const [l, r] = ruleSides(s);
+    return { ...s, lhs: compilePattern(l), rhs: compilePattern(r) };
   });
 }
 
@@ -121,11 +127,6 @@ export function shapeWitness(n: Node): Node {
   return best ?? deepest ?? n;
 }
 
-const ELEMENTWISE_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'select']);
-
-/** Arguments whose values an op never reads, only their shape. */
-const SHAPE_ONLY_ARGS: Partial<Record<OpName, number[]>> = { broadcast_like: [1], size: [0], indices: [0], one_hot: [1] };
-
 /** Rewrite `roots` to a fixed point. `log` collects every rule that fired. */
 /**
  * Results of earlier rewrites, per rule table. Nodes are hash-consed and never change, so the
@@ -170,13 +171,13 @@ function rewritePass(roots: readonly Node[], index: RuleIndex, log?: Fired[]): N
   return mapDag(roots, (orig, newArgs) => {
     // Consumers that are not elementwise need their arguments at the exact original shape.
     let args = newArgs;
-    if (!ELEMENTWISE_KINDS.has(OPS[orig.op].kind)) {
+    if (!isElementwise(orig.op)) {
       args = newArgs.map((a, i) => {
         const o = orig.args[i]!;
         if (sameShape(a.shape, o.shape)) return a;
         // An argument read only for its shape keeps its old form: widening it would wrap it in a
         // new broadcast_like on every pass (whose own shape argument is widened again, ...).
-        if (SHAPE_ONLY_ARGS[orig.op]?.includes(i)) return o;
+        if (!readsValueOf(orig.op, i)) return o;
         return b.broadcastLike(a, shapeWitness(o));
       });
     }

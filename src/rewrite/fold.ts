@@ -6,13 +6,10 @@
 
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
-import { OPS } from '../ir/ops.js';
+import { isElementwise } from '../ir/ops.js';
 import { evaluate } from '../eval/reference.js';
 import { fromData, type NdArray } from '../eval/ndarray.js';
 import { shortestDigits } from '../print/text.js';
-
-/** Op kinds computed elementwise (folded when every argument is a constant). */
-export const FOLDABLE_KINDS = new Set(['unary', 'binary', 'compare', 'logic', 'select']);
 
 /** Significant digits of a constant as printed, or Infinity for one printed by name or kept as an expression. */
 function writtenDigits(n: Node): number {
@@ -38,7 +35,7 @@ const exactValue = (n: Node): number | undefined => (n.op === 'const' ? (n.attrs
  * expression, and the stabilising rules may still rewrite it).
  */
 export function foldConstant(n: Node): Node | null {
-  if (!FOLDABLE_KINDS.has(OPS[n.op].kind) || n.op === 'stop_gradient' || n.args.length === 0) return null;
+  if (!isElementwise(n.op) || n.op === 'stop_gradient' || n.args.length === 0) return null;
   const values = n.args.map(exactValue);
   if (values.some((v) => v === undefined)) return null;
   const inputs: Record<string, NdArray> = {};

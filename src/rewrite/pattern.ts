@@ -4,10 +4,11 @@
 // `axis = a` / `keepdims = k` in a reduction bind or set its attributes.
 
 import type { Expr } from '../../grammar/ast.js';
-import { parseExpression } from '../../grammar/index.js';
+import { parseExpression } from '../../grammar/load.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
-import type { OpName } from '../ir/ops.js';
+import { INFIX_OPS, OPS, opCalled, PREFIX_OPS, type CompareOp, type OpName, type ReduceOp } from '../ir/ops.js';
+import { RULE_PATTERNS } from './rule-patterns.generated.js';
 
 export type Pat =
   | { k: 'var'; name: string }
@@ -16,14 +17,16 @@ export type Pat =
 
 export type Bindings = Map<string, unknown>;
 
-const UNARY = new Set<OpName>(['exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'sign', 'sigmoid', 'softplus', 'tanh', 'floor', 'stop_gradient']);
-const REDUCE: Record<string, OpName> = { sum: 'sum', mean: 'mean', logsumexp: 'logsumexp', max: 'max', min: 'min' };
-const BINARY: Record<string, OpName> = {
-  '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow',
-  '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge', '==': 'eq', '!=': 'ne', and: 'and', or: 'or',
-};
+let parsed: Map<string, Pat> | undefined;
 
+/** The pattern of `text`: the rules' own come parsed at build time (scripts/gen-stdlib.mjs). */
 export function compilePattern(text: string): Pat {
+  parsed ??= new Map(JSON.parse(RULE_PATTERNS) as Array<[string, Pat]>);
+  return parsed.get(text) ?? parsePattern(text);
+}
+
+/** The pattern of `text`, parsed now. */
+export function parsePattern(text: string): Pat {
   return toPat(parseExpression(text, '<rewrite rule>'));
 }
 
@@ -35,33 +38,35 @@ function toPat(e: Expr): Pat {
       return { k: 'var', name: e.name };
     case 'unary':
       if (e.op === '-' && e.operand.kind === 'number') return { k: 'const', value: Math.fround(-e.operand.value) };
-      return { k: 'op', op: e.op === '-' ? 'neg' : 'not', args: [toPat(e.operand)] };
+      return { k: 'op', op: PREFIX_OPS[e.op], args: [toPat(e.operand)] };
     case 'binary':
-      return { k: 'op', op: BINARY[e.op]!, args: [toPat(e.left), toPat(e.right)] };
+      return { k: 'op', op: INFIX_OPS[e.op], args: [toPat(e.left), toPat(e.right)] };
     case 'call': {
       const args = e.args.map(toPat);
       const kw = new Map(e.kwargs.map((k) => [k.name, k.value]));
-      if (UNARY.has(e.callee as OpName)) return { k: 'op', op: e.callee as OpName, args };
-      if ((e.callee === 'max' || e.callee === 'min') && args.length === 2) {
-        return { k: 'op', op: e.callee === 'max' ? 'maximum' : 'minimum', args };
-      }
-      if (e.callee in REDUCE) {
+      const unary = opCalled(e.callee, 'unary');
+      if (unary) return { k: 'op', op: unary, args };
+      const elementwise = args.length === 2 ? opCalled(e.callee, 'binary') : undefined;
+      if (elementwise) return { k: 'op', op: elementwise, args };
+      const reduction = opCalled(e.callee, 'reduce');
+      if (reduction) {
         const axis = kw.get('axis');
         const keep = kw.get('keepdims');
-        return {
-          k: 'op',
-          op: REDUCE[e.callee]!,
-          args,
-          attrVars: {
-            axes: axis?.kind === 'name' ? axis.name : undefined,
-            keepdims: keep?.kind === 'name' ? keep.name : keep?.kind === 'bool' ? keep.value : undefined,
-          },
-        };
+        // Only the attributes the pattern names: the patterns go through JSON (rule-patterns.generated.ts).
+        const attrVars: NonNullable<Extract<Pat, { k: 'op' }>['attrVars']> = {};
+        if (axis?.kind === 'name') attrVars.axes = axis.name;
+        if (keep?.kind === 'name') attrVars.keepdims = keep.name;
+        else if (keep?.kind === 'bool') attrVars.keepdims = keep.value;
+        return { k: 'op', op: reduction, args, attrVars };
       }
-      if (e.callee === 'where' || e.callee === 'clip') return { k: 'op', op: e.callee, args };
+      const select = opCalled(e.callee, 'select');
+      if (select) return { k: 'op', op: select, args };
       if (e.callee === 'zeros_like') return { k: 'op', op: 'broadcast_like', args: [{ k: 'const', value: 0 }, args[0]!] };
       if (e.callee === 'broadcast_like') return { k: 'op', op: 'broadcast_like', args };
-      if (e.callee === 'size') return { k: 'op', op: 'size', args, attrVars: { axes: (kw.get('axis') as { name?: string })?.name } };
+      if (e.callee === 'size') {
+        const axis = kw.get('axis');
+        return { k: 'op', op: 'size', args, attrVars: axis?.kind === 'name' ? { axes: axis.name } : {} };
+      }
       throw new Error(`rewrite pattern: unsupported function ${e.callee}`);
     }
     default:
@@ -110,13 +115,14 @@ export function instantiate(p: Pat, m: Bindings): Node {
     const kd = p.attrVars?.keepdims;
     const keepdims = typeof kd === 'boolean' ? kd : typeof kd === 'string' ? (m.get(kd) as boolean) : false;
     if (p.op === 'size') return b.size(args[0]!, axes);
-    return b.reduce(p.op as b.ReduceOp, args[0]!, axes, keepdims);
+    return b.reduce(p.op as ReduceOp, args[0]!, axes, keepdims);
   }
   if (p.op === 'broadcast_like') return Node.make('broadcast_like', args);
   if (p.op === 'where') return b.where(args[0]!, args[1]!, args[2]!);
   if (p.op === 'clip') return b.clip(args[0]!, args[1]!, args[2]!);
-  if (p.op === 'not' || p.op === 'and' || p.op === 'or') return Node.make(p.op, args);
-  if (['lt', 'le', 'gt', 'ge', 'eq', 'ne'].includes(p.op)) return b.compare(p.op as 'lt', args[0]!, args[1]!);
+  const family = OPS[p.op].family;
+  if (p.op === 'not' || family === 'logic') return Node.make(p.op, args);
+  if (family === 'compare') return b.compare(p.op as CompareOp, args[0]!, args[1]!);
   if (args.length === 1) return b.unary(p.op, args[0]!);
   return b.binary(p.op, args[0]!, args[1]!);
 }

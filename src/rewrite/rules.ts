@@ -7,12 +7,12 @@
 
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
-import { OPS } from '../ir/ops.js';
+import { isElementwise, OPS } from '../ir/ops.js';
 import { isConcrete, numElements } from '../ir/shape.js';
 import { compileRules, type RuleSpec } from './engine.js';
 import type { Bindings } from './pattern.js';
 import { normalizeProduct, normalizeSum } from './normal.js';
-import { FOLDABLE_KINDS, foldConstant } from './fold.js';
+import { foldConstant } from './fold.js';
 
 const node = (m: Bindings, k: string) => m.get(k) as Node;
 const isConstNode = (n: Node) => n.op === 'const';
@@ -26,6 +26,7 @@ export function provablyPositive(n: Node): boolean {
     case 'exp':
     case 'sigmoid':
     case 'softplus':
+    case 'cosh':
       return true;
     case 'add':
     case 'mul':
@@ -88,12 +89,12 @@ function sizeOfLeaf(n: Node): Node | null {
   const x = n.args[0]!;
   const axes = n.attrs.axes as number[];
   // The size of a reduction's result is the size of its argument along the axes it kept.
-  if (OPS[x.op].kind === 'reduce' && x.attrs.keepdims !== true) {
+  if (OPS[x.op].family === 'reduce' && x.attrs.keepdims !== true) {
     const reduced = new Set(x.attrs.axes as number[]);
     const kept = x.args[0]!.shape.map((_, i) => i).filter((i) => !reduced.has(i));
     return b.size(x.args[0]!, axes.map((k) => kept[k]!));
   }
-  if (!FOLDABLE_KINDS.has(OPS[x.op].kind) && x.op !== 'broadcast_like') return null;
+  if (!isElementwise(x.op) && x.op !== 'broadcast_like') return null;
   const candidates = (x.op === 'broadcast_like' ? [x.args[1]!] : x.args).filter(
     (a) => a.rank === x.rank && a.op !== 'const' && axes.every((k) => a.shape[k] === x.shape[k]),
   );
@@ -104,7 +105,8 @@ function sizeOfLeaf(n: Node): Node | null {
 
 /** An elementwise op whose other operand already has the full shape needs no broadcast_like. */
 function dropBroadcast(n: Node): Node | null {
-  if (OPS[n.op].kind !== 'binary' && OPS[n.op].kind !== 'compare') return null;
+  const family = OPS[n.op].family;
+  if (family !== 'binary' && family !== 'compare') return null;
   const [x, y] = n.args as [Node, Node];
   if (x.op === 'broadcast_like' && x.args[1]!.rank <= y.rank) {
     const r = Node.make(n.op, [x.args[0]!, y]);
@@ -191,6 +193,8 @@ export const RULE_SPECS: RuleSpec[] = [
   { name: 'log-plus-one', family: 'stabilize', rule: 'log(x + 1) -> log1p(x)' },
   { name: 'exp-minus-one', family: 'stabilize', rule: 'exp(x) - 1 -> expm1(x)' },
   { name: 'log1p-exp', family: 'stabilize', rule: 'log1p(exp(x)) -> softplus(x)' },
+  // cosh overflows float32 past |x| = 89; log(cosh(x)) is about |x| there (stdlib's log_cosh form).
+  { name: 'log-cosh', family: 'stabilize', rule: 'log(cosh(x)) -> x + softplus(-2 * x) - log(2)' },
   { name: 'log-one-plus-exp', family: 'stabilize', rule: 'log(1 + exp(x)) -> softplus(x)' },
   { name: 'log-one-minus-exp-neg-softplus', family: 'stabilize', rule: '1 / (1 + exp(-x)) -> sigmoid(x)' },
   // The naive logistic e^x / (1 + e^x): inf / inf = NaN past x = 88, and its derivative

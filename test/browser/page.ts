@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { compile, Library, LosscError } from '../../src/index.js';
 import type { Answer, BackendAnswer, Request } from './protocol.js';
+import { webglFused } from './webgl-fused.js';
 import { work } from './work.js';
 
 setWasmPaths('/wasm/');
@@ -14,7 +15,10 @@ setWasmPaths('/wasm/');
 async function onBackend(name: string, req: Request): Promise<BackendAnswer> {
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not start`);
   await tf.ready();
-  return work(req);
+  const answer = await work(req);
+  // The WebGL target's own checks, once (generated GLSL is not JavaScript: a CSP changes nothing).
+  if (name === 'webgl' && !location.pathname.startsWith('/csp/')) answer.webglFused = await webglFused();
+  return answer;
 }
 
 function errorOf(f: () => unknown): { kind: string; line: number | null; message: string } {

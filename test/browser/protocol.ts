@@ -48,6 +48,31 @@ export interface BackendAnswer {
   fusedAvailable: boolean;
   fusedRefusal: string | null;
   millis: number;
+  /** The WebGL target against op by op (webgl, on the page without a CSP only). */
+  webglFused?: FusedAnswer;
+}
+
+export interface FusedAnswer {
+  cases: FusedCase[];
+  /** Elementwise formulas on overflowing, zero, negative, infinite and NaN inputs (test/browser/webgl-fused.ts), as strings. */
+  specials: Record<string, string[]>;
+}
+
+export interface FusedCounts {
+  /** Kernels tf.profile lists, lossc's programs among them, and every GPU program run (unpacking included). */
+  kernels: number;
+  fused: number;
+  programs: number;
+}
+
+/** One loss, value + gradient at [256, 16]: the WebGL target on, off, and the tfjs built-in (if any). */
+export interface FusedCase {
+  name: string;
+  fused: ValueGrad;
+  opByOp: ValueGrad;
+  builtin?: ValueGrad;
+  counts: { fused: FusedCounts; opByOp: FusedCounts; builtin?: FusedCounts };
+  millis: { fused: number; opByOp: number; builtin?: number };
 }
 
 export interface Answer {

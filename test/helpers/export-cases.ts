@@ -25,6 +25,11 @@ loss asymmetric_squared(y_true, y_pred; under = 3.0) =
 loss weighted_softmax_ce(y_true, y_pred; weights = [1.0, 2.0, 0.5]) =
   let logp = y_pred - logsumexp(y_pred, axis = -1, keepdims = true)
   -sum(weights * y_true * logp, axis = -1)
+
+# A wavy error made of cosh, sinh, cos and sin (every target spells them as its module's function).
+loss wavy(y_true, y_pred; k = 1.0) =
+  let d = y_pred - y_true
+  mean(cosh(d) - 1 + 0.1 * sinh(d) * cos(k * d) + 0.1 * sin(d)^2, axis = -1)
 `;
 
 export interface Expected {
@@ -101,6 +106,7 @@ export function buildCases(dir: string, targets: Target[], opts: { grad: boolean
   const user = [
     { loss: 'asymmetric_squared', gen: LOSS_INPUTS.mean_squared_error!.gen, options: [{}, { under: 0.5 }] },
     { loss: 'weighted_softmax_ce', gen: LOSS_INPUTS.categorical_crossentropy!.gen2!, options: [{}, { weights: [0.3, 1, 2] }] },
+    { loss: 'wavy', gen: LOSS_INPUTS.mean_squared_error!.gen, options: [{}, { k: 2 }] },
   ];
   const plans = [
     ...names.map((loss) => {

@@ -7,35 +7,103 @@
 // only move, drop, insert or shift these entries, broadcasting replaces an entry by the constant
 // 0, so a whole chain of views and broadcasts costs nothing at run time.
 
-import { REDUCTIONS, reduceAxes, type OpName } from '../../ir/ops.js';
+import { OPS, readsValueOf, REDUCTIONS, reduceAxes, VIEWS, type OpName, type OpSpec } from '../../ir/ops.js';
 import type { Node } from '../../ir/node.js';
-import { int, SCALAR_CODE, Unsupported, type ScalarOp } from './scalar.js';
-import { sizeOf, stridesOf } from '../../eval/ndarray.js';
+import { int, Unsupported } from './scalar.js';
+import { dimSize, szAdd, szEq, szMul, szProduct, szStrides, szTypical, type Sz } from './size.js';
 
 /** One axis of a position: loop axis `d` of the iteration space (-1: none, i.e. 0), plus `off`. */
 export interface Ix {
   readonly d: number;
-  readonly off: number;
+  readonly off: Sz;
 }
 export type Pos = readonly Ix[];
 export const Z: Ix = Object.freeze({ d: -1, off: 0 });
 
-export const posKey = (p: Pos): string => p.map((x) => (x.off ? `${x.d}+${x.off}` : `${x.d}`)).join(',');
+/** A size as text for keys (polynomials by their canonical key). */
+export const szKey = (a: Sz): string => (typeof a === 'number' ? String(a) : `(${a.key})`);
 
-/** Sizes of a node's shape (all concrete here). */
-export function dims(n: Node): number[] {
-  return n.shape.map((d) => int(d));
+export const posKey = (p: Pos): string => p.map((x) => (x.off !== 0 ? `${x.d}+${szKey(x.off)}` : `${x.d}`)).join(',');
+
+/** Sizes of a node's shape: numbers, or polynomials over a signature's symbols (size.ts). */
+export function dims(n: Node): Sz[] {
+  return n.shape.map(dimSize);
 }
 
-// Shape arithmetic is the reference evaluator's: one definition of row-major layout.
-export { sizeOf, stridesOf };
+/** Elements of a shape, and its row-major strides, as sizes. */
+export const sizeOf = szProduct;
+export const stridesOf = szStrides;
 
-/** The ops this target evaluates elementwise (inlinable into a consumer's loop): scalar.ts's table and these. */
-const INLINE_OPS = new Set<OpName>([
-  ...(Object.keys(SCALAR_CODE) as ScalarOp[]),
-  'const', 'param', 'tensor', 'size', 'indices', 'cast', 'pow',
-  'broadcast_like', 'expand_dims', 'squeeze', 'part', 'transpose', 'one_hot',
-]);
+/**
+ * The fused target's per-op table: the rough cost of evaluating one element of the op alone (for
+ * recompute-or-store decisions; views and leaves are free, transcendental functions dear), or
+ * null for an op it does not support (`fuse` returns null and the tfjs path runs).
+ */
+export const FUSED_COST: Record<OpName, number | null> = {
+  input: 0,
+  const: 0,
+  tensor: 0,
+  param: 0,
+  size: 0,
+  indices: 1,
+
+  neg: 1,
+  exp: 10,
+  log: 10,
+  log1p: 10,
+  expm1: 10,
+  sqrt: 3,
+  abs: 1,
+  sign: 1,
+  sigmoid: 10,
+  softplus: 10,
+  tanh: 10,
+  cosh: 10,
+  sinh: 10,
+  cos: 10,
+  sin: 10,
+  floor: 1,
+  not: 1,
+  cast: 1,
+  stop_gradient: 0,
+
+  add: 1,
+  sub: 1,
+  mul: 1,
+  div: 3,
+  pow: 10,
+  maximum: 1,
+  minimum: 1,
+  lt: 1,
+  le: 1,
+  gt: 1,
+  ge: 1,
+  eq: 1,
+  ne: 1,
+  and: 1,
+  or: 1,
+
+  where: 1,
+  clip: 1,
+
+  // Targets of their own (their cost is not an inlined element's).
+  sum: 1,
+  mean: 1,
+  max: 1,
+  min: 1,
+  logsumexp: 1,
+
+  broadcast_like: 0,
+  expand_dims: 0,
+  squeeze: 0,
+  part: 0,
+  concat: 1,
+  transpose: 0,
+  matmul: 1,
+  one_hot: 1,
+  ctc: null,
+  ctc_grad: null,
+};
 
 export type TargetKind = 'ew' | 'red' | 'mm' | 'cat';
 
@@ -60,21 +128,13 @@ export function targetKind(n: Node): TargetKind {
 
 /** Whether the fused target knows this op at all. */
 export function supported(n: Node): boolean {
-  return INLINE_OPS.has(n.op) || REDUCTIONS.has(n.op) || n.op === 'matmul' || n.op === 'concat' || n.op === 'input';
+  // (A node of an op newer than this table, built by hand, has no entry: not supported either.)
+  return typeof FUSED_COST[n.op] === 'number';
 }
 
 /** The arguments whose values an op reads (the others only lend it their shape). */
 export function valueArgs(n: Node): readonly Node[] {
-  switch (n.op) {
-    case 'size':
-    case 'indices':
-      return [];
-    case 'broadcast_like':
-    case 'one_hot':
-      return [n.args[0]!];
-    default:
-      return n.args;
-  }
+  return (OPS[n.op] as OpSpec).shapeOnly ? n.args.filter((_, i) => readsValueOf(n.op, i)) : n.args;
 }
 
 /** Leaves that live in a buffer: bound inputs and literal tensors (param vectors, tensor). */
@@ -88,14 +148,14 @@ export function isLiteral(n: Node): boolean {
 }
 
 /** Broadcast position: `pos` of a node of rank `rank`, read for an argument of shape `shape`. */
-function broadcastPos(pos: Pos, shape: readonly number[]): Ix[] {
+function broadcastPos(pos: Pos, shape: readonly Sz[]): Ix[] {
   const shift = pos.length - shape.length;
   if (shift < 0) throw new Unsupported('argument of higher rank than its consumer');
   return shape.map((d, k) => (d === 1 ? Z : pos[k + shift]!));
 }
 
 /** A position with every size-1 axis of `shape` set to 0 (the only index it has). */
-export function normPos(pos: Pos, shape: readonly number[]): Pos {
+export function normPos(pos: Pos, shape: readonly Sz[]): Pos {
   if (pos.length !== shape.length) throw new Unsupported('position of the wrong rank');
   return pos.some((x, k) => shape[k] === 1 && x !== Z) ? pos.map((x, k) => (shape[k] === 1 ? Z : x)) : pos;
 }
@@ -132,9 +192,9 @@ export function argPositions(n: Node, pos: Pos): Pos[] {
       const parts = int(n.attrs.parts, 1);
       const index = int(n.attrs.index, 0, parts - 1);
       const size = dims(n)[a]!;
-      if (dims(x)[a] !== size * parts) throw new Unsupported('part does not divide');
+      if (!szEq(dims(x)[a]!, szMul(size, parts))) throw new Unsupported('part does not divide');
       const p = [...pos];
-      p[a] = { d: pos[a]!.d, off: pos[a]!.off + index * size };
+      p[a] = { d: pos[a]!.d, off: szAdd(pos[a]!.off, szMul(index, size)) };
       return [normPos(p, dims(x))];
     }
     case 'one_hot':
@@ -144,36 +204,6 @@ export function argPositions(n: Node, pos: Pos): Pos[] {
       return args.map((a) => broadcastPos(pos, dims(a)));
   }
 }
-
-/** Rough cost of evaluating one element of `n` alone (for recompute-or-store decisions). */
-export function opCost(n: Node): number {
-  if (VIEW_OPS.has(n.op)) return 0;
-  switch (n.op) {
-    case 'exp':
-    case 'log':
-    case 'log1p':
-    case 'expm1':
-    case 'tanh':
-    case 'sigmoid':
-    case 'softplus':
-    case 'pow':
-      return 10;
-    case 'div':
-    case 'sqrt':
-      return 3;
-    case 'const':
-    case 'param':
-    case 'size':
-    case 'tensor':
-    case 'input':
-      return 0;
-    default:
-      return 1;
-  }
-}
-
-/** Ops that only re-index their argument (no arithmetic): free to inline, read through. */
-export const VIEW_OPS: ReadonlySet<OpName> = new Set<OpName>(['broadcast_like', 'expand_dims', 'squeeze', 'part', 'transpose', 'stop_gradient']);
 
 /**
  * Elements (1M: 8 MiB of doubles) from which a buffer no longer fits in the caches: it costs a
@@ -223,7 +253,8 @@ function valueOrder(roots: readonly Node[], bound: ReadonlySet<Node>): Node[] {
  * Decide which nodes get buffers. Forced: roots, reductions, matmuls, concats (and the base of a
  * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
  * expensive and read by two or more targets, or non-trivial and read broadcast (its recomputation
- * would repeat per broadcast element); everything else is inlined into its readers' loops.
+ * would repeat per broadcast element); everything else is inlined into its readers' loops. Sizes
+ * are compared at a typical binding (size.ts): the choice must not depend on a call's sizes.
  */
 export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
   const order = valueOrder(roots, bound);
@@ -249,7 +280,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
       // Operands are read k times each: they must be buffers, or views of buffers.
       for (const a of n.args) {
         let base = a;
-        while (VIEW_OPS.has(base.op) && !bound.has(base)) base = base.args[0]!;
+        while (VIEWS.has(base.op) && !bound.has(base)) base = base.args[0]!;
         if (!isBufferLeaf(base, bound) && !isLiteral(base)) forced.add(base);
       }
     }
@@ -262,7 +293,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
       cost.set(n, 0);
       continue;
     }
-    let c = opCost(n);
+    let c = FUSED_COST[n.op] ?? 0;
     for (const a of valueArgs(n)) if (!forced.has(a)) c += cost.get(a)!;
     cost.set(n, Math.min(c, 1e6));
   }
@@ -272,14 +303,14 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
   const iterSize = (t: Node): number => {
     switch (targetKind(t)) {
       case 'red':
-        return sizeOf(dims(t.args[0]!));
+        return szTypical(sizeOf(dims(t.args[0]!)));
       case 'mm':
-        return sizeOf(dims(t)) * dims(t.args[0]!).at(-1)!;
+        return szTypical(szMul(sizeOf(dims(t)), dims(t.args[0]!).at(-1)!));
       case 'cat':
         // each piece is written by its own loop over the piece
-        return Math.max(...t.args.map((a) => sizeOf(dims(a))));
+        return Math.max(...t.args.map((a) => szTypical(sizeOf(dims(a)))));
       default:
-        return sizeOf(dims(t));
+        return szTypical(sizeOf(dims(t)));
     }
   };
   for (let i = order.length - 1; i >= 0; i--) {
@@ -294,7 +325,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
     let store = forced.has(n);
     if (!store && !isLiteral(n)) {
       const c = cost.get(n)!;
-      const size = sizeOf(dims(n));
+      const size = szTypical(sizeOf(dims(n)));
       const widest = Math.max(0, ...[...own].map(iterSize));
       if (own.size >= 2 && c >= (size >= LARGE ? 12 : 4)) store = true;
       else if (c >= 2 && size > 1 && size < widest) store = true;

@@ -8,6 +8,7 @@
 // plan.ts merges its loops and emits its code.
 
 import type { Node } from '../../ir/node.js';
+import type { ReduceOp } from '../../ir/ops.js';
 import {
   argPositions,
   dims,
@@ -25,20 +26,20 @@ import {
   type Pos,
 } from './graph.js';
 import { int, Unsupported } from './scalar.js';
+import { szAdd, szEq, szMul, type Sz } from './size.js';
 
-export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'logsumexp';
 
 /** The iteration space of a nest: axis sizes, the loop order, and how many loops are outer. */
 export interface Space {
-  sx: number[];
+  sx: Sz[];
   perm: number[];
   outer: number;
 }
 
 /** A linear index form over SX axes: offset = c + sum(coefs[d] * i_d). */
 export interface Form {
-  coefs: number[];
-  c: number;
+  coefs: Sz[];
+  c: Sz;
 }
 
 export interface Item {
@@ -51,7 +52,7 @@ export interface Item {
   /** What is computed: one term, or two multiplied (matmul). */
   terms: Array<{ node: Node; pos: Pos }>;
   /** Number of elements averaged (mean). */
-  count: number;
+  count: Sz;
   store: Form;
   nest?: Nest;
 }
@@ -66,16 +67,16 @@ export interface Nest {
   sealed: boolean;
 }
 
-export const identity = (sx: readonly number[]): Pos => sx.map((d, k) => (d === 1 ? Z : { d: k, off: 0 }));
+export const identity = (sx: readonly Sz[]): Pos => sx.map((d, k) => (d === 1 ? Z : { d: k, off: 0 }));
 
-export function formOf(shape: readonly number[], pos: Pos, rank: number): Form {
+export function formOf(shape: readonly Sz[], pos: Pos, rank: number): Form {
   const st = stridesOf(shape);
-  const coefs = new Array<number>(rank).fill(0);
-  let c = 0;
+  const coefs = new Array<Sz>(rank).fill(0);
+  let c: Sz = 0;
   pos.forEach((x, k) => {
     if (shape[k] === 1) return;
-    if (x.d >= 0) coefs[x.d] = coefs[x.d]! + st[k]!;
-    c += x.off * st[k]!;
+    if (x.d >= 0) coefs[x.d] = szAdd(coefs[x.d]!, st[k]!);
+    c = szAdd(c, szMul(x.off, st[k]!));
   });
   return { coefs, c };
 }
@@ -124,9 +125,9 @@ export function itemsFor(t: Node): Array<{ space: Space; item: Item; sealed: boo
     const db = dims(b);
     const nb = out.length - 2;
     const k = da.at(-1)!;
-    if (db.at(-2) !== k || da.length < 2 || db.length < 2) throw new Unsupported('matmul shapes');
+    if (da.length < 2 || db.length < 2 || !szEq(db.at(-2)!, k)) throw new Unsupported('matmul shapes');
     const sx = [...out, k];
-    const batchPos = (shape: number[]): Ix[] => {
+    const batchPos = (shape: Sz[]): Ix[] => {
       const lead = shape.length - 2;
       return shape.slice(0, lead).map((d, i) => (d === 1 ? Z : { d: nb - lead + i, off: 0 }));
     };
@@ -149,12 +150,12 @@ export function itemsFor(t: Node): Array<{ space: Space; item: Item; sealed: boo
   const out = dims(t);
   const axis = int(t.attrs.axis, 0, out.length - 1);
   const st = stridesOf(out);
-  let offset = 0;
+  let offset: Sz = 0;
   return t.args.map((a) => {
     const sx = dims(a);
-    if (sx.length !== out.length || sx.some((d, k) => k !== axis && d !== out[k])) throw new Unsupported('concat shapes');
-    const store = { coefs: sx.map((d, k) => (d === 1 ? 0 : st[k]!)), c: offset * st[axis]! };
-    offset += sx[axis]!;
+    if (sx.length !== out.length || sx.some((d, k) => k !== axis && !szEq(d, out[k]!))) throw new Unsupported('concat shapes');
+    const store = { coefs: sx.map((d, k) => (d === 1 ? 0 : st[k]!)), c: szMul(offset, st[axis]!) };
+    offset = szAdd(offset, sx[axis]!);
     const space = { sx, perm: sx.map((_, k) => k), outer: sx.length };
     // Not sealed: a piece's loop joins other loops over its shape (the pieces of a gradient
     // split three ways are computed in one loop and written straight to their places).
@@ -191,7 +192,7 @@ function targetReads(g: Graph, item: Item): Array<{ node: Node; pos: Pos }> {
   return out;
 }
 
-export const isIdentity = (pos: Pos, sx: readonly number[]): boolean =>
+export const isIdentity = (pos: Pos, sx: readonly Sz[]): boolean =>
   pos.length === sx.length && pos.every((x, k) => (sx[k] === 1 ? true : x.d === k && x.off === 0));
 
 /** Whether reading item `it`'s target at `pos` only touches entries of the current outer index. */
@@ -214,6 +215,7 @@ export function outerIdentity(it: Item, pos: Pos, space: Space): boolean {
 }
 
 const sameArr = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameSizes = (a: readonly Sz[], b: readonly Sz[]) => a.length === b.length && a.every((x, i) => szEq(x, b[i]!));
 
 type ItemsOf = Map<Node, Item[]>;
 
@@ -238,7 +240,7 @@ function externalNests(itemsOf: ItemsOf, reads: Array<{ node: Node }>, self?: Ne
 
 /** The space `item` would run in if it joined `nest` (the nest's, or its own when it splits an elementwise nest), or undefined. */
 function joinedSpace(nest: Nest, item: Item, space: Space): Space | undefined {
-  if (nest.sealed || !sameArr(nest.space.sx, space.sx)) return undefined;
+  if (nest.sealed || !sameSizes(nest.space.sx, space.sx)) return undefined;
   const identityPerm = nest.space.perm.every((p, i) => p === i);
   if (item.kind === 'ew' || item.kind === 'copy') return identityPerm ? nest.space : undefined;
   // A reduction: same loop order and split, or an all-elementwise nest it can split.

@@ -4,10 +4,11 @@
 // returns the renderer of the nest's JavaScript.
 
 import type { Node } from '../../ir/node.js';
-import { isBufferLeaf, sizeOf } from './graph.js';
+import { isBufferLeaf, sizeOf, szKey } from './graph.js';
 import type { Form, Item, Nest, Space } from './nests.js';
 import { code, Scope, type Ctx, type Local, type SharedExp, type Val } from './scope.js';
-import { EXP_STEPS, lit, stepLines } from './scalar.js';
+import { EXP_STEPS, stepLines } from './scalar.js';
+import { szEq, szMul, type Sz } from './size.js';
 
 /** Merge adjacent loop axes that every index form walks contiguously (fewer, longer loops). */
 function mergeLoops(space: Space, forms: Form[]): { groups: number[][]; outer: number } {
@@ -18,7 +19,7 @@ function mergeLoops(space: Space, forms: Form[]): { groups: number[][]; outer: n
       if (sx[d] === 1) continue;
       const last = groups[groups.length - 1];
       const prev = last?.[last.length - 1];
-      if (last && prev !== undefined && forms.every((f) => f.coefs[prev] === f.coefs[d]! * sx[d]!)) last.push(d);
+      if (last && prev !== undefined && forms.every((f) => szEq(f.coefs[prev]!, szMul(f.coefs[d]!, sx[d]!)))) last.push(d);
       else groups.push([d]);
     }
     return groups;
@@ -44,7 +45,7 @@ interface Plan {
   /** The merged loops: SX axes per loop level, and how many levels are outer. */
   groups: number[][];
   outer: number;
-  sizes: number[];
+  sizes: Sz[];
   levelOf: Map<number, number>;
   /** Offsets of the stores, and of the softmax scratch writes. */
   storeOff: Map<Item, () => string>;
@@ -90,21 +91,21 @@ type Loops = Pick<Plan, 'ctx' | 'groups'>;
 
 const levelCoefs = (pl: Loops, f: Form) => pl.groups.map((gr) => f.coefs[gr[gr.length - 1]!]!);
 
-function maxLevel(cs: number[]): number {
+function maxLevel(cs: Sz[]): number {
   for (let lv = cs.length - 1; lv >= 0; lv--) if (cs[lv] !== 0) return lv;
   return -1;
 }
 
 /** 3. Offsets: partial sums hoisted to their level ("base" locals), shared by equal prefixes. */
-function baseOf(pl: Loops, s: Scope, cs: number[], c: number, top: number): Val {
+function baseOf(pl: Loops, s: Scope, cs: Sz[], c: Sz, top: number): Val {
   let lv = top;
   while (lv >= 0 && cs[lv] === 0) lv--;
-  if (lv < 0) return lit(c);
-  const key = `B:${c}:${cs.slice(0, lv + 1).join(',')}`;
+  if (lv < 0) return pl.ctx.size(c);
+  const key = `B:${szKey(c)}:${cs.slice(0, lv + 1).map(szKey).join(',')}`;
   const hit = s.locals.get(key);
   if (hit) return hit;
   const prev = baseOf(pl, s, cs, c, lv - 1);
-  const term = cs[lv] === 1 ? v(lv) : `${v(lv)} * ${lit(cs[lv])}`;
+  const term = cs[lv] === 1 ? v(lv) : `${v(lv)} * ${pl.ctx.size(cs[lv]!)}`;
   const l: Local = {
     key,
     name: pl.ctx.fresh('o'),
@@ -122,9 +123,12 @@ function baseOf(pl: Loops, s: Scope, cs: number[], c: number, top: number): Val 
 function offset(pl: Loops, s: Scope, f: Form): () => string {
   const cs = levelCoefs(pl, f);
   const top = maxLevel(cs);
-  if (top < 0) return () => lit(f.c);
+  if (top < 0) {
+    const c = pl.ctx.size(f.c);
+    return () => c;
+  }
   const base = baseOf(pl, s, cs, f.c, top - 1);
-  const term = cs[top] === 1 ? v(top) : `${v(top)} * ${lit(cs[top])}`;
+  const term = cs[top] === 1 ? v(top) : `${v(top)} * ${pl.ctx.size(cs[top]!)}`;
   return () => (code(base) === '0' ? term : `${code(base)} + ${term}`);
 }
 
@@ -139,8 +143,9 @@ function placeAccesses(pl: Omit<Plan, 'storeOff' | 'sharedOff' | 'shared'>): voi
         const lv = levelOf.get(l.index.d);
         if (lv === undefined) throw new Error('fused: index of a merged loop axis');
         const off = l.index.off;
+        const offCode = ctx.size(off);
         l.level = lv;
-        l.render = () => (off ? `${v(lv)} + ${lit(off)}` : v(lv));
+        l.render = () => (off !== 0 ? `${v(lv)} + ${offCode}` : v(lv));
       } else if (l.read) {
         const { node, form } = l.read;
         l.level = maxLevel(levelCoefs(pl, form));
@@ -248,7 +253,7 @@ class Emitter {
   }
 
   private open(lv: number): void {
-    this.out(`for (let ${v(lv)} = 0; ${v(lv)} < ${lit(this.pl.sizes[lv])}; ${v(lv)}++) {`);
+    this.out(`for (let ${v(lv)} = 0; ${v(lv)} < ${this.pl.ctx.size(this.pl.sizes[lv]!)}; ${v(lv)}++) {`);
     this.indent++;
   }
 
@@ -272,7 +277,8 @@ class Emitter {
   nest(): string[] {
     const { nest, sizes, outer, scopes } = this.pl;
     const lastOuter = outer - 1;
-    this.out(`{ // nest ${nest.id}: [${nest.space.sx.join(', ')}], loops ${sizes.slice(0, outer).join('x') || '-'} / ${sizes.slice(outer).join('x') || '-'}, ${nest.passes} pass(es)`);
+    const shown = (ss: readonly Sz[]) => ss.map(szKey).join('x');
+    this.out(`{ // nest ${nest.id}: [${nest.space.sx.map(szKey).join(', ')}], loops ${shown(sizes.slice(0, outer)) || '-'} / ${shown(sizes.slice(outer)) || '-'}, ${nest.passes} pass(es)`);
     this.indent++;
     for (let lv = -1; lv < lastOuter; lv++) {
       if (lv >= 0) this.open(lv);
@@ -354,7 +360,7 @@ class Emitter {
     if ((it.kind !== 'red' && it.kind !== 'mm') || it.endPass !== p) return;
     const { a, s: sum } = this.acc.get(it)!;
     let val = a;
-    if (it.op === 'mean') val = `${a} / ${lit(it.count)}`;
+    if (it.op === 'mean') val = `${a} / ${this.pl.ctx.size(it.count)}`;
     if (it.op === 'logsumexp') val = `(${a} - ${a} === 0 ? ${a} + Math.log(${sum}) : ${a})`;
     const off = this.pl.storeOff.get(it)!();
     for (const b of this.pl.ctx.storeNames(it.target)) this.out(`${b}[${off}] = ${val};`);

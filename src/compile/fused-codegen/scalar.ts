@@ -5,7 +5,8 @@
 // compiler makes up itself (`t12`, `b3`, `v0`), and numbers that went through `lit` / `int`,
 // which accept only values of type number (never a string from an attribute, whatever it says).
 
-import type { OpName } from '../../ir/ops.js';
+import type { Node } from '../../ir/node.js';
+import { reduceAxes, type OpName } from '../../ir/ops.js';
 
 /** Thrown while planning when the graph uses something the fused target does not handle. */
 export class Unsupported extends Error {}
@@ -38,17 +39,11 @@ export const HELPERS = {
 } as const;
 export type Helper = keyof typeof HELPERS;
 
-/** The ops whose one element is a fixed expression of their arguments' elements (SCALAR_CODE). */
-export type ScalarOp = Extract<
-  OpName,
-  | 'neg' | 'exp' | 'log' | 'log1p' | 'expm1' | 'sqrt' | 'abs' | 'tanh' | 'floor' | 'sign' | 'sigmoid' | 'softplus'
-  | 'not' | 'stop_gradient'
-  | 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne' | 'and' | 'or'
-  | 'where' | 'clip'
->;
-
-/** One element of an op, from its arguments' elements (identifiers or literals); `use` records helpers needed. */
-type ScalarCode = (v: readonly string[], use: (h: Helper) => void) => string;
+/**
+ * One element of an op, from its arguments' elements (identifiers or literals) and the node
+ * (for facts such as a constant exponent); `use` records helpers needed.
+ */
+type ScalarCode = (v: readonly string[], use: (h: Helper) => void, n: Node) => string;
 
 const math = (f: string): ScalarCode => ([a]) => `Math.${f}(${a})`;
 const helper = (h: Helper): ScalarCode => ([a], use) => {
@@ -58,10 +53,21 @@ const helper = (h: Helper): ScalarCode => ([a], use) => {
 const test = (op: string): ScalarCode => ([a, b]) => `(${a} ${op} ${b} ? 1 : 0)`;
 
 /**
- * The one table of how an element of each scalar op is written (the Scope of scope.ts reads it;
- * the ops it handles itself, such as pow, cast and one_hot, take extra facts from the node).
+ * The one table of how an element of each op is written, when it is an expression of its
+ * arguments' elements (the Scope of scope.ts reads it, value-numbered by op and arguments). null:
+ * not such an expression here. Leaves are buffer reads or literals, views and reductions over no
+ * axes move positions, `cast` (whose dtype a value number would not see), `indices` and `one_hot`
+ * (which read the loop index) are built by the Scope itself; reductions, matmul and concat are
+ * targets of their own (nests.ts, plan.ts); ctc is not supported (graph.ts's FUSED_COST).
  */
-export const SCALAR_CODE: Record<ScalarOp, ScalarCode> = {
+export const SCALAR_CODE: Record<OpName, ScalarCode | null> = {
+  input: null,
+  const: null,
+  tensor: null,
+  param: null,
+  size: null,
+  indices: null,
+
   neg: ([a]) => `-${a}`,
   exp: math('exp'),
   log: math('log'),
@@ -70,16 +76,23 @@ export const SCALAR_CODE: Record<ScalarOp, ScalarCode> = {
   sqrt: math('sqrt'),
   abs: math('abs'),
   tanh: math('tanh'),
+  cosh: math('cosh'),
+  sinh: math('sinh'),
+  cos: math('cos'),
+  sin: math('sin'),
   floor: math('floor'),
   sign: helper('sign'),
   sigmoid: helper('sigmoid'),
   softplus: helper('softplus'),
   not: ([a]) => `(${a} !== 0 ? 0 : 1)`,
-  stop_gradient: ([a]) => a!,
+  cast: null,
+  stop_gradient: null,
+
   add: ([a, b]) => `${a} + ${b}`,
   sub: ([a, b]) => `${a} - ${b}`,
   mul: ([a, b]) => `${a} * ${b}`,
   div: ([a, b]) => `${a} / ${b}`,
+  pow: ([a, b], _use, n) => powCode(a!, b!, literalNumber(n.args[1]!)),
   maximum: ([a, b]) => `Math.max(${a}, ${b})`,
   minimum: ([a, b]) => `Math.min(${a}, ${b})`,
   lt: test('<'),
@@ -92,10 +105,44 @@ export const SCALAR_CODE: Record<ScalarOp, ScalarCode> = {
   or: ([a, b]) => `(${a} !== 0 || ${b} !== 0 ? 1 : 0)`,
   where: ([c, a, b]) => `(${c} !== 0 ? ${a} : ${b})`,
   clip: ([x, lo, hi]) => `Math.min(Math.max(${x}, ${lo}), ${hi})`,
+
+  sum: null,
+  mean: null,
+  max: null,
+  min: null,
+  logsumexp: null,
+
+  broadcast_like: null,
+  expand_dims: null,
+  squeeze: null,
+  part: null,
+  concat: null,
+  transpose: null,
+  matmul: null,
+  one_hot: null,
+  ctc: null,
+  ctc_grad: null,
 };
 
-export function isScalarOp(op: OpName): op is ScalarOp {
-  return Object.hasOwn(SCALAR_CODE, op);
+/**
+ * The number a literal node stands for (a scalar constant or option, a size of known axes), or
+ * undefined for any other node.
+ */
+export function literalNumber(n: Node): number | undefined {
+  switch (n.op) {
+    case 'const':
+      return coerceConst(n.attrs.value, n.dtype);
+    case 'param':
+      return Array.isArray(n.attrs.value) ? undefined : coerceConst(n.attrs.value, 'float32');
+    case 'size': {
+      // At symbolic sizes (a shape signature) a size is no literal number.
+      const x = n.args[0]!;
+      const ds = reduceAxes(n.attrs, x.rank).map((a) => x.shape[int(a, 0, x.rank - 1)]);
+      return ds.every((d) => typeof d === 'number') ? ds.reduce((p: number, d) => p * (d as number), 1) : undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** Whole exponents up to this size are written as products (V8's Math.pow is ~80× a multiply). */

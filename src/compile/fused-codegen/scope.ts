@@ -6,6 +6,7 @@
 // scalar.ts's table; plan.ts gives every local its loop level.
 
 import type { Node } from '../../ir/node.js';
+import { OPS, VIEWS, type OpName, type OpSpec } from '../../ir/ops.js';
 import {
   argPositions,
   dims,
@@ -15,13 +16,14 @@ import {
   posKey,
   reductionAxes,
   sizeOf,
+  szKey,
   valueArgs,
-  VIEW_OPS,
   type Ix,
   type Pos,
 } from './graph.js';
 import { formOf, isIdentity, outerIdentity, type Form, type Graph, type Item, type Nest } from './nests.js';
-import { castCode, coerceConst, isScalarOp, lit, powCode, SCALAR_CODE, Unsupported, EXP_STEPS, LOG1P01_STEPS, type Helper, type Step } from './scalar.js';
+import { castCode, coerceConst, SCALAR_CODE, Unsupported, EXP_STEPS, LOG1P01_STEPS, type Helper, type Step } from './scalar.js';
+import { szMul, type Sz } from './size.js';
 
 export type Val = string | Local;
 
@@ -56,8 +58,10 @@ export interface Ctx {
   storeNames(n: Node): string[];
   useHelper(h: Helper): void;
   fresh(prefix: string): string;
-  /** A Float64Array of `size` made once per kernel, for per-row scratch values. */
-  scratch(size: number): string;
+  /** A scratch array of `size` elements, from the call's pool, for per-row values. */
+  scratch(size: Sz): string;
+  /** A size as code: a literal, or the name of a constant the kernel computes from its sizes. */
+  size(size: Sz): string;
 }
 
 /**
@@ -101,8 +105,8 @@ export class Scope {
   }
 
   indexOf(x: Ix): Val {
-    if (x.d < 0) return lit(x.off);
-    const key = `I:${x.d}:${x.off}`;
+    if (x.d < 0) return this.ctx.size(x.off);
+    const key = `I:${x.d}:${szKey(x.off)}`;
     return this.locals.get(key) ?? this.add({ key, order: -1, deps: [], nestDep: -1, render: () => '', index: x }, 'j');
   }
 
@@ -122,7 +126,7 @@ export class Scope {
     const { g } = this.ctx;
     const pos = normPos(p, dims(n));
     if (g.boundSet.has(n) || isBufferLeaf(n, g.boundSet)) return { val: this.readOf(n, pos, -1) };
-    if (isLiteral(n)) return { val: literalOf(n) };
+    if (isLiteral(n)) return { val: this.ctx.size(literalSize(n)) };
     if (g.targets.has(n)) {
       const its = this.ctx.itemsOf.get(n) ?? [];
       if (its.length === 0) throw new Error('fused: target without items');
@@ -168,17 +172,29 @@ export class Scope {
         continue;
       }
       stack.pop();
-      const v = this.locals.get(f.key) ?? this.build(f.n, f.key, f.pos, f.vs);
+      const v = this.locals.get(f.key) ?? this.rounded(f.n, f.key, this.build(f.n, f.key, f.pos, f.vs));
       if (stack.length === 0) return v;
       stack[stack.length - 1]!.vs.push(v);
     }
+  }
+
+  /**
+   * An elementwise float target is stored in float32 (fused.ts): its value here is rounded the
+   * same way, so this pass's readers see what later nests read from its buffer (an `x == max(x)`
+   * of the gradient of a max must not tell them apart).
+   */
+  private rounded(n: Node, key: string, v: Val): Val {
+    if (!this.ctx.g.targets.has(n) || !storedAsFloat32(n)) return v;
+    const r = this.combine(`F:${key}`, this.ctx.g.index.get(n) ?? -1, [v], () => `Math.fround(${code(v)})`);
+    this.locals.set(key, r);
+    return r;
   }
 
   /** The local computing inlined node `n` at `pos` from its arguments' values `vs`. */
   private build(n: Node, key: string, pos: Pos, vs: Val[]): Val {
     const order = this.ctx.g.index.get(n) ?? -1;
     const use = (h: Helper) => this.ctx.useHelper(h);
-    if (VIEW_OPS.has(n.op)) return vs[0]!; // positions were mapped by argPositions already
+    if (VIEWS.has(n.op)) return vs[0]!; // positions were mapped by argPositions already
     switch (n.op) {
       case 'indices': {
         const v = this.indexOf(pos[0]!);
@@ -199,10 +215,14 @@ export class Scope {
       case 'logsumexp':
         // Reductions over no axes (the others are targets): the argument itself.
         return vs[0]!;
-      case 'pow': {
-        const e = n.args[1]!;
-        const ev = isLiteral(e) ? literalNumber(e) : undefined;
-        return this.numbered(n.op, key, order, vs, () => powCode(code(vs[0]!), code(vs[1]!), ev));
+      case 'div': {
+        // By a size (the divisor of a mean at symbolic sizes): once 1 / n, then a product per element.
+        const d = vs[1]!;
+        if (isSizeExpression(d)) {
+          const r = this.once(`RCP:${typeof d === 'string' ? d : d.key}`, typeof d === 'string' ? [] : [d], () => `1 / ${code(d)}`);
+          return this.numbered('mul', key, order, [vs[0]!, r], () => `${code(vs[0]!)} * ${code(r)}`);
+        }
+        break;
       }
       case 'exp': {
         const x = vs[0]!;
@@ -218,9 +238,9 @@ export class Scope {
         break;
       }
     }
-    if (!isScalarOp(n.op)) throw new Unsupported(`op ${n.op}`);
     const scalar = SCALAR_CODE[n.op];
-    return this.numbered(n.op, key, order, vs, () => scalar(vs.map(code), use));
+    if (!scalar) throw new Unsupported(`op ${n.op}`);
+    return this.numbered(n.op, key, order, vs, () => scalar(vs.map(code), use, n));
   }
 
   /**
@@ -248,11 +268,11 @@ export class Scope {
     let shared = this.sharedExps.get(it);
     if (!shared) {
       const { sx, perm, outer } = this.nest.space;
-      const coefs = sx.map(() => 0);
-      let stride = 1;
+      const coefs: Sz[] = sx.map(() => 0);
+      let stride: Sz = 1;
       for (const k of [...perm.slice(outer)].reverse()) {
         coefs[k] = sx[k] === 1 ? 0 : stride;
-        stride *= sx[k]!;
+        stride = szMul(stride, sx[k]!);
       }
       shared = { inner: { coefs, c: 0 }, names: {}, reads: [] };
       this.sharedExps.set(it, shared);
@@ -286,7 +306,7 @@ export class Scope {
   }
 
   /** The local already built for op(vs) under another node (now also answering to `key`), else make(). */
-  private reuse(op: string, vs: readonly Val[], key: string, make: () => Local): Local {
+  private reuse(op: OpName, vs: readonly Val[], key: string, make: () => Local): Local {
     const sk = structuralKey(op, vs);
     const hit = this.locals.get(sk);
     if (hit) return this.alias(key, hit);
@@ -296,11 +316,11 @@ export class Scope {
   }
 
   /** The local for op(vs), unless the same value (up to the identities above) is already built. */
-  private numbered(op: string, key: string, order: number, vs: Val[], render: () => string): Val {
+  private numbered(op: OpName, key: string, order: number, vs: Val[], render: () => string): Val {
     return this.reuse(op, vs, key, () => this.numberedAnew(op, key, order, vs, render));
   }
 
-  private numberedAnew(op: string, key: string, order: number, vs: Val[], render: () => string): Local {
+  private numberedAnew(op: OpName, key: string, order: number, vs: Val[], render: () => string): Local {
     const x = vs[0]!;
     if (op === 'neg' && typeof x !== 'string') return this.negate(key, order, x);
     if (op === 'sub') {
@@ -389,17 +409,29 @@ export class Scope {
   }
 }
 
-const COMMUTATIVE = new Set(['add', 'mul', 'maximum', 'minimum', 'eq', 'ne', 'and', 'or']);
+/**
+ * Whether a target's buffer is float32: float targets, except max and min, whose results the
+ * gradient compares with the values they were taken from (kept exact, in float64).
+ */
+export function storedAsFloat32(n: Node): boolean {
+  return n.dtype === 'float32' && n.op !== 'max' && n.op !== 'min';
+}
+
+/** A size the kernel takes (`z3`), or a local computed from sizes alone (no reads, no loop index). */
+function isSizeExpression(v: Val): boolean {
+  if (typeof v === 'string') return /^z[0-9]+$/.test(v);
+  return v.deps.length === 0 && !v.read && !v.index && v.render().split(/[^A-Za-z0-9_]+/).every((w) => w === '' || /^(z[0-9]+|[0-9.e]+)$/.test(w));
+}
 
 /** What op(vs) computes, as a key: its op and its arguments' keys (sorted where order is free). */
-function structuralKey(op: string, vs: readonly Val[]): string {
+function structuralKey(op: OpName, vs: readonly Val[]): string {
   const ks = vs.map((v) => (typeof v === 'string' ? v : v.key));
-  if (COMMUTATIVE.has(op)) ks.sort();
+  if ((OPS[op] as OpSpec).commutative) ks.sort();
   return `S:${op}:${ks.join('|')}`;
 }
 
-/** The number a literal node stands for. */
-function literalNumber(n: Node): number {
+/** The number a literal node stands for (a size: a polynomial at symbolic sizes). */
+function literalSize(n: Node): Sz {
   switch (n.op) {
     case 'const':
       return coerceConst(n.attrs.value, n.dtype);
@@ -414,4 +446,3 @@ function literalNumber(n: Node): number {
   }
 }
 
-const literalOf = (n: Node): string => lit(literalNumber(n));

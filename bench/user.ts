@@ -1,0 +1,212 @@
+// What users meet (issue 13 item 6): a `model.fit` step and a `model.evaluate` with a lossc loss
+// against the same with the tfjs loss, value-only calls of the loss alone, and the op-by-op
+// path (a weighted call takes it) by its kernel count; the process's RSS after each workload.
+//
+// Every ratio is tfjs time / lossc time, measured interleaved (one call of each in turn per
+// round, so a slow stretch of the shared machine slows both alike) and given as min / median /
+// max over the rounds, the median being the one compared with the goal (≥ 1×).
+
+import * as tf from '@tensorflow/tfjs';
+import { losses, type LossFunction } from '../src/index.js';
+import { useBackend } from '../src/backend.js';
+
+type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
+
+/** The parts of a bench/run.ts workload these rows use. */
+export interface UserWorkload {
+  name: string;
+  shapes: (small: boolean) => { t: number[]; p: number[] };
+  data: (t: number[], p: number[], r: () => number) => { yt: number[]; yp: number[] };
+  builtin?: Fn;
+  ops: Fn;
+  lossc: () => LossFunction;
+}
+
+/** The workloads whose value-only calls and op-by-op path are measured (issue 13 items 3 and 4). */
+const MEASURED = ['mse', 'bce', 'cce', 'binary focal'];
+
+interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+
+function spread(xs: number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! };
+}
+
+const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
+
+interface UserRow {
+  backend: string;
+  workload: string;
+  size: string;
+  /** ms per call of the tfjs code and of lossc, medians */
+  tfjsMs: number;
+  losscMs: number;
+  /** tfjs / lossc per round */
+  ratio: Spread;
+  /** kernels run by one call (op-by-op rows): tfjs, lossc */
+  kernels?: [number, number];
+  rss: number;
+}
+
+type Call = () => Promise<void> | void;
+
+/**
+ * Per-round ratios b_i / a_i of lossc's call `a` and tfjs's calls `bs` made interleaved (`reps`
+ * rounds after warm-up); b_i is the fastest of tfjs's calls in round i (its built-in or its ops).
+ */
+async function interleaved(a: Call, bs: Call[], reps: number, warm: number) {
+  const all = [a, ...bs];
+  for (let i = 0; i < warm; i++) for (const f of all) await f();
+  const times = all.map(() => [] as number[]);
+  for (let r = 0; r < reps; r++) {
+    // rotate which goes first, so none always runs right after another's garbage
+    for (let k = 0; k < all.length; k++) {
+      const i = (k + r) % all.length;
+      const t0 = performance.now();
+      await all[i]!();
+      times[i]!.push(performance.now() - t0);
+    }
+  }
+  const [ta, ...tbs] = times as [number[], ...number[][]];
+  const tb = ta.map((_, r) => Math.min(...tbs.map((t) => t[r]!)));
+  return { aMs: spread(ta).median, bMs: spread(tb).median, ratio: spread(tb.map((t, i) => t / ta[i]!)) };
+}
+
+/** One call as a step makes it: run, wait for the results, free them. */
+function callOnce(f: () => tf.Tensor | tf.Tensor[]): void {
+  const out = tf.tidy(f);
+  const list = Array.isArray(out) ? out : [out];
+  for (const t of list) t.dataSync();
+  tf.dispose(list);
+}
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+}
+
+// ---- model.fit --------------------------------------------------------------------------------
+
+const FIT_LOSSES: Array<{ name: string; tfjs: string; lossc: () => LossFunction; softmax: boolean }> = [
+  { name: 'fit mse', tfjs: 'meanSquaredError', lossc: () => losses.mean_squared_error!(), softmax: false },
+  { name: 'fit cce', tfjs: 'categoricalCrossentropy', lossc: () => losses.categorical_crossentropy!(), softmax: true },
+];
+
+/** An MLP 64 → 256 (relu) → 10, its weights from a fixed seed, compiled with `loss`. */
+function mlp(loss: string | LossFunction, softmax: boolean): tf.LayersModel {
+  const m = tf.sequential();
+  m.add(tf.layers.dense({ inputShape: [64], units: 256, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(tf.layers.dense({ units: 10, activation: softmax ? 'softmax' : 'linear', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  m.compile({ optimizer: tf.train.sgd(0.01), loss: loss as string });
+  return m;
+}
+
+async function fitRows(backend: string, reps: number): Promise<UserRow[]> {
+  const rows: UserRow[] = [];
+  for (const batch of [32, 1024]) {
+    for (const l of FIT_LOSSES) {
+      const r = lcg(7);
+      const x = tf.tensor2d(Float32Array.from({ length: batch * 64 }, () => r() * 2 - 1), [batch, 64]);
+      const y = l.softmax
+        ? tf.oneHot(tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10), 'int32'), 10).toFloat()
+        : tf.tensor2d(Float32Array.from({ length: batch * 10 }, () => r() * 2 - 1), [batch, 10]);
+      const withTfjs = mlp(l.tfjs, l.softmax);
+      const withLossc = mlp(l.lossc(), l.softmax);
+      const step = (m: tf.LayersModel) => async () => void (await m.fit(x, y, { batchSize: batch, epochs: 1, shuffle: false, verbose: 0 }));
+      const t = await interleaved(step(withLossc), [step(withTfjs)], reps, 5);
+      rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, rss: rssMiB() });
+      const evaluate = (m: tf.LayersModel) => async () => {
+        const out = m.evaluate(x, y, { batchSize: batch }) as tf.Scalar;
+        await out.data();
+        out.dispose();
+      };
+      const ev = await interleaved(evaluate(withLossc), [evaluate(withTfjs)], reps, 5);
+      rows.push({ backend, workload: l.name.replace('fit', 'evaluate'), size: `batch ${batch}`, tfjsMs: ev.bMs, losscMs: ev.aMs, ratio: ev.ratio, rss: rssMiB() });
+      withTfjs.dispose();
+      withLossc.dispose();
+      tf.dispose([x, y]);
+    }
+  }
+  return rows;
+}
+
+// ---- value only, and the op-by-op path --------------------------------------------------------
+
+/** The tfjs code for a weighted call: its built-in with weights where it takes them, else its formula's mean times the mean weight (weights are all 1 here). */
+function weightedTfjs(w: UserWorkload): (yt: tf.Tensor, yp: tf.Tensor, sw: tf.Tensor) => tf.Tensor {
+  if (w.name.startsWith('mse')) return (yt, yp, sw) => tf.losses.meanSquaredError(yt, yp, sw.reshape([-1, 1]));
+  if (w.name.startsWith('cce')) return (yt, yp, sw) => tf.losses.softmaxCrossEntropy(yt, yp, sw);
+  return (yt, yp, sw) => tf.mul(w.builtin ? w.builtin(yt, yp) : w.ops(yt, yp), tf.mean(sw));
+}
+
+async function kernelCount(f: () => tf.Tensor | tf.Tensor[]): Promise<number> {
+  const info = await tf.profile(() => {
+    const out = f();
+    return Array.isArray(out) ? out : [out];
+  });
+  tf.dispose(info.result as tf.Tensor[]);
+  return info.kernels.length;
+}
+
+function valueAndGrad(f: (yp: tf.Tensor) => tf.Tensor, yp: tf.Tensor): tf.Tensor[] {
+  const { value, grad } = tf.valueAndGrad((p: tf.Tensor) => f(p) as tf.Scalar)(yp);
+  return [value, grad];
+}
+
+async function lossRows(backend: string, workloads: UserWorkload[], reps: number): Promise<UserRow[]> {
+  const rows: UserRow[] = [];
+  for (const w of workloads.filter((w) => MEASURED.some((m) => w.name.startsWith(m)))) {
+    const { t, p } = w.shapes(false);
+    const d = w.data(t, p, lcg(42));
+    const yt = tf.tensor(d.yt, t);
+    const yp = tf.tensor(d.yp, p);
+    const sw = tf.ones([t[0]!]);
+    const lossc = w.lossc();
+    const size = `[${p.join(',')}]`;
+    // value only: lossc's fast path against the faster of tfjs's built-in and plain ops (per round)
+    const tfjsValue = [w.ops, ...(w.builtin ? [w.builtin] : [])].map((f) => () => callOnce(() => f(yt, yp)));
+    const v = await interleaved(() => callOnce(() => lossc(yt, yp)), tfjsValue, reps, 3);
+    rows.push({ backend, workload: `${w.name}, value only`, size, tfjsMs: v.bMs, losscMs: v.aMs, ratio: v.ratio, rss: rssMiB() });
+    // op-by-op (a weighted call), value and gradient: kernels per call, and time
+    const tw = weightedTfjs(w);
+    const losscStep = () => valueAndGrad((q) => lossc(yt, q, sw), yp);
+    const tfjsStep = () => valueAndGrad((q) => tw(yt, q, sw), yp);
+    const kernels: [number, number] = [await kernelCount(tfjsStep), await kernelCount(losscStep)];
+    const o = await interleaved(() => callOnce(losscStep), [() => callOnce(tfjsStep)], reps, 3);
+    rows.push({ backend, workload: `${w.name}, op-by-op (weighted), value+grad`, size, tfjsMs: o.bMs, losscMs: o.aMs, ratio: o.ratio, kernels, rss: rssMiB() });
+    tf.dispose([yt, yp, sw]);
+  }
+  return rows;
+}
+
+function userTable(rows: UserRow[]): string {
+  const x = (v: number) => `${v.toFixed(2)}×`;
+  const lines = [
+    'what users meet: tfjs time / lossc time, interleaved, min / median / max over rounds; kernels per call (tfjs, lossc); RSS after the workload:',
+    '| backend | workload | size | tfjs ms | lossc ms | tfjs / lossc (min / median / max) | kernels tfjs / lossc | tfjs / lossc ≥ goal | RSS MiB |',
+    '|---|---|---|---:|---:|---:|---:|---|---:|',
+  ];
+  for (const r of rows) {
+    const k = r.kernels ? `${r.kernels[0]} / ${r.kernels[1]}${r.kernels[1] > r.kernels[0] ? ' (more)' : ''}` : '-';
+    const met = r.ratio.median >= 1 ? 'yes' : 'NO';
+    lines.push(
+      `| ${r.backend} | ${r.workload} | ${r.size} | ${r.tfjsMs.toFixed(2)} | ${r.losscMs.toFixed(2)} | ${x(r.ratio.min)} / ${x(r.ratio.median)} / ${x(r.ratio.max)} | ${k} | ≥1×: ${met} | ${r.rss.toFixed(0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The rows of issue 13 item 6 on each backend, as printed lines. */
+export async function userTables(workloads: UserWorkload[], backends: string[], quick: boolean): Promise<string> {
+  const rows: UserRow[] = [];
+  for (const backend of backends) {
+    await useBackend(backend);
+    rows.push(...(await fitRows(backend, quick ? 5 : 21)));
+    rows.push(...(await lossRows(backend, workloads, quick ? 3 : 11)));
+  }
+  return userTable(rows);
+}
