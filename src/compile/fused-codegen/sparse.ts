@@ -9,10 +9,24 @@
 // when the other operand is all finite (0 · inf is NaN in the dense product), checked per call.
 
 import type { Node } from '../../ir/node.js';
-import { argPositions, dims, isBufferLeaf, normPos, sizeOf, VIEW_OPS, type Pos } from './graph.js';
+import { VIEWS } from '../../ir/ops.js';
+import { argPositions, dims, isBufferLeaf, normPos, sizeOf, type Pos } from './graph.js';
 import { formOf, type Form, type Nest } from './nests.js';
-import { lit } from './scalar.js';
+import { szAdd, szEq, szMul, szTypical, type Sz } from './size.js';
 import type { Ctx } from './scope.js';
+
+/** A shape for a kernel's comments (a symbolic size as its polynomial's key). */
+const shown = (ds: readonly Sz[]): string => ds.map((d) => (typeof d === 'number' ? d : d.key.replace(/^1\*([^+]*)$/, '$1'))).join(', ');
+const isNil = (c: Sz | undefined): boolean => c === undefined || szEq(c, 0);
+
+/** `v * c` as code (`v` when c is 1, '' when 0). */
+function term(ctx: Ctx, v: string, c: Sz | undefined): string {
+  if (isNil(c)) return '';
+  return c === 1 ? v : `${v} * ${ctx.size(c!)}`;
+}
+
+/** A sum of terms as code: '0' when every one is empty. */
+const sumCode = (ts: readonly string[]): string => ts.filter((t) => t && t !== '0').join(' + ') || '0';
 
 const isZero = (n: Node): boolean => (n.op === 'const' && n.attrs.value === 0) || (n.op === 'broadcast_like' && isZero(n.args[0]!));
 
@@ -58,7 +72,7 @@ export function isSparse(n: Node, memo = new Map<Node, boolean>()): boolean {
       out = sp(a!);
       break;
     default:
-      out = VIEW_OPS.has(n.op) && n.op !== 'broadcast_like' && sp(a!);
+      out = VIEWS.has(n.op) && n.op !== 'broadcast_like' && sp(a!);
   }
   memo.set(n, out);
   return out;
@@ -70,7 +84,7 @@ function toBuffer(ctx: Ctx, node: Node, pos: Pos): { base: Node; pos: Pos } | nu
   let n = node;
   let p = normPos(pos, dims(n));
   while (!(g.targets.has(n) || g.boundSet.has(n) || isBufferLeaf(n, g.boundSet))) {
-    if (!VIEW_OPS.has(n.op) || n.op === 'broadcast_like' || n.op === 'stop_gradient') return null;
+    if (!VIEWS.has(n.op) || n.op === 'broadcast_like' || n.op === 'stop_gradient') return null;
     const arg = n.args[0]!;
     p = normPos(argPositions(n, p)[0]!, dims(arg));
     n = arg;
@@ -96,7 +110,7 @@ export function sparseMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
   const free = s === 0 ? 1 : 0;
   const loops: number[] = [];
   for (const x of sparse.pos) if (x.d >= 0 && !loops.includes(x.d)) loops.push(x.d);
-  for (const d of own) if (!loops.includes(d) && sx[d]! > 1) loops.push(d);
+  for (const d of own) if (!loops.includes(d) && szTypical(sx[d]!) > 1) loops.push(d);
   if (loops.some((d) => !own.includes(d))) return null;
   const name = (n: Node) => (ctx.g.targets.has(n) ? ctx.readName(n) : ctx.leafName(n));
   const S = name(sparse.base);
@@ -112,21 +126,21 @@ export function sparseMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
   return () => {
     const lines: string[] = [];
     const out = (depth: number, t: string) => lines.push('  '.repeat(depth) + t);
-    const at = (f: Form) => [lit(f.c), ...loops.map((d, l) => (f.coefs[d] === 1 ? vs[l]! : f.coefs[d] ? `${vs[l]} * ${lit(f.coefs[d])}` : ''))].filter((t) => t && t !== '0').join(' + ') || '0';
-    out(1, `{ // nest ${nest.id}: sparse matmul [${dims(it.target).join(', ')}], a scatter of operand ${s + 1}'s nonzero entries`);
+    const at = (f: Form) => sumCode([isNil(f.c) ? '' : ctx.size(f.c), ...loops.map((d, l) => term(ctx, vs[l]!, f.coefs[d]))]);
+    out(1, `{ // nest ${nest.id}: sparse matmul [${shown(dims(it.target))}], a scatter of operand ${s + 1}'s nonzero entries`);
     out(2, `${w}.fill(0);`);
     out(2, `let ${fin} = true;`);
-    out(2, `for (let ${q} = 0; ${q} < ${lit(denseSize)}; ${q}++) if (!Number.isFinite(${D}[${q}])) { ${fin} = false; break; }`);
-    loops.forEach((d, l) => out(2 + l, `for (let ${vs[l]} = 0; ${vs[l]} < ${lit(sx[d])}; ${vs[l]}++) {`));
+    out(2, `for (let ${q} = 0; ${q} < ${ctx.size(denseSize)}; ${q}++) if (!Number.isFinite(${D}[${q}])) { ${fin} = false; break; }`);
+    loops.forEach((d, l) => out(2 + l, `for (let ${vs[l]} = 0; ${vs[l]} < ${ctx.size(sx[d]!)}; ${vs[l]}++) {`));
     const depth = 2 + loops.length;
     out(depth, `const ${x} = ${S}[${at(fS)}];`);
     out(depth, `if (${x} === 0 && ${fin}) continue;`);
     out(depth, `const ${od} = ${at(fD)};`);
     out(depth, `const ${oc} = ${at(fC)};`);
-    const step = (f: Form) => (f.coefs[free] === 1 ? vf : `${vf} * ${lit(f.coefs[free])}`);
-    out(depth, `for (let ${vf} = 0; ${vf} < ${lit(sx[free])}; ${vf}++) ${w}[${oc} + ${step(fC)}] += ${x} * ${D}[${od} + ${step(fD)}];`);
+    const step = (f: Form) => term(ctx, vf, f.coefs[free]) || '0';
+    out(depth, `for (let ${vf} = 0; ${vf} < ${ctx.size(sx[free]!)}; ${vf}++) ${w}[${oc} + ${step(fC)}] += ${x} * ${D}[${od} + ${step(fD)}];`);
     for (let l = loops.length - 1; l >= 0; l--) out(2 + l, '}');
-    for (const b of ctx.storeNames(it.target)) out(2, `for (let ${q} = 0; ${q} < ${lit(size)}; ${q}++) ${b}[${q}] = ${w}[${q}];`);
+    for (const b of ctx.storeNames(it.target)) out(2, `for (let ${q} = 0; ${q} < ${ctx.size(size)}; ${q}++) ${b}[${q}] = ${w}[${q}];`);
     out(1, '}');
     return lines;
   };
@@ -141,8 +155,9 @@ export function blockedMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
   if (nest.items.length !== 1 || nest.space.sx.length !== 3) return null;
   const it = nest.items[0]!;
   if (it.kind !== 'mm') return null;
-  const [I, J, K] = nest.space.sx as [number, number, number];
-  if (I < 2 || J < 2 || K < 4) return null;
+  const [I, J, K] = nest.space.sx as [Sz, Sz, Sz];
+  // Codegen-time choice at a typical size (symbolic sizes are at least 2; any size is computed right).
+  if (szTypical(I) < 2 || szTypical(J) < 2 || szTypical(K) < 4) return null;
   const a = toBuffer(ctx, it.terms[0]!.node, it.terms[0]!.pos);
   const b = toBuffer(ctx, it.terms[1]!.node, it.terms[1]!.pos);
   if (!a || !b) return null;
@@ -154,10 +169,19 @@ export function blockedMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
   const fC = it.store;
   const [vi, vj, vk] = ['i', 'j', 'k'].map((p) => ctx.fresh(p)) as [string, string, string];
   const m = ctx.fresh('m'); // the block's locals: m<n>a0, m<n>b1, m<n>c01 (no other name starts with m)
-  const term = (v: string, c: number) => (c === 0 ? '' : c === 1 ? v : `${v} * ${lit(c)}`);
   const off = (f: Form, di: number, dj: number, withK: boolean) => {
-    const c = f.c + di * f.coefs[0]! + dj * f.coefs[1]!;
-    return [c ? lit(c) : '', term(vi, f.coefs[0]!), term(vj, f.coefs[1]!), withK ? term(vk, f.coefs[2]!) : ''].filter(Boolean).join(' + ') || '0';
+    const c = szAdd(f.c, szAdd(szMul(di, f.coefs[0]!), szMul(dj, f.coefs[1]!)));
+    return sumCode([isNil(c) ? '' : ctx.size(c), term(ctx, vi, f.coefs[0]), term(ctx, vj, f.coefs[1]), withK ? term(ctx, vk, f.coefs[2]) : '']);
+  };
+  /** The even part of a size as code, and the code of its odd row or column (null when even). */
+  const even = (n: Sz) => (typeof n === 'number' ? ctx.size(n - (n % 2)) : `${ctx.size(n)} - ${ctx.size(n)} % 2`);
+  /** Emits the leftover row or column: statically at a number, guarded at run time at a symbol. */
+  const odd = (depth: number, out: (d: number, t: string) => void, v: string, n: Sz, body: () => void) => {
+    if (typeof n === 'number' && n % 2 === 0) return;
+    const guard = typeof n === 'number' ? '' : `if (${ctx.size(n)} % 2) `;
+    out(depth, `${guard}{ const ${v} = ${typeof n === 'number' ? ctx.size(n - 1) : `${ctx.size(n)} - 1`};`);
+    body();
+    out(depth, '}');
   };
   return () => {
     const lines: string[] = [];
@@ -167,7 +191,7 @@ export function blockedMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
     const block = (depth: number, h: number, w: number) => {
       const acc = (di: number, dj: number) => `${m}c${di}${dj}`;
       for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) out(depth, `let ${acc(di, dj)} = 0;`);
-      out(depth, `for (let ${vk} = 0; ${vk} < ${lit(K)}; ${vk}++) {`);
+      out(depth, `for (let ${vk} = 0; ${vk} < ${ctx.size(K)}; ${vk}++) {`);
       for (let di = 0; di < h; di++) out(depth + 1, `const ${m}a${di} = ${A}[${off(fA, di, 0, true)}];`);
       for (let dj = 0; dj < w; dj++) out(depth + 1, `const ${m}b${dj} = ${B}[${off(fB, 0, dj, true)}];`);
       for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) out(depth + 1, `${acc(di, dj)} += ${m}a${di} * ${m}b${dj};`);
@@ -175,24 +199,16 @@ export function blockedMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
       for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) for (const s of stores) out(depth, `${s}[${off(fC, di, dj, false)}] = ${acc(di, dj)};`);
     };
     const rows = (depth: number, h: number) => {
-      out(depth, `for (let ${vj} = 0; ${vj} < ${lit(J - (J % 2))}; ${vj} += 2) {`);
+      out(depth, `for (let ${vj} = 0; ${vj} < ${even(J)}; ${vj} += 2) {`);
       block(depth + 1, h, 2);
       out(depth, '}');
-      if (J % 2) {
-        out(depth, `{ const ${vj} = ${lit(J - 1)};`);
-        block(depth + 1, h, 1);
-        out(depth, '}');
-      }
+      odd(depth, out, vj, J, () => block(depth + 1, h, 1));
     };
-    out(1, `{ // nest ${nest.id}: matmul [${dims(it.target).join(', ')}] over ${K}, blocked 2 x 2`);
-    out(2, `for (let ${vi} = 0; ${vi} < ${lit(I - (I % 2))}; ${vi} += 2) {`);
+    out(1, `{ // nest ${nest.id}: matmul [${shown(dims(it.target))}] over ${shown([K])}, blocked 2 x 2`);
+    out(2, `for (let ${vi} = 0; ${vi} < ${even(I)}; ${vi} += 2) {`);
     rows(3, 2);
     out(2, '}');
-    if (I % 2) {
-      out(2, `{ const ${vi} = ${lit(I - 1)};`);
-      rows(3, 1);
-      out(2, '}');
-    }
+    odd(2, out, vi, I, () => rows(3, 1));
     out(1, '}');
     return lines;
   };
@@ -209,26 +225,26 @@ export function columnSum(ctx: Ctx, nest: Nest): (() => string[]) | null {
   if (it.kind !== 'red' || (it.op !== 'sum' && it.op !== 'mean') || nest.space.perm.join() !== '1,0' || nest.space.outer !== 1) return null;
   const x = toBuffer(ctx, it.terms[0]!.node, it.terms[0]!.pos);
   if (!x) return null;
-  const [R, C] = nest.space.sx as [number, number];
+  const [R, C] = nest.space.sx as [Sz, Sz];
   const f = formOf(dims(x.base), x.pos, 2);
-  if (!(f.coefs[0]! > f.coefs[1]!) || R < 2) return null;
+  // Storage order is a codegen-time choice, at a typical size (every order computes the same sums).
+  if (!(szTypical(f.coefs[0]!) > szTypical(f.coefs[1]!)) || szTypical(R) < 2) return null;
   const X = ctx.g.targets.has(x.base) ? ctx.readName(x.base) : ctx.leafName(x.base);
   const w = ctx.scratch(C);
   const [vr, vc, o] = ['p', 'p', 'o'].map((p) => ctx.fresh(p)) as [string, string, string];
-  const step = (c: number, v: string) => (c === 1 ? v : `${v} * ${lit(c)}`);
   return () => {
     const lines = [
-      `  { // nest ${nest.id}: ${it.op} over the rows of [${R}, ${C}], in storage order`,
+      `  { // nest ${nest.id}: ${it.op} over the rows of [${shown([R, C])}], in storage order`,
       `    ${w}.fill(0);`,
-      `    for (let ${vr} = 0; ${vr} < ${lit(R)}; ${vr}++) {`,
-      `      const ${o} = ${f.c ? `${lit(f.c)} + ` : ''}${step(f.coefs[0]!, vr)};`,
-      `      for (let ${vc} = 0; ${vc} < ${lit(C)}; ${vc}++) ${w}[${vc}] += ${X}[${o} + ${step(f.coefs[1]!, vc)}];`,
+      `    for (let ${vr} = 0; ${vr} < ${ctx.size(R)}; ${vr}++) {`,
+      `      const ${o} = ${sumCode([isNil(f.c) ? '' : ctx.size(f.c), term(ctx, vr, f.coefs[0])])};`,
+      `      for (let ${vc} = 0; ${vc} < ${ctx.size(C)}; ${vc}++) ${w}[${vc}] += ${X}[${sumCode([o, term(ctx, vc, f.coefs[1])])}];`,
       '    }',
     ];
-    const val = it.op === 'mean' ? `${w}[${vc}] / ${lit(it.count)}` : `${w}[${vc}]`;
+    const val = it.op === 'mean' ? `${w}[${vc}] / ${ctx.size(it.count)}` : `${w}[${vc}]`;
     const fC = it.store;
-    const at = `${fC.c ? `${lit(fC.c)} + ` : ''}${fC.coefs[1] ? step(fC.coefs[1], vc) : '0'}`;
-    for (const s of ctx.storeNames(it.target)) lines.push(`    for (let ${vc} = 0; ${vc} < ${lit(C)}; ${vc}++) ${s}[${at}] = ${val};`);
+    const at = sumCode([isNil(fC.c) ? '' : ctx.size(fC.c), term(ctx, vc, fC.coefs[1])]);
+    for (const s of ctx.storeNames(it.target)) lines.push(`    for (let ${vc} = 0; ${vc} < ${ctx.size(C)}; ${vc}++) ${s}[${at}] = ${val};`);
     lines.push('  }');
     return lines;
   };
