@@ -42,6 +42,12 @@ interface Workload {
   ops: Fn;
   hand: HandLoop;
   lossc: () => LossFunction;
+  /** y_true holds integer labels (an int32 tensor). */
+  intLabels?: boolean;
+  /** Rounds at the full size, when fewer than the others' (a workload of seconds per call). */
+  fullReps?: number;
+  /** Its own goal for tfjs / lossc at the full size, where the backend's is not it. */
+  tfjsTarget?: number;
 }
 
 const EPS = 1e-7;
@@ -173,6 +179,57 @@ function huberHand(yt: Float32Array, yp: Float32Array, _shape: number[], g?: Flo
   return s / n;
 }
 
+// batch-hard triplet (margin 0.2), as stdlib's batch_hard_triplet_loss: per anchor i, one row of
+// squared distances d_j = max(|y_i|² + |y_j|² − 2 y_i·y_j, 0) at a time (memory O(N)); the hardest
+// positive max_j(same ∧ j ≠ i ? d_j : 0) and negative min_j(same ? ∞ : d_j), entries tied for either
+// sharing its adjoint; each picked pair (i, j) with weight w adds 2w(y_i − y_j) to g_i and 2w(y_j − y_i) to g_j.
+function batchHardHand(yt: Float32Array, yp: Float32Array, shape: number[], g?: Float32Array): number {
+  const [n, dim] = shape as [number, number];
+  const sq = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < dim; k++) sq[i]! += yp[i * dim + k]! ** 2;
+  const pre = new Float64Array(n);
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    let hp = -Infinity;
+    let hn = Infinity;
+    for (let j = 0; j < n; j++) {
+      let dot = 0;
+      for (let k = 0; k < dim; k++) dot += yp[i * dim + k]! * yp[j * dim + k]!;
+      const p = sq[i]! + sq[j]! - 2 * dot;
+      pre[j] = p;
+      const d = Math.max(p, 0);
+      const same = yt[i] === yt[j];
+      hp = Math.max(hp, same && j !== i ? d : 0);
+      hn = Math.min(hn, same ? Infinity : d);
+    }
+    const z = hp - hn + 0.2;
+    s += Math.max(z, 0);
+    if (!g || z < 0) continue;
+    let tp = 0;
+    let tn = 0;
+    for (let j = 0; j < n; j++) {
+      const same = yt[i] === yt[j];
+      const d = Math.max(pre[j]!, 0);
+      if ((same && j !== i ? d : 0) === hp) tp++;
+      if ((same ? Infinity : d) === hn) tn++;
+    }
+    for (let j = 0; j < n; j++) {
+      const same = yt[i] === yt[j];
+      const d = Math.max(pre[j]!, 0);
+      let w = 0;
+      if (same && j !== i && d === hp) w += 1 / (n * tp);
+      if (!same && d === hn) w -= 1 / (n * tn);
+      if (w === 0 || pre[j]! < 0) continue;
+      for (let k = 0; k < dim; k++) {
+        const e = 2 * w * (yp[i * dim + k]! - yp[j * dim + k]!);
+        g[i * dim + k]! += e;
+        g[j * dim + k]! -= e;
+      }
+    }
+  }
+  return s / n;
+}
+
 /** A hand loop fed from tensors the way a user must: read both inputs, then build the outputs. */
 function runHand(loop: HandLoop, yt: tf.Tensor, yp: tf.Tensor, withGrad: boolean): tf.Tensor[] {
   const g = withGrad ? new Float32Array(yp.size) : undefined;
@@ -253,6 +310,26 @@ const WORKLOADS: Workload[] = [
     hand: huberHand,
     lossc: () => losses.huber!(),
   },
+  {
+    name: 'batch-hard triplet',
+    shapes: (small) => (small ? { t: [32], p: [32, 8] } : { t: [4096], p: [4096, 32] }),
+    data: (t, p, r) => ({ yt: fill(size(t), () => Math.floor(r() * 64)), yp: fill(size(p), () => r() * 2 - 1) }),
+    ops: (yt, yp) => {
+      const n = yp.shape[0]!;
+      const sq = tf.sum(tf.square(yp), 1);
+      const d = tf.relu(tf.sub(tf.add(tf.expandDims(sq, 1), tf.expandDims(sq, 0)), tf.mul(2, tf.matMul(yp, yp, false, true))));
+      const same = tf.equal(tf.expandDims(yt, 1), tf.expandDims(yt, 0));
+      const pos = tf.logicalAnd(same, tf.logicalNot(tf.cast(tf.eye(n), 'bool')));
+      const hp = tf.max(tf.where(pos, d, tf.zerosLike(d)), 1);
+      const hn = tf.min(tf.where(same, tf.fill([n, n], Infinity), d), 1);
+      return tf.mean(tf.relu(tf.add(tf.sub(hp, hn), 0.2)));
+    },
+    hand: batchHardHand,
+    lossc: () => losses.batch_hard_triplet_loss!(),
+    intLabels: true,
+    fullReps: 3,
+    tfjsTarget: 5, // issue 13: at least 5× on cpu and wasm
+  },
 ];
 
 const HAND = 'hand-written JS loop';
@@ -265,6 +342,8 @@ interface Row {
   mode: 'value' | 'value+grad';
   medianMs: number;
   ratio?: number; // this implementation's time / lossc's time
+  /** The lowest and highest of that ratio over the rounds (each round times every implementation once). */
+  spread?: [number, number];
 }
 
 function median(xs: number[]): number {
@@ -284,7 +363,7 @@ function callOnce(f: () => tf.Tensor | tf.Tensor[]): void {
  * Median ms per call of each function, measured interleaved (one call of each in turn, `reps`
  * rounds), so that a slow stretch of a shared machine slows every implementation alike.
  */
-function timeInterleaved(fs: Array<() => tf.Tensor | tf.Tensor[]>, reps: number): number[] {
+function timeInterleaved(fs: Array<() => tf.Tensor | tf.Tensor[]>, reps: number): number[][] {
   // Warm up to steady state, as in training (thousands of calls): generated code and tfjs's own
   // kernels are first interpreted, then optimised by V8. At least 2 calls and 50 ms (at most 500).
   for (const f of fs) {
@@ -299,7 +378,7 @@ function timeInterleaved(fs: Array<() => tf.Tensor | tf.Tensor[]>, reps: number)
       times[i]!.push(performance.now() - t0);
     });
   }
-  return times.map(median);
+  return times;
 }
 
 function valueAndGrad(fn: Fn, yt: tf.Tensor, yp: tf.Tensor): tf.Tensor[] {
@@ -323,7 +402,7 @@ function benchLosses(backend: string, small: boolean, reps: number, only?: strin
     if (only && !w.name.startsWith(only)) continue;
     const { t, p } = w.shapes(small);
     const d = w.data(t, p, lcg(42));
-    const yt = tf.tensor(d.yt, t);
+    const yt = tf.tensor(d.yt, t, w.intLabels ? 'int32' : 'float32');
     const yp = tf.tensor(d.yp, p);
     const lossc = w.lossc();
     const fns: Array<[string, Fn]> = [['lossc', lossc as Fn], ['tfjs ops + tf.grad', w.ops]];
@@ -347,12 +426,14 @@ function benchLosses(backend: string, small: boolean, reps: number, only?: strin
     tf.dispose(ref);
     const sizeText = `[${p.join(',')}]`;
     for (const mode of ['value', 'value+grad'] as const) {
-      const ms = timeInterleaved(impls.map(([, run]) => () => run(mode === 'value+grad')), reps);
-      const measured = impls.map(([name], i): [string, number] => [name, ms[i]!]);
-      const base = measured[0]![1];
-      for (const [name, ms] of measured) {
-        rows.push({ backend, workload: w.name, size: sizeText, impl: name, mode, medianMs: ms, ratio: name === 'lossc' ? undefined : ms / base });
-      }
+      const times = timeInterleaved(impls.map(([, run]) => () => run(mode === 'value+grad')), small ? reps : Math.min(reps, w.fullReps ?? reps));
+      const base = median(times[0]!);
+      impls.forEach(([name], i) => {
+        const perRound = times[i]!.map((t, r) => t / times[0]![r]!);
+        const spread: [number, number] = [Math.min(...perRound), Math.max(...perRound)];
+        const lossc = name === 'lossc';
+        rows.push({ backend, workload: w.name, size: sizeText, impl: name, mode, medianMs: median(times[i]!), ratio: lossc ? undefined : median(times[i]!) / base, spread: lossc ? undefined : spread });
+      });
     }
     tf.dispose([yt, yp]);
   }
@@ -395,7 +476,7 @@ function goals(backend: string, small: boolean, rows: Row[]): Goal[] {
       if (ops === undefined || hand === undefined) continue; // not run (--only)
       const builtin = ratio('tfjs built-in');
       const tfjs = Math.min(ops, builtin ?? Infinity);
-      const tfjsTarget = small ? 1 : TFJS_TARGET[backend];
+      const tfjsTarget = small ? 1 : (w.tfjsTarget ?? TFJS_TARGET[backend]);
       out.push({
         backend,
         workload: w.name,
@@ -489,9 +570,9 @@ function benchCompile(reps: number): CompileRow[] {
 }
 
 function table(rows: Row[]): string {
-  const lines = ['| backend | workload | size | implementation | mode | median ms | time / lossc |', '|---|---|---|---|---|---:|---:|'];
+  const lines = ['| backend | workload | size | implementation | mode | median ms | time / lossc (lowest–highest round) |', '|---|---|---|---|---|---:|---:|'];
   for (const r of rows) {
-    lines.push(`| ${r.backend} | ${r.workload} | ${r.size} | ${r.impl} | ${r.mode} | ${r.medianMs.toFixed(2)} | ${r.ratio === undefined ? '1' : r.ratio.toFixed(2) + '×'} |`);
+    lines.push(`| ${r.backend} | ${r.workload} | ${r.size} | ${r.impl} | ${r.mode} | ${r.medianMs.toFixed(2)} | ${r.ratio === undefined ? '1' : r.ratio.toFixed(2) + '×'}${r.spread ? ` (${r.spread[0].toFixed(2)}–${r.spread[1].toFixed(2)})` : ''} |`);
   }
   return lines.join('\n');
 }

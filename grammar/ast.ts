@@ -1,6 +1,12 @@
 // The syntax tree that the parser produces: what the user wrote, with where they wrote it.
 // It carries no meaning yet; src/lower gives it one (names resolved, defs inlined, options fixed).
 
+/** Every reserved word of the language (the lexer's keyword tokens; test/grammar.test.ts checks they agree). */
+export const KEYWORDS: readonly string[] = Object.freeze([
+  'loss', 'def', 'regularizer', 'import', 'let', 'if', 'then', 'else',
+  'and', 'or', 'not', 'true', 'false', 'none',
+]);
+
 /** A place in a source file. Lines and columns count from 1; offset counts from 0. */
 export interface Span {
   file: string;

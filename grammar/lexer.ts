@@ -10,7 +10,7 @@
 // `not (x)` and `if(c) then ...` is `if (c) then ...`.
 
 import { createToken, Lexer, type IToken, type TokenType } from './chevrotain.js';
-import type { Span } from './ast.js';
+import { KEYWORDS, type Span } from './ast.js';
 
 // ---------------------------------------------------------------------------------------------
 // Operator categories: the parser reads a flat chain `operand { binaryOperator operand }` and
@@ -71,11 +71,8 @@ export const True = keyword('true', 'True');
 export const False = keyword('false', 'False');
 export const None = keyword('none', 'None');
 
-/** Every reserved word of the language. */
-export const KEYWORDS: readonly string[] = Object.freeze([
-  'loss', 'def', 'regularizer', 'import', 'let', 'if', 'then', 'else',
-  'and', 'or', 'not', 'true', 'false', 'none',
-]);
+// Every reserved word of the language: KEYWORDS, in ast.ts, which loads without chevrotain (the printer reads it).
+export { KEYWORDS };
 
 // ---------------------------------------------------------------------------------------------
 // Literals

@@ -28,6 +28,7 @@ import { storedAsFloat32, type Ctx } from './fused-codegen/scope.js';
 import { HELPERS, lit, Unsupported, type Helper } from './fused-codegen/scalar.js';
 import { SizeBinding } from './fused-codegen/binding.js';
 import { atomsOf, type Poly, type Sz } from './fused-codegen/size.js';
+import { blockedMatmul, columnSum, sparseMatmul } from './fused-codegen/sparse.js';
 
 export interface FusedKernel {
   /** Shapes of the roots, in order (symbols where the kernel takes its sizes at run time). */
@@ -310,7 +311,7 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
     size: (sz) => sizes.code(sz),
   };
 
-  const renderers = nests.map((nest) => planNest(ctx, nest));
+  const renderers = nests.map((nest) => sparseMatmul(ctx, nest) ?? blockedMatmul(ctx, nest) ?? columnSum(ctx, nest) ?? planNest(ctx, nest));
   const body = renderers.flatMap((r) => r());
 
   const temps = [

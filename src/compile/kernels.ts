@@ -41,6 +41,12 @@ export function untaped(f: () => tf.Tensor): tf.Tensor {
   return g();
 }
 
+/** A float tensor widened to the node's shape by a broadcasting add (tfjs's Tile is slow on wasm). */
+function widen(x: tf.Tensor, n: Node): tf.Tensor {
+  const shape = shapeOf(n);
+  return x.dtype !== 'float32' || x.size === shape.reduce((p, q) => p * q, 1) ? x : tf.add(tf.zeros(shape), x);
+}
+
 /** labels [...] -> [..., depth]: 1 where a label is exactly j, else 0 (any depth, any label). */
 function oneHotOf(labels: tf.Tensor, depth: number): tf.Tensor {
   const classes = tf.range(0, depth, 1, 'float32');
@@ -167,7 +173,9 @@ export const KERNELS: Record<OpName, Kernel> = {
   and: noGradient((a, b) => tf.logicalAnd(a!, b!)),
   or: noGradient((a, b) => tf.logicalOr(a!, b!)),
 
-  where: ([c, a, b]) => tf.where(c!, a!, b!),
+  // tf.where broadcasts its branches by Tile, slow on wasm for a scalar (most often the 0 of a
+  // gradient's mask); a float branch smaller than the result is widened by adding zeros instead.
+  where: ([c, a, b], n) => tf.where(c!, widen(a!, n), widen(b!, n)),
   clip: ([x, lo, hi]) => tf.minimum(tf.maximum(x!, lo!), hi!),
 
   sum: reduce((x, a, k) => tf.sum(x, a, k)),

@@ -5,7 +5,7 @@
 import { topoSort, type Node } from '../ir/node.js';
 import { OPS } from '../ir/ops.js';
 import { nameHint } from '../ir/names.js';
-import { KEYWORDS } from '../../grammar/lexer.js';
+import { KEYWORDS } from '../../grammar/ast.js';
 import { BUILTINS, CONSTANTS } from '../lower/builtins.js';
 
 

@@ -205,6 +205,12 @@ export function argPositions(n: Node, pos: Pos): Pos[] {
   }
 }
 
+/**
+ * Elements (1M: 8 MiB of doubles) from which a buffer no longer fits in the caches: it costs a
+ * store and a load per element from memory, so a value read twice is recomputed unless dear.
+ */
+const LARGE = 1 << 20;
+
 export interface Materialization {
   /** Nodes computed into buffers, arguments before users. */
   targets: Node[];
@@ -321,7 +327,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
       const c = cost.get(n)!;
       const size = szTypical(sizeOf(dims(n)));
       const widest = Math.max(0, ...[...own].map(iterSize));
-      if (own.size >= 2 && c >= 4) store = true;
+      if (own.size >= 2 && c >= (size >= LARGE ? 12 : 4)) store = true;
       else if (c >= 2 && size > 1 && size < widest) store = true;
     }
     if (store) targetSet.add(n);

@@ -1,0 +1,251 @@
+// Sparse matmuls of the fused target (issue 13 item 5). The adjoint of a selection (a row-wise
+// max or min: where(x == max(x), g / ties, 0), then masked, scaled and summed on its way back) is
+// zero but for the picked entries, so a matmul that takes it as an operand (the chain back through
+// a distance matrix `X Xᵀ`) is computed as a scatter: for each nonzero entry of the sparse operand,
+// in its buffer's storage order, one row of the other operand times the entry is added to a row
+// of the result. Ties keep their share: every tied entry is nonzero, with g / ties. The work is
+// the operand's size (one test per entry) plus the nonzeros times the free axis, instead of the
+// dense [I, K]·[K, J] product, and the operand is read in storage order. Zeros are skipped only
+// when the other operand is all finite (0 · inf is NaN in the dense product), checked per call.
+
+import type { Node } from '../../ir/node.js';
+import { VIEWS } from '../../ir/ops.js';
+import { argPositions, dims, isBufferLeaf, normPos, sizeOf, type Pos } from './graph.js';
+import { formOf, type Form, type Nest } from './nests.js';
+import { szAdd, szEq, szMul, szTypical, type Sz } from './size.js';
+import type { Ctx } from './scope.js';
+
+/** A shape for a kernel's comments (a symbolic size as its polynomial's key). */
+const shown = (ds: readonly Sz[]): string => ds.map((d) => (typeof d === 'number' ? d : d.key.replace(/^1\*([^+]*)$/, '$1'))).join(', ');
+const isNil = (c: Sz | undefined): boolean => c === undefined || szEq(c, 0);
+
+/** `v * c` as code (`v` when c is 1, '' when 0). */
+function term(ctx: Ctx, v: string, c: Sz | undefined): string {
+  if (isNil(c)) return '';
+  return c === 1 ? v : `${v} * ${ctx.size(c!)}`;
+}
+
+/** A sum of terms as code: '0' when every one is empty. */
+const sumCode = (ts: readonly string[]): string => ts.filter((t) => t && t !== '0').join(' + ') || '0';
+
+const isZero = (n: Node): boolean => (n.op === 'const' && n.attrs.value === 0) || (n.op === 'broadcast_like' && isZero(n.args[0]!));
+
+/** x == (a broadcast of) max(x) or min(x): true only at the extreme entries (and their ties). */
+function selective(c: Node): boolean {
+  if (c.op === 'and') return selective(c.args[0]!) || selective(c.args[1]!);
+  if (c.op !== 'eq') return false;
+  const [x, y] = c.args as [Node, Node];
+  return extremeOf(y, x) || extremeOf(x, y);
+}
+
+function extremeOf(m: Node, x: Node): boolean {
+  while (m.op === 'expand_dims' || m.op === 'broadcast_like') m = m.args[0]!;
+  return (m.op === 'max' || m.op === 'min') && m.args[0] === x;
+}
+
+/**
+ * Whether `n` is zero but for selected entries, by its structure: a `where` that keeps only
+ * selective entries (or chooses between such values and 0), and sums, products, quotients,
+ * negations and views of such.
+ */
+export function isSparse(n: Node, memo = new Map<Node, boolean>()): boolean {
+  const hit = memo.get(n);
+  if (hit !== undefined) return hit;
+  memo.set(n, false); // the IR is a DAG; this only guards the recursion's bookkeeping
+  const sp = (m: Node) => isSparse(m, memo);
+  const zeroOrSparse = (m: Node) => isZero(m) || sp(m);
+  const [a, b, c] = n.args;
+  let out: boolean;
+  switch (n.op) {
+    case 'where':
+      out = (isZero(c!) && (selective(a!) || sp(b!))) || (isZero(b!) && sp(c!)) || (zeroOrSparse(b!) && zeroOrSparse(c!) && !(isZero(b!) && isZero(c!)));
+      break;
+    case 'add':
+    case 'sub':
+      out = zeroOrSparse(a!) && zeroOrSparse(b!);
+      break;
+    case 'mul':
+      out = sp(a!) || sp(b!);
+      break;
+    case 'div':
+    case 'neg':
+      out = sp(a!);
+      break;
+    default:
+      out = VIEWS.has(n.op) && n.op !== 'broadcast_like' && sp(a!);
+  }
+  memo.set(n, out);
+  return out;
+}
+
+/** A matmul operand read through its views down to a buffer: the buffer and its position. */
+function toBuffer(ctx: Ctx, node: Node, pos: Pos): { base: Node; pos: Pos } | null {
+  const { g } = ctx;
+  let n = node;
+  let p = normPos(pos, dims(n));
+  while (!(g.targets.has(n) || g.boundSet.has(n) || isBufferLeaf(n, g.boundSet))) {
+    if (!VIEWS.has(n.op) || n.op === 'broadcast_like' || n.op === 'stop_gradient') return null;
+    const arg = n.args[0]!;
+    p = normPos(argPositions(n, p)[0]!, dims(arg));
+    n = arg;
+  }
+  if (p.some((x) => x.off !== 0)) return null;
+  return { base: n, pos: p };
+}
+
+/** The renderer of a 2-D matmul nest with a sparse operand, or null when the nest is not one. */
+export function sparseMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
+  if (nest.items.length !== 1 || nest.space.sx.length !== 3) return null;
+  const it = nest.items[0]!;
+  if (it.kind !== 'mm') return null;
+  const s = it.terms.findIndex((t) => isSparse(t.node));
+  if (s < 0) return null;
+  const sparse = toBuffer(ctx, it.terms[s]!.node, it.terms[s]!.pos);
+  const dense = toBuffer(ctx, it.terms[1 - s]!.node, it.terms[1 - s]!.pos);
+  if (!sparse || !dense) return null;
+  const sx = nest.space.sx;
+  // SX axes: 0 = i (rows of the result), 1 = j (its columns), 2 = k (summed). The sparse operand
+  // spans {i, k} (the left one) or {k, j}; the other axis is the free one, the inner loop.
+  const own = s === 0 ? [0, 2] : [2, 1];
+  const free = s === 0 ? 1 : 0;
+  const loops: number[] = [];
+  for (const x of sparse.pos) if (x.d >= 0 && !loops.includes(x.d)) loops.push(x.d);
+  for (const d of own) if (!loops.includes(d) && szTypical(sx[d]!) > 1) loops.push(d);
+  if (loops.some((d) => !own.includes(d))) return null;
+  const name = (n: Node) => (ctx.g.targets.has(n) ? ctx.readName(n) : ctx.leafName(n));
+  const S = name(sparse.base);
+  const D = name(dense.base);
+  const fS = formOf(dims(sparse.base), sparse.pos, 3);
+  const fD = formOf(dims(dense.base), dense.pos, 3);
+  const fC = it.store;
+  const size = sizeOf(dims(it.target));
+  const w = ctx.scratch(size);
+  const denseSize = sizeOf(dims(dense.base));
+  const vs = loops.map(() => ctx.fresh('p'));
+  const [q, fin, x, od, oc, vf] = ['q', 'f', 'y', 'o', 'o', 'p'].map((p) => ctx.fresh(p)) as [string, string, string, string, string, string];
+  return () => {
+    const lines: string[] = [];
+    const out = (depth: number, t: string) => lines.push('  '.repeat(depth) + t);
+    const at = (f: Form) => sumCode([isNil(f.c) ? '' : ctx.size(f.c), ...loops.map((d, l) => term(ctx, vs[l]!, f.coefs[d]))]);
+    out(1, `{ // nest ${nest.id}: sparse matmul [${shown(dims(it.target))}], a scatter of operand ${s + 1}'s nonzero entries`);
+    out(2, `${w}.fill(0);`);
+    out(2, `let ${fin} = true;`);
+    out(2, `for (let ${q} = 0; ${q} < ${ctx.size(denseSize)}; ${q}++) if (!Number.isFinite(${D}[${q}])) { ${fin} = false; break; }`);
+    loops.forEach((d, l) => out(2 + l, `for (let ${vs[l]} = 0; ${vs[l]} < ${ctx.size(sx[d]!)}; ${vs[l]}++) {`));
+    const depth = 2 + loops.length;
+    out(depth, `const ${x} = ${S}[${at(fS)}];`);
+    out(depth, `if (${x} === 0 && ${fin}) continue;`);
+    out(depth, `const ${od} = ${at(fD)};`);
+    out(depth, `const ${oc} = ${at(fC)};`);
+    const step = (f: Form) => term(ctx, vf, f.coefs[free]) || '0';
+    out(depth, `for (let ${vf} = 0; ${vf} < ${ctx.size(sx[free]!)}; ${vf}++) ${w}[${oc} + ${step(fC)}] += ${x} * ${D}[${od} + ${step(fD)}];`);
+    for (let l = loops.length - 1; l >= 0; l--) out(2 + l, '}');
+    for (const b of ctx.storeNames(it.target)) out(2, `for (let ${q} = 0; ${q} < ${ctx.size(size)}; ${q}++) ${b}[${q}] = ${w}[${q}];`);
+    out(1, '}');
+    return lines;
+  };
+}
+
+/**
+ * The renderer of a dense 2-D matmul nest, blocked 2 × 2: each pass over k computes four results
+ * from four loads (the plain loop needs two loads per multiply-add). Rows and columns left over by
+ * the blocks get the plain loop. Each result still sums its k terms in order, in a double.
+ */
+export function blockedMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
+  if (nest.items.length !== 1 || nest.space.sx.length !== 3) return null;
+  const it = nest.items[0]!;
+  if (it.kind !== 'mm') return null;
+  const [I, J, K] = nest.space.sx as [Sz, Sz, Sz];
+  // Codegen-time choice at a typical size (symbolic sizes are at least 2; any size is computed right).
+  if (szTypical(I) < 2 || szTypical(J) < 2 || szTypical(K) < 4) return null;
+  const a = toBuffer(ctx, it.terms[0]!.node, it.terms[0]!.pos);
+  const b = toBuffer(ctx, it.terms[1]!.node, it.terms[1]!.pos);
+  if (!a || !b) return null;
+  const name = (n: Node) => (ctx.g.targets.has(n) ? ctx.readName(n) : ctx.leafName(n));
+  const A = name(a.base);
+  const B = name(b.base);
+  const fA = formOf(dims(a.base), a.pos, 3);
+  const fB = formOf(dims(b.base), b.pos, 3);
+  const fC = it.store;
+  const [vi, vj, vk] = ['i', 'j', 'k'].map((p) => ctx.fresh(p)) as [string, string, string];
+  const m = ctx.fresh('m'); // the block's locals: m<n>a0, m<n>b1, m<n>c01 (no other name starts with m)
+  const off = (f: Form, di: number, dj: number, withK: boolean) => {
+    const c = szAdd(f.c, szAdd(szMul(di, f.coefs[0]!), szMul(dj, f.coefs[1]!)));
+    return sumCode([isNil(c) ? '' : ctx.size(c), term(ctx, vi, f.coefs[0]), term(ctx, vj, f.coefs[1]), withK ? term(ctx, vk, f.coefs[2]) : '']);
+  };
+  /** The even part of a size as code, and the code of its odd row or column (null when even). */
+  const even = (n: Sz) => (typeof n === 'number' ? ctx.size(n - (n % 2)) : `${ctx.size(n)} - ${ctx.size(n)} % 2`);
+  /** Emits the leftover row or column: statically at a number, guarded at run time at a symbol. */
+  const odd = (depth: number, out: (d: number, t: string) => void, v: string, n: Sz, body: () => void) => {
+    if (typeof n === 'number' && n % 2 === 0) return;
+    const guard = typeof n === 'number' ? '' : `if (${ctx.size(n)} % 2) `;
+    out(depth, `${guard}{ const ${v} = ${typeof n === 'number' ? ctx.size(n - 1) : `${ctx.size(n)} - 1`};`);
+    body();
+    out(depth, '}');
+  };
+  return () => {
+    const lines: string[] = [];
+    const out = (depth: number, t: string) => lines.push('  '.repeat(depth) + t);
+    const stores = ctx.storeNames(it.target);
+    /** One block of rows di < h and columns dj < w at (vi, vj). */
+    const block = (depth: number, h: number, w: number) => {
+      const acc = (di: number, dj: number) => `${m}c${di}${dj}`;
+      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) out(depth, `let ${acc(di, dj)} = 0;`);
+      out(depth, `for (let ${vk} = 0; ${vk} < ${ctx.size(K)}; ${vk}++) {`);
+      for (let di = 0; di < h; di++) out(depth + 1, `const ${m}a${di} = ${A}[${off(fA, di, 0, true)}];`);
+      for (let dj = 0; dj < w; dj++) out(depth + 1, `const ${m}b${dj} = ${B}[${off(fB, 0, dj, true)}];`);
+      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) out(depth + 1, `${acc(di, dj)} += ${m}a${di} * ${m}b${dj};`);
+      out(depth, '}');
+      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) for (const s of stores) out(depth, `${s}[${off(fC, di, dj, false)}] = ${acc(di, dj)};`);
+    };
+    const rows = (depth: number, h: number) => {
+      out(depth, `for (let ${vj} = 0; ${vj} < ${even(J)}; ${vj} += 2) {`);
+      block(depth + 1, h, 2);
+      out(depth, '}');
+      odd(depth, out, vj, J, () => block(depth + 1, h, 1));
+    };
+    out(1, `{ // nest ${nest.id}: matmul [${shown(dims(it.target))}] over ${shown([K])}, blocked 2 x 2`);
+    out(2, `for (let ${vi} = 0; ${vi} < ${even(I)}; ${vi} += 2) {`);
+    rows(3, 2);
+    out(2, '}');
+    odd(2, out, vi, I, () => rows(3, 1));
+    out(1, '}');
+    return lines;
+  };
+}
+
+/**
+ * The renderer of a sum (or mean) over the rows of a matrix held in a buffer, in storage order:
+ * one running sum per column, rows read contiguously (the planned nest reads each column down the
+ * rows, one cache line per element). Each column still sums its rows in order, in a double.
+ */
+export function columnSum(ctx: Ctx, nest: Nest): (() => string[]) | null {
+  if (nest.items.length !== 1 || nest.space.sx.length !== 2) return null;
+  const it = nest.items[0]!;
+  if (it.kind !== 'red' || (it.op !== 'sum' && it.op !== 'mean') || nest.space.perm.join() !== '1,0' || nest.space.outer !== 1) return null;
+  const x = toBuffer(ctx, it.terms[0]!.node, it.terms[0]!.pos);
+  if (!x) return null;
+  const [R, C] = nest.space.sx as [Sz, Sz];
+  const f = formOf(dims(x.base), x.pos, 2);
+  // Storage order is a codegen-time choice, at a typical size (every order computes the same sums).
+  if (!(szTypical(f.coefs[0]!) > szTypical(f.coefs[1]!)) || szTypical(R) < 2) return null;
+  const X = ctx.g.targets.has(x.base) ? ctx.readName(x.base) : ctx.leafName(x.base);
+  const w = ctx.scratch(C);
+  const [vr, vc, o] = ['p', 'p', 'o'].map((p) => ctx.fresh(p)) as [string, string, string];
+  return () => {
+    const lines = [
+      `  { // nest ${nest.id}: ${it.op} over the rows of [${shown([R, C])}], in storage order`,
+      `    ${w}.fill(0);`,
+      `    for (let ${vr} = 0; ${vr} < ${ctx.size(R)}; ${vr}++) {`,
+      `      const ${o} = ${sumCode([isNil(f.c) ? '' : ctx.size(f.c), term(ctx, vr, f.coefs[0])])};`,
+      `      for (let ${vc} = 0; ${vc} < ${ctx.size(C)}; ${vc}++) ${w}[${vc}] += ${X}[${sumCode([o, term(ctx, vc, f.coefs[1])])}];`,
+      '    }',
+    ];
+    const val = it.op === 'mean' ? `${w}[${vc}] / ${ctx.size(it.count)}` : `${w}[${vc}]`;
+    const fC = it.store;
+    const at = sumCode([isNil(fC.c) ? '' : ctx.size(fC.c), term(ctx, vc, fC.coefs[1])]);
+    for (const s of ctx.storeNames(it.target)) lines.push(`    for (let ${vc} = 0; ${vc} < ${ctx.size(C)}; ${vc}++) ${s}[${at}] = ${val};`);
+    lines.push('  }');
+    return lines;
+  };
+}
