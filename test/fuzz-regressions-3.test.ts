@@ -32,3 +32,10 @@ describe('matmul whose batch axes broadcast (seeds 4043166, 4040220)', () => {
   it('with y_pred in the broadcast operand', () => expectAgree(`loss f(y_true, y_pred) =\n  mean(matmul(${a}, ${b} * mean(y_pred)))\n`));
   it('with y_pred in the other operand', () => expectAgree(`loss f(y_true, y_pred) =\n  mean(matmul(${a} * sum(y_pred), ${b}))\n`));
 });
+
+describe('a mean that is exactly 0 (seed 50177705)', () => {
+  // tfjs's mean divided each entry before summing: mean of 0.5, 1.5, -2 was -1.5e-8, so `== 0` held
+  // in float64 and on the fused path but not op-by-op. The op-by-op kernel now sums, then divides.
+  const c = '[[[[0.25, 0, 0], [1.5, 0.5, 1]]], [[[1, 1, 0.5], [2, 1.5, 1]]], [[[1.5, 1, 1.5], [1, -2, 1]]]]';
+  it('compared with 0', () => expectAgree(`loss f(y_true, y_pred) =\n  sum(where(mean(${c}, axis = -4) == 0, 3, 1)) * sum(y_pred * y_true)\n`));
+});

@@ -250,16 +250,20 @@ export function checkWell(text: string, c: WellCase, scale: number): Verdict {
   const allStable = stable && grads.stable;
   if (fusedOut && allStable) {
     const d = compare(fusedOut, opOut);
-    if (d) return fail('fused-vs-op', d);
+    if (d && !float32Noise(d, compiled.again, c, r)) return fail('fused-vs-op', d.detail);
+    if (d) skipped++;
   }
   return { kind: 'ok', fused: fusedOut !== undefined, skippedChecks: skipped };
 }
 
+type Again = (c: WellCase) => { fusedOut?: Compiled; opOut: Compiled };
+
 /** Compile (fused when it applies, and op-by-op through a sample weight) and run value and gradient; no tensor may stay behind. */
-function compileAndRun(lib: Library, c: WellCase): { fusedOut?: Compiled; opOut: Compiled } | Verdict {
+function compileAndRun(lib: Library, c: WellCase): { fusedOut?: Compiled; opOut: Compiled; again: Again } | Verdict {
   const before = tf.memory().numTensors;
   let fusedOut: Compiled | undefined;
   let opOut: Compiled;
+  let again: Again;
   try {
     const def = lib.get('f')!.def;
     const fn = makeLoss(lib, def, { ...c.overrides, reduction: 'sum' });
@@ -268,12 +272,13 @@ function compileAndRun(lib: Library, c: WellCase): { fusedOut?: Compiled; opOut:
     if (fusedApplies) fusedOut = run((a, p) => fast.tryCall([a, p])!, c);
     opOut = run((a, p) => fn(a, p, 1), c);
     if (!fusedApplies) run((a, p) => fn(a, p), c); // the default call, through whatever path it takes
+    again = (c2) => ({ fusedOut: fusedApplies ? run((a, p) => fast.tryCall([a, p])!, c2) : undefined, opOut: run((a, p) => fn(a, p, 1), c2) });
   } catch (e) {
     return e instanceof LosscError ? fail('rejected', `compiled: ${e.message}`) : fail('crash', `compiled: ${String((e as Error)?.stack ?? e)}`);
   }
   const leaked = tf.memory().numTensors - before;
   if (leaked !== 0) return fail('leak', `${leaked} tensor(s) left after the calls`);
-  return { fusedOut, opOut };
+  return { fusedOut, opOut, again };
 }
 
 /**
@@ -330,13 +335,39 @@ function gradientChecks(frozen: Total, c: WellCase, outs: Array<[string, Compile
   return { stable, skipped };
 }
 
-function compare(a: Compiled, o: Compiled): string | undefined {
-  if (!close(a.value, o.value, PATHS_RTOL, 1e-5)) return `value: fused ${a.value}, op-by-op ${o.value}`;
+interface Disagreement {
+  detail: string;
+  /** The gradient entry (undefined: the value). */
+  entry?: { of: 'gT' | 'gP'; i: number };
+}
+
+/**
+ * Is a fused/op-by-op gradient disagreement float32 rounding? It is when moving the inputs by a
+ * few float32 ulps moves that entry on either path by half as much: a gradient that is the
+ * difference of large backward terms (seed 50189860: l2_normalize over an axis of size 1, whose
+ * gradient is 0 as 24 600 - 24 600, one ulp 0.002) has no digits either path could get right.
+ */
+function float32Noise(d: Disagreement, again: Again, c: WellCase, r: Rng): boolean {
+  if (!d.entry) return false;
+  const { of, i } = d.entry;
+  const first = again(c);
+  const gap = Math.abs(first.fusedOut![of][i]! - first.opOut[of][i]!);
+  let spread = 0;
+  for (let k = 0; k < 3; k++) {
+    const nudge = (xs: number[]) => xs.map((x) => x * (1 + 1e-6 * r.gaussian()));
+    const moved = again({ ...c, yPred: nudge(c.yPred), yTrue: c.labels ? c.yTrue : nudge(c.yTrue) });
+    for (const o of [moved.fusedOut!, moved.opOut]) spread = Math.max(spread, Math.abs(o[of][i]! - first.opOut[of][i]!));
+  }
+  return 2 * spread >= gap;
+}
+
+function compare(a: Compiled, o: Compiled): Disagreement | undefined {
+  if (!close(a.value, o.value, PATHS_RTOL, 1e-5)) return { detail: `value: fused ${a.value}, op-by-op ${o.value}` };
   for (const [name, x, y] of [['y_true', a.gT, o.gT], ['y_pred', a.gP, o.gP]] as const) {
     let m = 0;
     for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!), Math.abs(y[i]!));
     for (let i = 0; i < x.length; i++) {
-      if (!close(x[i]!, y[i]!, PATHS_RTOL, 1e-4 * (1 + m))) return `gradient of ${name}[${i}]: fused ${x[i]}, op-by-op ${y[i]}`;
+      if (!close(x[i]!, y[i]!, PATHS_RTOL, 1e-4 * (1 + m))) return { detail: `gradient of ${name}[${i}]: fused ${x[i]}, op-by-op ${y[i]}`, entry: { of: name === 'y_true' ? 'gT' : 'gP', i } };
     }
   }
   return undefined;

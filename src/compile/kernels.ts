@@ -179,7 +179,11 @@ export const KERNELS: Record<OpName, Kernel> = {
   clip: ([x, lo, hi]) => tf.minimum(tf.maximum(x!, lo!), hi!),
 
   sum: reduce((x, a, k) => tf.sum(x, a, k)),
-  mean: reduce((x, a, k) => tf.mean(x, a, k)),
+  // The sum, then one division, as the fused kernels do: tfjs's mean divides each entry first, so
+  // mean([0.5, 1.5, -2]) is -1.5e-8, not 0 (fuzz seed 50177705: an == 0 that held on one path only).
+  mean: reduce((x, a, k) =>
+    tf.tidy(() => tf.div(tf.sum(tf.cast(x, 'float32'), a, k), a.reduce((n, i) => n * x.shape[i < 0 ? i + x.rank : i]!, 1))),
+  ),
   max: reduce((x, a, k) => tf.max(x, a, k)),
   min: reduce((x, a, k) => tf.min(x, a, k)),
   logsumexp: reduce(logSumExp),
