@@ -133,7 +133,8 @@ describe('printed as written', () => {
       '\\left(\\frac{\\partial \\mathcal{L}}{\\partial y_{\\mathrm{true}}}, \\frac{\\partial \\mathcal{L}}{\\partial y_{\\mathrm{pred}}}\\right)',
     );
     const lib = Library.fromSource('loss pick(y_true, y_pred) =\n  let t = y_true == 1\n  mean(where(t, y_pred, 0) + float(t), axis = -1)', 'pick.loss');
-    const tex = toLatex(lowerDefinition(lib, 'pick', { symbolic: true }).value);
+    const pick = lowerDefinition(lib, 'pick', { symbolic: true });
+    const tex = toLatex(pick.value, { hints: pick.hints });
     expect(tex).toContain('t &= \\left[y_{\\mathrm{true}} = 1\\right] \\\\');
   });
 });

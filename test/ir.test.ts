@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as b from '../src/ir/build.js';
 import { Node, countNodes, mapDag, stableJson, topoSort, withArgs } from '../src/ir/node.js';
-import { clearNameHint, nameHint, setNameHint } from '../src/ir/names.js';
+import { NameHints } from '../src/ir/names.js';
 import { expectError, lowerSource } from './helpers/source.js';
 
 const x = b.input('x', ['N', 'D']);
@@ -129,15 +129,15 @@ describe('hash-consing', () => {
     expect(Object.isFrozen(n.shape)).toBe(true);
   });
 
-  it('a name hint lives beside the node and never splits it', () => {
+  it('a name hint lives beside the node, in its lowering\'s table, and never splits it', () => {
     const n = b.mul(x, c(7.5));
-    setNameHint(n, 'scaled');
+    const hints = new NameHints();
+    hints.set(n, 'scaled');
     expect(b.mul(x, c(7.5))).toBe(n);
-    expect(nameHint(b.mul(x, c(7.5)))).toBe('scaled');
-    clearNameHint(n);
-    expect(nameHint(n)).toBeUndefined();
-    setNameHint(x, 'leaf'); // leaves keep their own names
-    expect(nameHint(x)).toBeUndefined();
+    expect(hints.get(b.mul(x, c(7.5)))).toBe('scaled');
+    expect(new NameHints().get(n)).toBeUndefined(); // another lowering's table does not see it
+    hints.set(x, 'leaf'); // leaves keep their own names
+    expect(hints.get(x)).toBeUndefined();
   });
 
   it('arity is checked', () => {

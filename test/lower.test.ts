@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as b from '../src/ir/build.js';
 import { Node } from '../src/ir/node.js';
-import { nameHint } from '../src/ir/names.js';
 import { Library } from '../src/lower/library.js';
 import '../src/node/files.js';
 import { evalStatic, lowerDefinition } from '../src/lower/lower.js';
@@ -127,8 +126,8 @@ describe('options', () => {
     expect(printExpr(prog('loss t(y_true, y_pred; a = 0.5) = softmax(y_pred * a, axis = 0)'))).toBe(
       'exp(y_pred * a - logsumexp(y_pred * a, axis = 0, keepdims = true))',
     );
-    const d = prog('loss t(y_true, y_pred; d = 2.0) = huber(y_true, y_pred, delta = d)');
-    expect(printBody(d).text).toContain('t1 <= d');
+    const d = lowerSource('loss t(y_true, y_pred; d = 2.0) = huber(y_true, y_pred, delta = d)', 't');
+    expect(printBody(d.value, { hints: d.hints }).text).toContain('t1 <= d');
     const fixed = prog('loss t(y_true, y_pred; d = 2.0) = huber(y_true, y_pred, delta = d)', { symbolic: false });
     expect(fixed).toBe(lowerDefinition(Library.stdlib(), 'huber', { options: { delta: 2 } }).value);
   });
@@ -167,9 +166,9 @@ describe('compile-time if', () => {
 
 describe('lets', () => {
   it('name a sub-expression, recorded as a hint for printing', () => {
-    const v = value('let e = y_pred - y_true\n  e * e');
-    expect(v).toBe(b.mul(b.sub(yp, yt), b.sub(yp, yt)));
-    expect(nameHint(v.args[0]!)).toBe('e');
+    const l = lowerSource('loss t(y_true, y_pred) =\n  let e = y_pred - y_true\n  e * e', 't');
+    expect(l.value).toBe(b.mul(b.sub(yp, yt), b.sub(yp, yt)));
+    expect(l.hints.get(l.value.args[0]!)).toBe('e');
   });
 
   it('can be compile-time values used as axes or options', () => {
@@ -200,7 +199,7 @@ describe('lets', () => {
     const part = (index: number) => Node.make('part', [x], { axis: 1, parts: 3, index });
     expect(l.value).toBe(b.mul(part(0), part(2)));
     expect(l.value.shape).toEqual([2, 2]);
-    expect(nameHint(part(0))).toBe('a');
+    expect(l.hints.get(part(0))).toBe('a');
     // split's axis defaults to -1, and negative axes are normalised.
     expect(lowerSource('loss t(y_true, y_pred) =\n  let [a, b] = split(y_pred, 2)\n  a', 't', { signature: s }).value).toBe(
       Node.make('part', [x], { axis: 1, parts: 2, index: 0 }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as b from '../src/ir/build.js';
 import { MAX_DEPTH, Node } from '../src/ir/node.js';
-import { clearNameHint, nameHint, setNameHint } from '../src/ir/names.js';
+import { NameHints } from '../src/ir/names.js';
 import {
   floatText,
   formatNumber,
@@ -27,14 +27,11 @@ const labels = b.input('labels', ['N'], 'int32');
 const c = (v: number) => b.constant(v);
 const part = (src: Node, index: number, parts: number, axis: number) => Node.make('part', [src], { axis, parts, index });
 
-/** A fresh (unhinted) node: name hints are global, so tests that set them clean up after. */
-function withHints<T>(pairs: Array<[Node, string]>, f: () => T): T {
-  for (const [n, h] of pairs) setNameHint(n, h);
-  try {
-    return f();
-  } finally {
-    for (const [n] of pairs) clearNameHint(n);
-  }
+/** The name hints a lowering would record for these nodes (printers read them from opts.hints). */
+function hintsOf(pairs: Array<[Node, string]>): NameHints {
+  const hints = new NameHints();
+  for (const [n, h] of pairs) hints.set(n, h);
+  return hints;
 }
 
 describe('precedence and associativity', () => {
@@ -274,13 +271,13 @@ describe('lets', () => {
 
   it('uses name hints', () => {
     const d = b.sub(yPred, yTrue);
-    const out = withHints([[d, 'err']], () => printBody(b.reduce('mean', b.mul(d, d), [-1])));
+    const out = printBody(b.reduce('mean', b.mul(d, d), [-1]), { hints: hintsOf([[d, 'err']]) });
     expect(out.text).toBe('let err = y_pred - y_true\nmean(err * err, axis = -1)');
   });
 
   it('does not bind a hinted node used once', () => {
     const d = b.sub(yPred, yTrue);
-    const out = withHints([[d, 'err']], () => printBody(b.abs(d)));
+    const out = printBody(b.abs(d), { hints: hintsOf([[d, 'err']]) });
     expect(out.text).toBe('abs(y_pred - y_true)');
   });
 
@@ -291,15 +288,12 @@ describe('lets', () => {
     const g = b.tanh(x);
     const gamma = b.param('gamma', 2);
     const root = b.add(b.add(b.mul(a, a), b.mul(e, e)), b.add(b.mul(s, s), b.mul(b.mul(g, g), gamma)));
-    const out = withHints(
-      [[a, 'h'], [e, 'h'], [s, 'y'], [g, 'gamma']],
-      () => printBody(root).text,
-    );
+    const out = printBody(root, { hints: hintsOf([[a, 'h'], [e, 'h'], [s, 'y'], [g, 'gamma']]) }).text;
     expect(out).toBe(
       'let t1 = exp(x)\nlet t2 = log(y)\nlet t3 = sigmoid(z)\nlet t4 = tanh(x)\n' +
         't1 * t1 + t2 * t2 + (t3 * t3 + t4 * t4 * gamma)',
     );
-    expect(withHints([[a, 'log']], () => printBody(b.mul(a, a)).text)).toBe('let t1 = exp(x)\nt1 * t1');
+    expect(printBody(b.mul(a, a), { hints: hintsOf([[a, 'log']]) }).text).toBe('let t1 = exp(x)\nt1 * t1');
   });
 
   it('never generates a name that shadows an input, a hint or a reserved name', () => {
@@ -307,13 +301,13 @@ describe('lets', () => {
     const e = b.exp(t1);
     const f = b.log(t1);
     const g = b.sqrt(t1);
-    const out = withHints([[f, 't2']], () => printBody(b.add(b.mul(e, e), b.mul(b.mul(f, f), b.mul(g, g))), { reserved: ['t3'] }));
+    const out = printBody(b.add(b.mul(e, e), b.mul(b.mul(f, f), b.mul(g, g))), { reserved: ['t3'], hints: hintsOf([[f, 't2']]) });
     expect(out.text).toBe('let t4 = exp(t1)\nlet t2 = log(t1)\nlet t5 = sqrt(t1)\nt4 * t4 + t2 * t2 * (t5 * t5)');
   });
 
   it('takes names from opts.names before hints', () => {
     const e = b.exp(x);
-    const out = withHints([[e, 'ex']], () => printBody(b.mul(e, e), { names: new Map([[e, 'u']]) }));
+    const out = printBody(b.mul(e, e), { names: new Map([[e, 'u']]), hints: hintsOf([[e, 'ex']]) });
     expect(out.text).toBe('let u = exp(x)\nu * u');
     expect(printBody(b.mul(e, e), { names: (n) => (n === e ? 'w' : undefined) }).text).toBe('let w = exp(x)\nw * w');
   });
@@ -354,7 +348,7 @@ describe('split', () => {
     const sq = (u: Node) => b.reduce('sum', b.pow(u, c(2)), [1]);
     const margin = b.param('margin', 0.2);
     const loss = b.maximum(b.add(b.sub(sq(b.sub(a, pp)), sq(b.sub(a, n))), margin), c(0));
-    const out = withHints([[a, 'a'], [pp, 'p'], [n, 'n']], () => printBody(loss));
+    const out = printBody(loss, { hints: hintsOf([[a, 'a'], [pp, 'p'], [n, 'n']]) });
     expect(out.lets).toEqual([{ names: ['a', 'p', 'n'], destructure: true, text: 'split(y_pred, 3, axis = -1)' }]);
     expect(out.text).toBe(
       'let [a, p, n] = split(y_pred, 3, axis = -1)\n' +
@@ -397,17 +391,16 @@ describe('printDefinition', () => {
     const quad = b.mul(c(0.5), b.pow(err, c(2)));
     const lin = b.sub(b.mul(delta, a), b.mul(c(0.5), b.pow(delta, c(2))));
     const h = b.reduce('mean', b.where(b.compare('le', a, delta), quad, lin), [-1]);
-    const text = withHints([[err, 'err'], [a, 'abs_err']], () =>
-      printDefinition(
-        {
-          kind: 'loss',
-          name: 'huber',
-          params: [{ name: 'y_true' }, { name: 'y_pred', type: 'float[N, D]' }],
-          options: [{ name: 'delta', value: '1.0' }],
-          doc: 'Huber loss.\n\nQuadratic near zero, linear far away.\n',
-        },
-        h,
-      ),
+    const text = printDefinition(
+      {
+        kind: 'loss',
+        name: 'huber',
+        params: [{ name: 'y_true' }, { name: 'y_pred', type: 'float[N, D]' }],
+        options: [{ name: 'delta', value: '1.0' }],
+        doc: 'Huber loss.\n\nQuadratic near zero, linear far away.\n',
+      },
+      h,
+      { hints: hintsOf([[err, 'err'], [a, 'abs_err']]) },
     );
     expect(text).toBe(
       [
@@ -425,24 +418,35 @@ describe('printDefinition', () => {
 
   it('without doc or options; a let never takes an option name', () => {
     const e = b.exp(x);
-    const text = withHints([[e, 'scale']], () =>
-      printDefinition({ kind: 'def', name: 'f', params: [{ name: 'x' }], options: [{ name: 'scale', value: '2' }] }, b.mul(e, e)),
-    );
+    const text = printDefinition({ kind: 'def', name: 'f', params: [{ name: 'x' }], options: [{ name: 'scale', value: '2' }] }, b.mul(e, e), {
+      hints: hintsOf([[e, 'scale']]),
+    });
     expect(text).toBe('def f(x; scale = 2) =\n  let t1 = exp(x)\n  t1 * t1\n');
   });
 });
 
 describe('names', () => {
-  it('records hints on operations only', () => {
+  it('records hints on operations only, the last name winning', () => {
     const e = b.exp(z);
-    setNameHint(e, 'ez');
-    setNameHint(z, 'zz');
-    expect(nameHint(e)).toBe('ez');
-    expect(nameHint(z)).toBeUndefined();
-    setNameHint(e, 'ez2');
-    expect(nameHint(e)).toBe('ez2');
-    clearNameHint(e);
-    expect(nameHint(e)).toBeUndefined();
+    const hints = new NameHints();
+    hints.set(e, 'ez');
+    hints.set(z, 'zz');
+    expect(hints.get(e)).toBe('ez');
+    expect(hints.get(z)).toBeUndefined();
+    hints.set(e, 'ez2');
+    expect(hints.get(e)).toBe('ez2');
+    hints.set(e, '_');
+    expect(hints.get(e)).toBe('ez2');
+  });
+
+  it('a hint belongs to its table: another table, or a printer given none, does not see it', () => {
+    const e = b.exp(z);
+    const hints = hintsOf([[e, 'ez']]);
+    expect(new NameHints().get(b.exp(z))).toBeUndefined();
+    expect(printBody(b.mul(e, e)).text).toBe('let t1 = exp(z)\nt1 * t1');
+    expect(printBody(b.mul(e, e), { hints }).text).toBe('let ez = exp(z)\nez * ez');
+    expect(toDot(e, { hints })).toContain('(ez)');
+    expect(toDot(e)).not.toContain('(ez)');
   });
 });
 
@@ -469,7 +473,7 @@ describe('LaTeX', () => {
     const quad = b.mul(c(0.5), b.pow(err, c(2)));
     const lin = b.mul(delta, b.sub(a, b.div(delta, c(2))));
     const h = b.reduce('mean', b.where(b.compare('le', a, delta), quad, lin), [-1]);
-    const tex = withHints([[a, 'e']], () => toLatex(h));
+    const tex = toLatex(h, { hints: hintsOf([[a, 'e']]) });
     expect(tex).toBe(
       [
         '\\begin{aligned}',
@@ -683,7 +687,6 @@ describe('round trip through the parser and lowering', () => {
   }
 
   it('the name hints a program gives come back in its printed formula', async () => {
-    const lower = await lowerer();
     const src = [
       'loss focal(y_true, y_pred; gamma = 2.0, alpha = 0.25) =',
       '  let p = clip(y_pred, epsilon, 1 - epsilon)',
@@ -695,13 +698,16 @@ describe('round trip through the parser and lowering', () => {
       '  let [a, p, n] = split(y_pred, 3, axis = 1)',
       '  relu(sum((a - p)^2, axis = 1) - sum((a - n)^2, axis = 1) + margin)',
     ].join('\n');
-    const focal = lower(src, 'focal');
-    const printed = printBody(focal).text;
+    const { Library } = await import('../src/lower/library.js');
+    const { lowerDefinition } = await import('../src/lower/lower.js');
+    const lib = Library.fromSource(src);
+    const focal = lowerDefinition(lib, 'focal', { symbolic: true });
+    const printed = printBody(focal.value, { hints: focal.hints }).text;
     expect(printed).toContain('let p = clip(y_pred, epsilon, 1 - epsilon)');
     expect(printed).toContain('let p_t = y_true * p + t1 * (1 - p)');
     expect(printed.split('\n').pop()).toBe('mean(-(y_true * alpha + t1 * (1 - alpha)) * (1 - p_t)^gamma * log(p_t), axis = -1)');
-    const trip = lower(src, 'triplet');
-    expect(printBody(trip).lets[0]).toEqual({ names: ['a', 'p', 'n'], destructure: true, text: 'split(y_pred, 3, axis = -1)' });
+    const trip = lowerDefinition(lib, 'triplet', { symbolic: true });
+    expect(printBody(trip.value, { hints: trip.hints }).lets[0]).toEqual({ names: ['a', 'p', 'n'], destructure: true, text: 'split(y_pred, 3, axis = -1)' });
   });
 
   it('deep chains print within the parser\'s nesting limit and lower back (up to the depth limit)', async () => {

@@ -146,9 +146,10 @@ Print a definition's documentation, signature, options and its formula after low
       }
     }
     lines.push('', `formula (value shape ${showShape(lowered.value.shape)}):`);
-    if (flags.latex) lines.push(toLatex(lowered.value));
-    else lines.push(...printBody(lowered.value).text.split('\n').map((l) => `  ${l}`));
-    if (lowered.mask) lines.push('', 'mask (entries counted in the mean):', `  ${printBody(lowered.mask).text}`);
+    const hints = lowered.hints;
+    if (flags.latex) lines.push(toLatex(lowered.value, { hints }));
+    else lines.push(...printBody(lowered.value, { hints }).text.split('\n').map((l) => `  ${l}`));
+    if (lowered.mask) lines.push('', 'mask (entries counted in the mean):', `  ${printBody(lowered.mask, { hints }).text}`);
     io.out(lines.join('\n'));
     return 0;
   },

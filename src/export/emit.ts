@@ -6,7 +6,7 @@ import type { Node } from '../ir/node.js';
 import { reduceAxes } from '../ir/ops.js';
 import type { DType } from '../ir/shape.js';
 import { EPSILON32, PREC, expand, formatNumber, ref, tensorText, type Piece, type Rendered, type Renderer } from '../print/text.js';
-import { planLets, trivialText } from '../print/lets.js';
+import { planLets, trivialText, type NameSource } from '../print/lets.js';
 import { TARGET_INFO, spellingOf, type Target } from './spellings.js';
 
 /** Names an emitted local never takes: Python keywords and builtins, the modules, the helpers. */
@@ -138,11 +138,11 @@ export interface EmittedBody {
 
 /**
  * The body of a function computing `roots` (returned as a tuple when several, `None` for an
- * absent one), for one target.
+ * absent one), for one target; lets named by `names`, else by `hints` (the lowering's `let` names).
  */
-export function emitBody(roots: ReadonlyArray<Node | null>, target: Target, reserved: Iterable<string>, names?: ReadonlyMap<Node, string>): EmittedBody {
+export function emitBody(roots: ReadonlyArray<Node | null>, target: Target, reserved: Iterable<string>, names?: NameSource, hints?: NameSource): EmittedBody {
   const present = roots.filter((r): r is Node => r !== null);
-  const plan = planLets(present, trivialText, { reserved: [...PYTHON_RESERVED, ...reserved], maxDepth: 40, names });
+  const plan = planLets(present, trivialText, { reserved: [...PYTHON_RESERVED, ...reserved], maxDepth: 40, names, hints });
   const r = renderer(target);
   const lines: string[] = [];
   for (const l of plan.lets) {

@@ -91,8 +91,8 @@ export function formulas(lv: LossVariants, target: Target, names: Names, withGra
       continue;
     }
     const roots: Array<Node | null> = [v.value!, v.mask ?? null];
-    const body = [...prologue(v, target, runtime), ...emitBody(roots, target, reserved, v.names).lines];
-    const grad = withGradient ? [...prologue(v, target, runtime), ...emitBody(v.grads!, target, [...reserved, 'dy'], v.names).lines] : [];
+    const body = [...prologue(v, target, runtime), ...emitBody(roots, target, reserved, v.names, v.lowered?.hints).lines];
+    const grad = withGradient ? [...prologue(v, target, runtime), ...emitBody(v.grads!, target, [...reserved, 'dy'], v.names, v.lowered?.hints).lines] : [];
     const text = body.join('\n') + '\n#grad\n' + grad.join('\n');
     let fname = byText.get(text);
     if (!fname) {

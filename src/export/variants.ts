@@ -12,7 +12,6 @@ import { grad } from '../autodiff/grad.js';
 import { LosscError } from '../errors.js';
 import * as b from '../ir/build.js';
 import { topoSort, type Node } from '../ir/node.js';
-import { nameHint } from '../ir/names.js';
 import type { Dim, Shape } from '../ir/shape.js';
 import type { Static } from '../lower/builtins.js';
 import type { Library } from '../lower/library.js';
@@ -124,7 +123,7 @@ function textAt(ctx: Ctx, branch: Record<string, boolean>, signature: Record<str
   if (!signature) return '!no signature';
   try {
     const l = lowerAt(ctx, branch, signature);
-    return printBody(l.mask ? rewrite([l.value, l.mask], STABILIZE_RULES) : rewrite([l.value], STABILIZE_RULES)[0]!).text;
+    return printBody(l.mask ? rewrite([l.value, l.mask], STABILIZE_RULES) : rewrite([l.value], STABILIZE_RULES)[0]!, { hints: l.hints }).text;
   } catch (e) {
     if (e instanceof LosscError) return `!${e.message}`;
     throw e;
@@ -138,13 +137,13 @@ function textAt(ctx: Ctx, branch: Record<string, boolean>, signature: Record<str
 function stabilised(lowered: Lowered): { roots: Node[]; names: Map<Node, string> } {
   const base = lowered.mask ? [lowered.value, lowered.mask] : [lowered.value];
   const roots = rewrite(base, STABILIZE_RULES);
-  const hinted = topoSort(base).filter((n) => n.args.length > 0 && nameHint(n) !== undefined);
+  const hinted = topoSort(base).filter((n) => n.args.length > 0 && lowered.hints.get(n) !== undefined);
   const names = new Map<Node, string>();
   if (hinted.length) {
     const out = rewrite([...base, ...hinted], STABILIZE_RULES);
     hinted.forEach((h, i) => {
       const r = out[base.length + i]!;
-      if (r.args.length > 0) names.set(r, nameHint(h)!);
+      if (r.args.length > 0) names.set(r, lowered.hints.get(h)!);
     });
   }
   return { roots, names };

@@ -11,7 +11,7 @@ import { LosscError, LosscErrors, didYouMean } from '../errors.js';
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import { Origins } from '../ir/origin.js';
-import { setNameHint } from '../ir/names.js';
+import { NameHints } from '../ir/names.js';
 import type { Shape } from '../ir/shape.js';
 import { BUILTINS, CONSTANTS, showStatic, type Arg, type Builtin, type SizeOf, type Static } from './builtins.js';
 import { bindCall, builtinCallee, definitionCallee } from './bind.js';
@@ -43,6 +43,8 @@ export interface Lowered {
   options: Record<string, Static>;
   /** The source span each node came from, for errors raised later from the IR. */
   origins?: Origins;
+  /** The `let` names this lowering gave nodes, for the printers (`names.ts`). */
+  hints: NameHints;
 }
 
 /** Inlining deeper than this is refused: it is a runaway, not a loss. */
@@ -52,6 +54,7 @@ export class Lowerer {
   private depth = 0;
   private readonly stack: string[] = [];
   private readonly memo = new Map<string, Node>();
+  private readonly hints = new NameHints();
 
   constructor(
     private readonly lib: Library,
@@ -88,7 +91,7 @@ export class Lowerer {
       if (def.kind !== 'def' && value.dtype !== 'float32') {
         throw new LosscError('type', `a ${def.kind} must give float values, but \`${def.name}\` gives ${value.dtype} (convert with float(...))`, def.body.result.span);
       }
-      return { def, inputs, value, mask, options, origins: activeOriginsNow() };
+      return { def, inputs, value, mask, options, origins: activeOriginsNow(), hints: this.hints };
     } finally {
       setActiveOrigins(outer);
       this.stack.pop();
@@ -121,7 +124,7 @@ export class Lowerer {
             what: `\`${name}\``,
             tensor: () => {
               const n = parts()[i]!;
-              if (n.op !== 'input' && n.op !== 'param' && name !== '_') setNameHint(n, name);
+              if (n.op !== 'input' && n.op !== 'param' && name !== '_') this.hints.set(n, name);
               return n;
             },
             static: () => {
@@ -134,7 +137,7 @@ export class Lowerer {
         const value = l.value;
         const tensor = once(() => {
           const n = this.lowerTensor(value, inner);
-          if (n.args.length > 0) setNameHint(n, name);
+          if (n.args.length > 0) this.hints.set(n, name);
           return n;
         });
         bind(name, { span: l.span, what: `\`${name}\``, tensor, static: once(() => this.lowerStatic(value, inner)) });

@@ -49,18 +49,18 @@ export class Derivative {
 
   /** The derivative as lossc source: `let` lines, then the result (a list for several inputs). */
   toString(): string {
-    return printBody(this.grads.length === 1 ? this.grads[0]! : this.grads).text;
+    return printBody(this.grads.length === 1 ? this.grads[0]! : this.grads, { hints: this.lowered.hints }).text;
   }
 
   /** LaTeX, the result labelled ∂L/∂input (a tuple of them for several inputs). */
   toLatex(): string {
     const d = this.wrt.map((w) => `\\frac{\\partial \\mathcal{L}}{\\partial ${latexName(w.attrs.name as string)}}`);
     const lhs = d.length === 1 ? d[0]! : `\\left(${d.join(', ')}\\right)`;
-    return toLatex(this.grads.length === 1 ? this.grads[0]! : this.grads, { lhs });
+    return toLatex(this.grads.length === 1 ? this.grads[0]! : this.grads, { lhs, hints: this.lowered.hints });
   }
 
   toDot(): string {
-    return toDot(this.grads);
+    return toDot(this.grads, { hints: this.lowered.hints });
   }
 
   /** Node count of the derivative DAG. */

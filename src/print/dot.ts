@@ -3,7 +3,7 @@
 // border. Node ids follow dependency order (n0 is the first leaf), so output is deterministic.
 
 import { topoSort, type Node } from '../ir/node.js';
-import { nameHint } from '../ir/names.js';
+import { lookupName, type NameSource } from './lets.js';
 import { OPS, reduceAxes } from '../ir/ops.js';
 import { showShape } from '../ir/shape.js';
 import { floatText, tensorText } from './text.js';
@@ -13,6 +13,8 @@ export interface DotOptions {
   name?: string;
   /** Labels for the roots (e.g. `d/dy_pred`), drawn as a note pointing at each root. */
   rootLabels?: readonly string[];
+  /** The `let` names the lowering of these nodes recorded (`Lowered.hints`), shown beside nodes. */
+  hints?: NameSource;
 }
 
 /** A dot double-quoted string. */
@@ -71,7 +73,7 @@ export function toDot(root: Node | readonly Node[], opts: DotOptions = {}): stri
 
   const lines: string[] = [`digraph ${graphName} {`, '  node [shape=box, fontname="Helvetica"];', '  edge [fontsize=9];'];
   for (const n of order) {
-    const hint = nameHint(n);
+    const hint = lookupName(opts.hints, n);
     const dtype = n.dtype === 'float32' ? '' : ` ${n.dtype}`;
     const label = [summary(n) + (hint ? ` (${hint})` : ''), `${showShape(n.shape)}${dtype}`].join('\n');
     const attrs = [`label=${dotString(label)}`, `shape=${nodeShape(n)}`];

@@ -4,17 +4,21 @@
 
 import { topoSort, type Node } from '../ir/node.js';
 import { OPS } from '../ir/ops.js';
-import { nameHint } from '../ir/names.js';
 import { KEYWORDS } from '../../grammar/ast.js';
 import { BUILTINS, CONSTANTS } from '../lower/builtins.js';
 
 
-/** Names a caller wants for some nodes (they win over name hints). */
-export type NameSource = ReadonlyMap<Node, string> | ((n: Node) => string | undefined);
+/** Names for some nodes: a map, the `NameHints` of a lowering, or a function. */
+export type NameSource = { get(n: Node): string | undefined } | ((n: Node) => string | undefined);
 
 export interface PrintOptions {
-  /** Preferred names for nodes (over the name hints lowering recorded). */
+  /** Preferred names for nodes (over `hints`). */
   names?: NameSource;
+  /**
+   * The `let` names the lowering of these nodes recorded (`Lowered.hints`). Hints are never
+   * global, so a printer given none names its lets t1, t2, ...
+   */
+  hints?: NameSource;
   /** Further names a `let` must not take (e.g. a definition's parameters and options). */
   reserved?: Iterable<string>;
   /** Longest chain of nested operations printed in one expression before a `let` cuts it. */
@@ -86,7 +90,8 @@ export function trivialText(n: Node): boolean {
 
 export const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
 
-function lookupName(src: NameSource | undefined, n: Node): string | undefined {
+/** The name `src` gives `n`, if any. */
+export function lookupName(src: NameSource | undefined, n: Node): string | undefined {
   if (src === undefined) return undefined;
   return typeof src === 'function' ? src(n) : src.get(n);
 }
@@ -203,7 +208,7 @@ function letNames(order: readonly Node[], drafts: readonly Draft[], opts: PrintO
   const count = new Map<string, number>();
   for (const n of boundInOrder) {
     const explicit = lookupName(opts.names, n);
-    const h = valid(explicit) ? explicit : nameHint(n);
+    const h = valid(explicit) ? explicit : lookupName(opts.hints, n);
     if (!valid(h)) continue;
     wanted.set(n, h);
     count.set(h, (count.get(h) ?? 0) + 1);
