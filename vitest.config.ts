@@ -2,14 +2,16 @@ import { defineConfig } from 'vitest/config';
 
 // Test files that share one process per worker (isolate: false), so tfjs, chevrotain and src/ are
 // loaded once per worker instead of once per file (about 0.9 s of CPU a file). A file belongs here
-// only if it mocks no module and asserts nothing that depends on what an earlier file compiled:
-// name hints are global (src/ir/names.ts: hash-consed nodes keep the last `let` name they were
-// given), so printed formulas, derivatives and exported code can differ after another file ran;
-// those files stay isolated. test/setup/shared.ts puts tfjs back on cpu before each shared file.
+// only if it mocks no module and asserts nothing that depends on what an earlier file did. Printed
+// formulas qualify: name hints belong to the lowering that recorded them (src/ir/names.ts), so a
+// printed derivative does not depend on what was lowered before (test/print-determinism.test.ts).
+// test/setup/shared.ts puts tfjs back on cpu before each shared file.
 const SHARED = [
-  'api-gradients', 'api', 'attributes', 'autodiff', 'bad-data', 'bundle', 'eval-reference', 'fast-path', 'fit',
-  'fused', 'fuzz-regressions-2', 'fuzz-slice', 'grammar-errors', 'grammar-limits', 'grammar-property', 'grammar',
-  'ir', 'keras-cases', 'models', 'pipeline', 'shapes',
+  'api-gradients', 'api', 'attributes', 'autodiff', 'bad-data', 'bundle', 'cli', 'ctc', 'custom-losses', 'deep-programs',
+  'derivatives-golden', 'eval-reference', 'export', 'export-ddp', 'export-standin', 'fast-path', 'fit', 'fused',
+  'fuzz-regressions', 'fuzz-regressions-2', 'fuzz-slice', 'grammar-errors', 'grammar-limits', 'grammar-property', 'grammar',
+  'hyperbolic-trig-ops', 'imports', 'ir', 'keras-cases', 'lower', 'math-regressions', 'models', 'pipeline', 'print',
+  'print-determinism', 'rewrite', 'roundtrip', 'shapes', 'stability', 'stdlib-keras', 'swell',
 ].map((f) => `test/${f}.test.ts`);
 
 export default defineConfig({
