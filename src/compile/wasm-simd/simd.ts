@@ -359,7 +359,14 @@ function simdModule(root: Node, inputs: readonly Node[]): WebAssembly.Module | n
   return mod;
 }
 
+/** How many modules have been built (each `simdModule` that was not a cache hit), for tests and the bench. */
+let built = 0;
+export function simdModulesBuilt(): number {
+  return built;
+}
+
 function build(root: Node, inputs: readonly Node[]): WebAssembly.Module {
+  built++;
   if (typeof WebAssembly === 'undefined' || inputs.length === 0) throw new Refused('no WebAssembly');
   const shape = inputs[0]!.shape;
   if (!shape.every((d) => typeof d === 'number') || shape.length < 2) throw new Refused('shape');
