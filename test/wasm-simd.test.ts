@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { losses, type LossFunction } from '../src/index.js';
 import { FastPath } from '../src/compile/fast.js';
 import { readData, wasmHeapMemory } from '../src/compile/tensor-data.js';
-import { simdKernel } from '../src/compile/wasm-simd/simd.js';
+import { simdKernel, type SizeOf } from '../src/compile/wasm-simd/simd.js';
 import { evaluate } from '../src/eval/reference.js';
 import { fromData, type NdArray } from '../src/eval/ndarray.js';
 import * as b from '../src/ir/build.js';
@@ -32,19 +32,20 @@ function inMemory(data: Float32Array[]): { memory: WebAssembly.Memory; views: Fl
   return { memory, views };
 }
 
-/** The SIMD value of `root` over inputs with `data`, or null when the target refuses it. */
-function simdValue(root: Node, inputs: Node[], data: Float32Array[]): number | null {
+/** The SIMD value of `root` over inputs with `data` (at the sizes `size` binds), or null when the target refuses it. */
+function simdValue(root: Node, inputs: Node[], data: Float32Array[], size?: SizeOf): number | null {
   const { memory, views } = inMemory(data);
   const k = simdKernel(root, inputs, memory);
   if (!k) return null;
-  const v = k.run(views);
+  const v = k.run(views, size);
   expect(v).toBeTypeOf('number');
   return v!;
 }
 
-function reference(root: Node, inputs: Node[], data: Float32Array[]): number {
+/** The float64 reference value of `root` (its inputs at `shapes`, by default their own). */
+function reference(root: Node, inputs: Node[], data: Float32Array[], shapes = inputs.map((n) => n.shape as number[])): number {
   const bound: Record<string, NdArray> = {};
-  inputs.forEach((n, i) => (bound[n.attrs.name as string] = fromData(n.shape as number[], data[i]!)));
+  inputs.forEach((n, i) => (bound[n.attrs.name as string] = fromData(shapes[i]!, data[i]!)));
   return evaluate([root], bound)[0]!.data[0]!;
 }
 
@@ -89,16 +90,16 @@ describe('SIMD exp, log, log1p, sigmoid, softplus: four lanes of one value, agai
 const lib = Library.stdlib();
 const lossNames = lib.names().filter((n) => lib.get(n)!.def.kind === 'loss');
 
-/** The value-only fast-path entry of a loss at the shapes of `data`. */
-/** The fast path's kernels at these shapes, the reduced value the SIMD target compiles, and its kernel on a heap. */
+/** The fast path's kernels at these shapes, the reduced value the SIMD target compiles (at their signature) with the call's sizes, and its kernel on a heap. */
 function entryOf(f: LossFunction, shapes: number[][]) {
   const fast = new FastPath(f.compiled.pipeline, 'sum_over_batch_size');
   const p = fast.prepare(shapes);
   const v = fast.valueAt(shapes);
   if (!p || !v) return null;
   return {
-    valueRoot: v.root,
-    inputNodes: v.inputs,
+    valueRoot: v.value.root,
+    inputNodes: v.value.inputs,
+    size: v.size,
     value: { run: (data: ArrayLike<number>[]) => p.entry.value.run(data, undefined, shapes) },
     simd: (memory: WebAssembly.Memory) => fast.simdAt(shapes, memory),
   };
@@ -131,10 +132,10 @@ describe('every stdlib loss the SIMD target covers: value against the float64 re
     const e = entryOf(f, shapes);
     if (!e) return; // not on the fast path at all
     const data = [Float32Array.from(yt.flat()), Float32Array.from(yp.flat())];
-    const got = simdValue(e.valueRoot, [...e.inputNodes], data);
+    const got = simdValue(e.valueRoot, [...e.inputNodes], data, e.size);
     if (got === null) return; // refused: the JS kernel runs (fast-path.test.ts)
     covered.push(`${name}${logits ? ' (logits)' : ''}`);
-    const want = reference(e.valueRoot, [...e.inputNodes], data);
+    const want = reference(e.valueRoot, [...e.inputNodes], data, shapes);
     expect(close(got, want, 2e-6, 1e-6), `simd ${got} vs reference ${want}`).toBe(true);
     const js = e.value.run(data)[0]![0]!;
     expect(close(got, js, 2e-6, 1e-6), `simd ${got} vs JS kernel ${js}`).toBe(true);

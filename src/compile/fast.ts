@@ -19,7 +19,7 @@ import { engine, recordingGradients } from './engine.js';
 import { fuse, type FusedKernel } from './fused.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { newOutput, readData, wasmHeapMemory } from './tensor-data.js';
-import { simdKernel, type SimdKernel } from './wasm-simd/simd.js';
+import { simdKernel, type SimdKernel, type SizeOf } from './wasm-simd/simd.js';
 
 /** Backends whose tensors live in CPU memory, where reading data out costs a copy, not a sync. */
 const CPU_BACKENDS = new Set(['cpu', 'wasm']);
@@ -44,10 +44,23 @@ interface FastEntry {
 }
 
 /** A stage's reduced value, with its SIMD kernels per wasm heap. */
-interface ValueAt {
+interface ValueEntry {
   root: Node;
   inputs: readonly Node[];
   kernels: WeakMap<WebAssembly.Memory, SimdKernel | null>;
+  /** What its graph assumes of a signature's sizes. */
+  assumptions: Array<readonly [Dim, Dim]>;
+}
+
+/** A reduced value with the call's sizes. */
+interface ValueAt {
+  value: ValueEntry;
+  size: SizeOf;
+}
+
+/** A SIMD kernel with the call's sizes bound. */
+interface BoundSimd {
+  run(inputs: readonly ArrayLike<number>[]): number | undefined;
 }
 
 /** An entry with the call's sizes: the value of each of its symbols. */
@@ -179,38 +192,65 @@ export class FastPath {
   }
 
   /**
-   * The value-only WebAssembly SIMD kernel on tfjs-backend-wasm's heap, at exactly these shapes
-   * (its module is built per shape, from the stage at those shapes); null where it does not cover the loss.
+   * The value-only WebAssembly SIMD kernel on tfjs-backend-wasm's heap for these shapes, the call's
+   * sizes bound: one module per shape signature (the stage at exactly these shapes where its graph
+   * assumes what they break); null where it does not cover the loss.
    */
-  simdAt(shapes: readonly (readonly number[])[], memory: WebAssembly.Memory): SimdKernel | null {
-    const v = this.valueAt(shapes);
-    if (!v) return null;
-    if (!v.kernels.has(memory)) v.kernels.set(memory, simdKernel(v.root, v.inputs, memory));
-    return v.kernels.get(memory)!;
+  simdAt(shapes: readonly (readonly number[])[], memory: WebAssembly.Memory): BoundSimd | null {
+    const at = this.valueAt(shapes);
+    if (!at) return null;
+    const { value: v, size } = at;
+    let k = v.kernels.get(memory);
+    if (k === undefined) v.kernels.set(memory, (k = simdKernel(v.root, v.inputs, memory)));
+    return k && { run: (xs) => k.run(xs, size) };
   }
 
-  /** The reduced, stabilised value at exactly these shapes, and the inputs it reads (what the SIMD target compiles). */
+  /** The reduced, stabilised value for these shapes (its stage's per shape signature, with the call's sizes), and the inputs it reads: what the SIMD target compiles. */
   valueAt(shapes: readonly (readonly number[])[]): ValueAt | null {
-    let stage: Stage;
+    const last = this.lastValue;
+    if (last && sameShapes(last.shapes, shapes)) return last.at;
+    const at = this.valueLookUp(shapes);
+    this.lastValue = { shapes: shapes.map((s) => [...s]), at };
+    return at;
+  }
+
+  private lastValue?: { shapes: number[][]; at: ValueAt | null };
+
+  private valueLookUp(shapes: readonly (readonly number[])[]): ValueAt | null {
+    if (shapes.some((s) => s.includes(0))) return null;
+    const { stage, binding } = this.pipeline.atSignature(shapes);
+    if (stage) {
+      const value = valueEntry(stage, this.reduction);
+      const size = sizeAt(binding);
+      if (value && holds(value.assumptions, size)) return { value, size };
+    }
+    let exact: Stage;
     try {
-      stage = this.pipeline.at(shapes);
+      exact = this.pipeline.at(shapes);
     } catch {
       return null;
     }
-    return stage.memo(`simd:${this.reduction}`, () => {
-      try {
-        if (stage.lowered.mask) return null;
-        return { root: reducedValue(stage.value, this.reduction), inputs: stage.lowered.inputs, kernels: new WeakMap() };
-      } catch {
-        return null; // errors of the derivation are reported by the general path, with context
-      }
-    });
+    const value = valueEntry(exact, this.reduction);
+    return value && { value, size: Number };
   }
 
   /** The inputs' data as the kernel takes it (labels declared int are truncated, as Keras casts them). */
   private read(e: FastEntry, xs: tf.Tensor[]): ArrayLike<number>[] {
     return xs.map((x, i) => (e.intInputs[i] ? Int32Array.from(readData(x), Math.trunc) : readData(x)));
   }
+}
+
+/** A stage's reduced value (memoised on it); null where the fast path does not take it. */
+function valueEntry(stage: Stage, reduction: FastReduction): ValueEntry | null {
+  return stage.memo(`simd:${reduction}`, () => {
+    try {
+      if (stage.lowered.mask) return null;
+      const root = reducedValue(stage.value, reduction);
+      return { root, inputs: stage.lowered.inputs, kernels: new WeakMap(), assumptions: sizeAssumptions([stage.lowered.value, root]) };
+    } catch {
+      return null; // errors of the derivation are reported by the general path, with context
+    }
+  });
 }
 
 /** The loss reduced to one number, stabilised: what every kernel here computes. */
