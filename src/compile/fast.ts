@@ -48,8 +48,6 @@ interface ValueEntry {
   root: Node;
   inputs: readonly Node[];
   kernels: WeakMap<WebAssembly.Memory, SimdKernel | null>;
-  /** What its graph assumes of a signature's sizes. */
-  assumptions: Array<readonly [Dim, Dim]>;
 }
 
 /** A reduced value with the call's sizes. */
@@ -63,10 +61,11 @@ interface BoundSimd {
   run(inputs: readonly ArrayLike<number>[]): number | undefined;
 }
 
-/** An entry with the call's sizes: the value of each of its symbols. */
+/** An entry with the call's sizes: the value of each of its symbols; and the stage it is of. */
 interface Prepared {
   entry: FastEntry;
-  size: (d: Dim) => number;
+  size: SizeOf;
+  stage: Stage;
 }
 
 /** A dimension's value at a binding of a signature's symbols (NaN where it does not divide). */
@@ -115,7 +114,7 @@ export class FastPath {
     if (stage) {
       const entry = stage.memo(`fused:${this.reduction}`, () => fusedEntry(stage, this.reduction));
       const size = sizeAt(binding);
-      if (entry && holds(entry.assumptions, size)) return { entry, size };
+      if (entry && holds(entry.assumptions, size)) return { entry, size, stage };
     }
     return this.concrete(shapes);
   }
@@ -129,7 +128,7 @@ export class FastPath {
       return null; // shape errors and the like are reported by the general path, with context
     }
     const entry = stage.memo(`fused:${this.reduction}`, () => fusedEntry(stage, this.reduction));
-    return entry && { entry, size: Number };
+    return entry && { entry, size: Number, stage };
   }
 
   /** The reduced loss with its gradient attached, or undefined when this call cannot take the fast path. */
@@ -142,8 +141,9 @@ export class FastPath {
     checkLabels(e.labels, xs, this.pipeline.def.name, size);
     if (!recordingGradients()) {
       const memory = wasmHeapMemory();
-      const fast = memory ? this.simdAt(shapes, memory)?.run(this.read(e, xs)) : undefined;
-      return tf.scalar(fast ?? e.value.run(this.read(e, xs), undefined, shapes)[0]![0]!);
+      const data = this.read(e, xs);
+      const fast = memory ? this.simdOf(p, memory)?.run(data, p.size) : undefined;
+      return tf.scalar(fast ?? e.value.run(data, undefined, shapes)[0]![0]!);
     }
     // The gradient's tensor is made before the inputs are read (on wasm, making it may move the
     // heap that the inputs are read from) and written by the kernel in place.
@@ -193,45 +193,28 @@ export class FastPath {
 
   /**
    * The value-only WebAssembly SIMD kernel on tfjs-backend-wasm's heap for these shapes, the call's
-   * sizes bound: one module per shape signature (the stage at exactly these shapes where its graph
-   * assumes what they break); null where it does not cover the loss.
+   * sizes bound; null where it does not cover the loss.
    */
   simdAt(shapes: readonly (readonly number[])[], memory: WebAssembly.Memory): BoundSimd | null {
-    const at = this.valueAt(shapes);
-    if (!at) return null;
-    const { value: v, size } = at;
+    const p = this.prepare(shapes);
+    const k = p && this.simdOf(p, memory);
+    return k && { run: (xs) => k.run(xs, p.size) };
+  }
+
+  /** The SIMD kernel of a prepared stage's value (one module per shape signature: it takes the sizes). */
+  private simdOf(p: Prepared, memory: WebAssembly.Memory): SimdKernel | null {
+    const v = valueEntry(p.stage, this.reduction);
+    if (!v) return null;
     let k = v.kernels.get(memory);
     if (k === undefined) v.kernels.set(memory, (k = simdKernel(v.root, v.inputs, memory)));
-    return k && { run: (xs) => k.run(xs, size) };
+    return k;
   }
 
-  /** The reduced, stabilised value for these shapes (its stage's per shape signature, with the call's sizes), and the inputs it reads: what the SIMD target compiles. */
+  /** The reduced, stabilised value for these shapes (of the stage `prepare` finds: per shape signature) with the call's sizes, and the inputs it reads: what the SIMD target compiles. */
   valueAt(shapes: readonly (readonly number[])[]): ValueAt | null {
-    const last = this.lastValue;
-    if (last && sameShapes(last.shapes, shapes)) return last.at;
-    const at = this.valueLookUp(shapes);
-    this.lastValue = { shapes: shapes.map((s) => [...s]), at };
-    return at;
-  }
-
-  private lastValue?: { shapes: number[][]; at: ValueAt | null };
-
-  private valueLookUp(shapes: readonly (readonly number[])[]): ValueAt | null {
-    if (shapes.some((s) => s.includes(0))) return null;
-    const { stage, binding } = this.pipeline.atSignature(shapes);
-    if (stage) {
-      const value = valueEntry(stage, this.reduction);
-      const size = sizeAt(binding);
-      if (value && holds(value.assumptions, size)) return { value, size };
-    }
-    let exact: Stage;
-    try {
-      exact = this.pipeline.at(shapes);
-    } catch {
-      return null;
-    }
-    const value = valueEntry(exact, this.reduction);
-    return value && { value, size: Number };
+    const p = this.prepare(shapes);
+    const value = p && valueEntry(p.stage, this.reduction);
+    return value && { value, size: p.size };
   }
 
   /** The inputs' data as the kernel takes it (labels declared int are truncated, as Keras casts them). */
@@ -246,7 +229,7 @@ function valueEntry(stage: Stage, reduction: FastReduction): ValueEntry | null {
     try {
       if (stage.lowered.mask) return null;
       const root = reducedValue(stage.value, reduction);
-      return { root, inputs: stage.lowered.inputs, kernels: new WeakMap(), assumptions: sizeAssumptions([stage.lowered.value, root]) };
+      return { root, inputs: stage.lowered.inputs, kernels: new WeakMap() };
     } catch {
       return null; // errors of the derivation are reported by the general path, with context
     }
