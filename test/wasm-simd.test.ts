@@ -8,52 +8,14 @@ import '@tensorflow/tfjs-backend-wasm';
 import { losses, type LossFunction } from '../src/index.js';
 import { FastPath } from '../src/compile/fast.js';
 import { readData, wasmHeapMemory } from '../src/compile/tensor-data.js';
-import { simdKernel, type SizeOf } from '../src/compile/wasm-simd/simd.js';
-import { evaluate } from '../src/eval/reference.js';
-import { fromData, type NdArray } from '../src/eval/ndarray.js';
+import { simdKernel } from '../src/compile/wasm-simd/simd.js';
 import * as b from '../src/ir/build.js';
 import type { Node } from '../src/ir/node.js';
 import { Library } from '../src/lower/library.js';
 import { LOSS_INPUTS, logitOptions, seeded } from './helpers/loss-inputs.js';
 import { baseName } from './helpers/arrays.js';
 import { useBackend } from '../src/backend.js';
-
-/** A memory of our own, the inputs written into it at unaligned addresses (as a heap might hold them). */
-function inMemory(data: Float32Array[]): { memory: WebAssembly.Memory; views: Float32Array[] } {
-  const bytes = data.reduce((s, d) => s + d.length * 4 + 16, 64);
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  let at = 4; // not 16-aligned
-  const views = data.map((d) => {
-    const v = new Float32Array(memory.buffer, at, d.length);
-    v.set(d);
-    at += d.length * 4 + 4;
-    return v;
-  });
-  return { memory, views };
-}
-
-/** The SIMD value of `root` over inputs with `data` (at the sizes `size` binds), or null when the target refuses it. */
-function simdValue(root: Node, inputs: Node[], data: Float32Array[], size?: SizeOf): number | null {
-  const { memory, views } = inMemory(data);
-  const k = simdKernel(root, inputs, memory);
-  if (!k) return null;
-  const v = k.run(views, size);
-  expect(v).toBeTypeOf('number');
-  return v!;
-}
-
-/** The float64 reference value of `root` (its inputs at `shapes`, by default their own). */
-function reference(root: Node, inputs: Node[], data: Float32Array[], shapes = inputs.map((n) => n.shape as number[])): number {
-  const bound: Record<string, NdArray> = {};
-  inputs.forEach((n, i) => (bound[n.attrs.name as string] = fromData(shapes[i]!, data[i]!)));
-  return evaluate([root], bound)[0]!.data[0]!;
-}
-
-function close(got: number, want: number, rtol: number, atol = 0): boolean {
-  if (Number.isNaN(want)) return Number.isNaN(got);
-  if (!Number.isFinite(want)) return got === want;
-  return Math.abs(got - want) <= atol + rtol * Math.abs(want);
-}
+import { close, reference, simdValue } from './helpers/simd.js';
 
 let counter = 0;
 const input = (shape: number[]) => b.input(`s${counter++}`, shape, 'float32');

@@ -1,7 +1,9 @@
 // What the WebAssembly SIMD target covers (simd.ts), decided on the checked IR before any code is
 // emitted: every node the root reads is an element (the inputs' shape), a row value (one per row:
-// the shape without its last axis, or with it 1), a total (one number) or a scalar constant, and
-// reductions, broadcasts and mixtures of these classes are the ones the emitted loops compute.
+// the shape without its last axis, or with it 1), a total (one number from the rows), a uniform
+// (one number from constants and sizes alone, `label_smoothing / C`: known before the loops) or a
+// scalar constant, and reductions, broadcasts and mixtures of these classes are the ones the
+// emitted loops compute.
 
 import type { Node } from '../../ir/node.js';
 import { readsValueOf, REDUCTIONS, reduceAxes } from '../../ir/ops.js';
@@ -10,7 +12,7 @@ import type { Dim } from '../../ir/shape.js';
 /** What the target does not cover: the caller runs the JavaScript fused kernel. */
 export class Refused extends Error {}
 
-export type Kind = 'const' | 'elem' | 'row' | 'total';
+export type Kind = 'const' | 'uniform' | 'elem' | 'row' | 'total';
 
 export const sameShape = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -48,7 +50,7 @@ export function classify(order: readonly Node[], inputs: readonly Node[], shape:
     let k: Kind;
     if (n.op === 'size') {
       if (n.rank !== 0) throw new Refused('a size that is not a number');
-      kinds.set(n, 'total');
+      kinds.set(n, 'uniform');
       continue;
     } else if (n.op === 'const') {
       if (typeof n.attrs.value !== 'number' || n.rank !== 0) throw new Refused('non-scalar constant');
@@ -58,14 +60,14 @@ export function classify(order: readonly Node[], inputs: readonly Node[], shape:
       k = 'elem';
     } else if (sameShape(n.shape, shape)) k = 'elem';
     else if (sameShape(n.shape, rowKeep) || sameShape(n.shape, rowDrop)) k = 'row';
-    else if (n.rank === 0) k = 'total';
+    else if (n.rank === 0) k = argKinds.every((a) => a === 'const' || a === 'uniform') ? 'uniform' : 'total';
     else throw new Refused(`a value of another shape (${n.op})`);
     if (REDUCTIONS.has(n.op)) {
       const from = argKinds[0];
       const axes = reduceAxes(n.attrs, n.args[0]!.rank);
       const ok = (from === 'elem' && k === 'row' && sameShape(axes, [n.args[0]!.rank - 1])) || (from === 'row' && k === 'total' && axes.length === n.args[0]!.rank && (n.op === 'sum' || n.op === 'mean'));
       if (!ok) throw new Refused(`a ${n.op} over other axes`);
-    } else if (argKinds.some((a) => a !== 'const' && rank(a) > rank(k)) || (k !== 'total' && argKinds.includes('total'))) {
+    } else if (argKinds.some((a) => rank(a) > rank(k)) || (k !== 'total' && argKinds.includes('total'))) {
       throw new Refused(`${n.op} mixes a total with rows or elements`);
     } else if (n.args.some((a, i) => argKinds[i] === 'row' && !rowArg(n, k, a))) {
       throw new Refused(`${n.op} broadcasts a row value along another axis`);
@@ -73,11 +75,13 @@ export function classify(order: readonly Node[], inputs: readonly Node[], shape:
     if (n.dtype === 'int32' || (n.op === 'input' && n.dtype !== 'float32')) throw new Refused('integer values');
     kinds.set(n, k);
   }
-  if (kinds.get(order[order.length - 1]!) !== 'total') throw new Refused('the root is not one number');
+  const root = kinds.get(order[order.length - 1]!);
+  if (root !== 'total' && root !== 'uniform') throw new Refused('the root is not one number');
   return kinds;
 }
 
-const rank = (k: Kind) => ({ const: 0, total: 1, row: 2, elem: 3 })[k];
+/** Which classes a class may read: a total reads totals, uniforms and constants, and so on. */
+const rank = (k: Kind) => ({ const: 0, uniform: 0, total: 1, row: 2, elem: 3 })[k];
 
 /**
  * Whether row value `a` is read per row by `n`: by an element op, as [..., 1] (a [...] would

@@ -50,7 +50,7 @@ export const OP = {
   block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br_if: 0x0d, i32_add: 0x6a, i32_and: 0x71,
   i32_shl: 0x74, i32_shr_u: 0x76, i32_lt_u: 0x49, f32_add: 0x92, f32_min: 0x96, f32_max: 0x97,
   f64_neg: 0x9a, f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2, f64_div: 0xa3, f64_min: 0xa4,
-  f64_max: 0xa5, f32_convert_i32_u: 0xb3, f64_convert_i32_u: 0xb8, f64_promote_f32: 0xbb,
+  f64_max: 0xa5, f32_convert_i32_u: 0xb3, f32_demote_f64: 0xb6, f64_convert_i32_u: 0xb8, f64_promote_f32: 0xbb,
 } as const;
 
 /** One function body being written: its locals (after the parameters) and its instructions. */

@@ -90,18 +90,21 @@ class Emitter {
     sizes.forEach((n, i) => this.local.set(n, inputs.length + 2 + i));
   }
 
+  /** Uniforms' values splatted (float32), in v128 locals made before the loops. */
+  private readonly splatted = new Map<Node, number>();
+
   /** Nodes' values as v128s on the stack, in order (constants splatted). */
   private vec(...ns: Node[]): Code {
     for (const n of ns) {
       if (n.op === 'const') this.c.splat(n.attrs.value as number);
-      else this.c.get(this.local.get(n)!);
+      else this.c.get(this.splatted.get(n) ?? this.local.get(n)!);
     }
     return this.c;
   }
 
   /** A node's value in a v128 local (constants put in a fresh one). */
   private vecLocal(n: Node): number {
-    const have = this.local.get(n);
+    const have = this.splatted.get(n) ?? this.local.get(n);
     if (have !== undefined) return have;
     const l = this.c.local(V128);
     this.vec(n);
@@ -299,8 +302,15 @@ class Emitter {
     const c = this.c;
     const root = order[order.length - 1]!;
     const rows = order.filter((n) => this.kinds.get(n) === 'row');
-    const totals = order.filter((n) => this.kinds.get(n) === 'total' && n.op !== 'size');
+    const totals = order.filter((n) => this.kinds.get(n) === 'total');
     const sums = totals.filter((n) => this.kinds.get(n.args[0]!) === 'row');
+    // uniforms: in float64 from the constants and the size arguments, then splatted for the loops
+    for (const u of order.filter((n) => this.kinds.get(n) === 'uniform')) {
+      if (u.op !== 'size') this.totalOp(u);
+      const v = c.local(V128);
+      c.get(this.local.get(u)!).op(OP.f32_demote_f64).simd('f32x4_splat').set(v);
+      this.splatted.set(u, v);
+    }
     for (const t of sums) {
       const l = c.local(F64);
       c.f64(0).set(l);
