@@ -289,7 +289,8 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
   // Upper bound of the cost of one element of n inlined (tree sum; shared parts counted twice).
   const cost = new Map<Node, number>();
   for (const n of order) {
-    if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n)) {
+    // a scalar is computed once per nest (hoisted out of its loops), not per element
+    if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n) || (n.rank === 0 && !forced.has(n))) {
       cost.set(n, 0);
       continue;
     }
