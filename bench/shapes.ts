@@ -93,37 +93,43 @@ const VALUE_CASES: ValueCase[] = [
   },
 ];
 
-/** One value-only call (as `model.evaluate` makes it), waited for and freed, in ms. */
-function timedValue(f: Fn, yt: tf.Tensor, yp: tf.Tensor): number {
+/** One pass of value-only calls (as `model.evaluate` makes them) over every shape, each waited for and freed, in ms. */
+function valuePass(f: Fn, data: ReadonlyArray<{ yt: tf.Tensor; yp: tf.Tensor }>): number {
   const t0 = performance.now();
-  const out = tf.tidy(() => f(yt, yp));
-  out.dataSync();
-  out.dispose();
+  for (const { yt, yp } of data) {
+    const out = tf.tidy(() => f(yt, yp));
+    out.dataSync();
+    out.dispose();
+  }
   return performance.now() - t0;
 }
 
-/** Value only, `shapes` batch sizes in turn: lossc against the fastest tfjs function per round. */
+/**
+ * Value only, `shapes` batch sizes in turn: per round, one timed pass over all shapes of lossc
+ * and of each tfjs function (the order rotated per round; a call takes microseconds, so passes
+ * are timed, not calls); the ratio is the faster tfjs pass over lossc's.
+ */
 function valueRotation(c: ValueCase, shapes: number, rounds: number): string {
   const data = batches(shapes, 32).map((n) => ({ yt: c.labels(n, c.classes), yp: c.preds(n, c.classes) }));
   const f = c.lossc();
   const built = simdModulesBuilt();
+  const first = valuePass(f, data) / shapes; // lossc builds its module here
+  // warm-up passes: a call takes microseconds, so the JIT's state weighs on the first ones
+  for (let w = 0; w < 10; w++) for (const g of [f, ...c.tfjs]) valuePass(g, data);
+  const all = [f, ...c.tfjs];
   const ratios: number[] = [];
   const perCall = { lossc: [] as number[], tfjs: [] as number[] };
-  let first = 0;
-  for (let r = 0; r <= rounds; r++) {
-    let lossc = 0;
-    const tfjs = c.tfjs.map(() => 0);
-    for (const { yt, yp } of data) {
-      lossc += timedValue(f, yt, yp);
-      c.tfjs.forEach((g, i) => (tfjs[i]! += timedValue(g, yt, yp)));
+  for (let r = 0; r < rounds; r++) {
+    const ms = all.map(() => 0);
+    for (let k = 0; k < all.length; k++) {
+      const i = (k + r) % all.length;
+      ms[i] = valuePass(all[i]!, data);
     }
+    const [lossc, ...tfjs] = ms as [number, ...number[]];
     const best = Math.min(...tfjs);
-    if (r === 0) first = lossc / shapes;
-    else {
-      ratios.push(best / lossc);
-      perCall.lossc.push(lossc / shapes);
-      perCall.tfjs.push(best / shapes);
-    }
+    ratios.push(best / lossc);
+    perCall.lossc.push(lossc / shapes);
+    perCall.tfjs.push(best / shapes);
   }
   for (const { yt, yp } of data) tf.dispose([yt, yp]);
   const lo = Math.min(...ratios);
@@ -132,11 +138,6 @@ function valueRotation(c: ValueCase, shapes: number, rounds: number): string {
     `| ${tf.getBackend()} | ${c.name}, value only, C = ${c.classes} | ${shapes} | ${median(perCall.lossc).toFixed(3)} | ${median(perCall.tfjs).toFixed(3)} | ` +
     `**${median(ratios).toFixed(2)}×** (${lo.toFixed(2)}–${hi.toFixed(2)}) | ${first.toFixed(3)} | ${simdModulesBuilt() - built} SIMD modules |`
   );
-}
-
-/** The value-only rotation rows alone (for measuring them on their own). */
-export function valueRotationOnly(rounds: number, print: (line: string) => void = console.log): void {
-  for (const c of VALUE_CASES) print(valueRotation(c, 200, rounds));
 }
 
 /** One value + gradient call, waited for and freed, in ms. */
@@ -217,13 +218,15 @@ function tripletMemory(shapes: number, progress: (line: string) => void): string
 }
 
 /** The section, printed line by line as it is measured: the rotation table, then the memory row. */
-export function shapeRotation(quick: boolean, print: (line: string) => void = console.log): void {
+/** `valueOnly`: the value-only rows alone (to measure them on their own). */
+export function shapeRotation(quick: boolean, print: (line: string) => void = console.log, valueOnly = false): void {
   const shapes = 200;
-  print(`shapes in rotation: ${shapes} distinct batch sizes (32–${31 + shapes}) called in turn, value + gradient; ratio = tfjs built-in / lossc per round over all shapes, median (range) of the rounds; "first" is lossc's first pass (its compile included)`);
+  print(`shapes in rotation: ${shapes} distinct batch sizes (32–${31 + shapes}) called in turn, value + gradient; ratio = tfjs built-in / lossc per round over all shapes, median (range) of the rounds; "first" is lossc's first pass (its compile included); value-only rows (wasm): lossc against the faster of tfjs's built-in and formula, one timed pass over all shapes per round`);
   print('| backend | workload | shapes | lossc ms/call | tfjs ms/call | tfjs / lossc | lossc first pass ms/call | kernels generated |');
   print('|---|---|---:|---:|---:|---:|---:|---:|');
-  for (const c of CASES) print(rotation(c, shapes, quick ? 2 : 5));
-  if (tf.getBackend() === 'wasm') for (const c of VALUE_CASES) print(valueRotation(c, shapes, quick ? 2 : 5));
+  if (!valueOnly) for (const c of CASES) print(rotation(c, shapes, quick ? 2 : 5));
+  if (tf.getBackend() === 'wasm') for (const c of VALUE_CASES) print(valueRotation(c, shapes, quick ? 5 : 15));
+  if (valueOnly) return;
   print('');
   print('memory kept per shape: RSS after the first shape and after all of them (value + gradient, one call per shape)');
   const row = tripletMemory(quick ? 40 : shapes, print);
