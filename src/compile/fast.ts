@@ -186,7 +186,9 @@ export class FastPath {
   /** The kernel of the secondary gradients, at these shapes (a signature's where its assumptions hold). */
   private otherGradients(p: Prepared, shapes: readonly (readonly number[])[]): FusedKernel {
     let others = p.entry.others();
-    if (others?.symbolic && !holds(sizeAssumptions(others.roots), p.size)) others = this.concrete(shapes)?.entry.others() ?? null;
+    if (p.size !== Number && (!others || (others.symbolic && !holds(sizeAssumptions(others.roots), p.size)))) {
+      others = this.concrete(shapes)?.entry.others() ?? null;
+    }
     if (!others) throw new Error('lossc: no gradient kernel for a secondary input');
     return others;
   }
@@ -246,6 +248,20 @@ function reducedValue(v: Node, reduction: FastReduction): Node {
   return stabilise([total])[0]!;
 }
 
+/**
+ * The kernel of the gradients of the inputs other than the primary one. At a signature's stage a
+ * derivative that needs the sizes themselves (concat's of unequal parts) gives null: the caller
+ * then builds it at the call's exact shapes, where it can.
+ */
+function secondaryKernel(stage: Stage, folded: Node, rest: Node[]): FusedKernel | null {
+  try {
+    return fuse(differentiate(folded, rest), stage.lowered.inputs);
+  } catch (e) {
+    if (stage.shapes.every((s) => s.every((d) => typeof d === 'number'))) throw e;
+    return null;
+  }
+}
+
 /** The fused kernels of a stage for one reduction; null when the fused target cannot take it. */
 function fusedEntry(stage: Stage, reduction: FastReduction): FastEntry | null {
   try {
@@ -263,7 +279,7 @@ function fusedEntry(stage: Stage, reduction: FastReduction): FastEntry | null {
     return {
       value,
       valueAndGrad,
-      others: () => (others ??= rest.length ? fuse(differentiate(folded!, rest), lowered.inputs) : null),
+      others: () => (others ??= rest.length ? secondaryKernel(stage, folded!, rest) : null),
       primary,
       differentiable,
       intInputs: lowered.inputs.map((n) => n.dtype === 'int32'),
