@@ -6,6 +6,7 @@ import type { Node } from '../ir/node.js';
 import type { OpName } from '../ir/ops.js';
 import { LosscError } from '../errors.js';
 import { ctcGrad, ctcLoss, type CtcDims } from '../eval/ctc.js';
+import { recordingGradients } from './engine.js';
 
 export type Kernel = (args: tf.Tensor[], n: Node) => tf.Tensor;
 
@@ -17,9 +18,11 @@ const reduce =
   ([x], n) => {
     const axes = n.attrs.axes as number[];
     if (axes.length === 0) return x!;
-    // tfjs reduces bool tensors poorly; max/min over bools go through int.
+    const keep = n.attrs.keepdims === true;
+    // max/min over bools are any/all (one kernel each); tfjs reduces bools poorly otherwise.
+    if (x!.dtype === 'bool' && (n.op === 'max' || n.op === 'min')) return n.op === 'max' ? tf.any(x!, axes, keep) : tf.all(x!, axes, keep);
     const xx = x!.dtype === 'bool' ? tf.cast(x!, 'int32') : x!;
-    const r = f(xx, axes, n.attrs.keepdims === true);
+    const r = f(xx, axes, keep);
     return x!.dtype === 'bool' ? tf.cast(r, 'bool') : r;
   };
 
@@ -73,7 +76,19 @@ function noGradient(f: (...xs: tf.Tensor[]) => tf.Tensor): Kernel {
     const xs = args as tf.Tensor[];
     return { value: f(...xs), gradFunc: () => xs.map((x) => tf.zerosLike(x)) };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
-  return (args) => g(...args);
+  // Off the tape (a plan run inside lossc's own gradient, or its backward) the wrapper would be
+  // one more scope per comparison for nothing.
+  return (args) => (recordingGradients() ? g(...args) : f(...args));
+}
+
+/**
+ * tf.where, its condition and branches already of the result's shape, as tfjs's Select kernel
+ * alone: tf.where broadcasts all three first, one Identity kernel each when nothing broadcasts.
+ */
+function select(c: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const same = (x: tf.Tensor) => x.rank === a.rank && x.shape.every((d, i) => d === a.shape[i]);
+  if (c.dtype !== 'bool' || a.dtype !== b.dtype || !same(c) || !same(b)) return tf.where(c, a, b);
+  return tf.engine().runKernel('Select', { condition: c, t: a, e: b }) as tf.Tensor;
 }
 
 // ---- CTC: tfjs has no CTC op, so the data is read out (dataSync) and the forward(-backward)
@@ -134,7 +149,7 @@ export const KERNELS: Record<OpName, Kernel> = {
   sqrt: ([x]) => tf.sqrt(x!),
   abs: ([x]) => tf.abs(x!),
   // tf.sign(NaN) is 0; sign(NaN) is NaN, as in the reference and the fused target.
-  sign: ([x]) => tf.where(tf.isNaN(x!), x!, tf.sign(x!)),
+  sign: ([x]) => select(tf.isNaN(x!), x!, tf.sign(x!)),
   sigmoid: ([x]) => tf.sigmoid(x!),
   softplus: ([x]) => tf.softplus(x!),
   tanh: ([x]) => tf.tanh(x!),
@@ -175,14 +190,14 @@ export const KERNELS: Record<OpName, Kernel> = {
 
   // tf.where broadcasts its branches by Tile, slow on wasm for a scalar (most often the 0 of a
   // gradient's mask); a float branch smaller than the result is widened by adding zeros instead.
-  where: ([c, a, b], n) => tf.where(c!, widen(a!, n), widen(b!, n)),
+  where: ([c, a, b], n) => select(c!, widen(a!, n), widen(b!, n)),
   clip: ([x, lo, hi]) => tf.minimum(tf.maximum(x!, lo!), hi!),
 
   sum: reduce((x, a, k) => tf.sum(x, a, k)),
   // The sum, then one division, as the fused kernels do: tfjs's mean divides each entry first, so
   // mean([0.5, 1.5, -2]) is -1.5e-8, not 0 (fuzz seed 50177705: an == 0 that held on one path only).
   mean: reduce((x, a, k) =>
-    tf.tidy(() => tf.div(tf.sum(tf.cast(x, 'float32'), a, k), a.reduce((n, i) => n * x.shape[i < 0 ? i + x.rank : i]!, 1))),
+    tf.tidy(() => tf.div(tf.sum(x.dtype === 'float32' ? x : tf.cast(x, 'float32'), a, k), a.reduce((n, i) => n * x.shape[i < 0 ? i + x.rank : i]!, 1))),
   ),
   max: reduce((x, a, k) => tf.max(x, a, k)),
   min: reduce((x, a, k) => tf.min(x, a, k)),
