@@ -12,6 +12,7 @@ export type Kernel = (args: tf.Tensor[], n: Node) => tf.Tensor;
 
 const tfDtype = (d: string): tf.DataType => (d === 'float32' ? 'float32' : d === 'int32' ? 'int32' : 'bool');
 const shapeOf = (n: Node) => n.shape as number[];
+const FLOAT_MAX = 3.4028234663852886e38;
 
 const reduce =
   (f: (x: tf.Tensor, axes: number[], keep: boolean) => tf.Tensor): Kernel =>
@@ -44,22 +45,35 @@ export function untaped(f: () => tf.Tensor): tf.Tensor {
   return g();
 }
 
-/** A float tensor widened to the node's shape by a broadcasting add (tfjs's Tile is slow on wasm). */
-function widen(x: tf.Tensor, n: Node): tf.Tensor {
+/**
+ * A where's argument `i` widened to the node's shape (tfjs's where broadcasts by Tile, slow on
+ * wasm): a constant 0 (most often a gradient's mask) is a zeros tensor made without a kernel, a
+ * smaller float by a broadcasting add, a smaller condition by a broadcasting logical and.
+ */
+function widen(x: tf.Tensor, n: Node, i: number): tf.Tensor {
   const shape = shapeOf(n);
-  return x.dtype !== 'float32' || x.size === shape.reduce((p, q) => p * q, 1) ? x : tf.add(tf.zeros(shape), x);
+  if (x.size === shape.reduce((p, q) => p * q, 1)) return x;
+  const arg = n.args[i]!;
+  if (x.dtype === 'float32' && arg.op === 'const' && arg.attrs.value === 0) return tf.zeros(shape);
+  if (x.dtype === 'float32') return tf.add(tf.zeros(shape), x);
+  return x.dtype === 'bool' ? tf.logicalAnd(x, tf.ones(shape, 'bool')) : x;
 }
 
 /** labels [...] -> [..., depth]: 1 where a label is exactly j, else 0 (any depth, any label). */
 function oneHotOf(labels: tf.Tensor, depth: number): tf.Tensor {
+  // tf.oneHot (one kernel) takes int labels and at least two classes; it gives 0 outside [0, depth) too.
+  if (labels.dtype === 'int32' && depth >= 2) return tf.oneHot(labels, depth, 1, 0, 'float32');
   const classes = tf.range(0, depth, 1, 'float32');
   return tf.cast(tf.equal(tf.expandDims(tf.cast(labels, 'float32'), -1), classes), 'float32');
 }
 
-/** log(sum(exp(x))) shifted by a finite max, so all -inf gives -inf (not NaN as tf.logSumExp). */
+/**
+ * log(sum(exp(x))) shifted by the max clipped to the finite floats, so all -inf gives -inf (not
+ * NaN as tf.logSumExp) and +inf gives +inf; a finite max is the shift itself.
+ */
 function logSumExp(x: tf.Tensor, axes: number[], keep: boolean): tf.Tensor {
   const m = tf.max(x, axes, true);
-  const shift = tf.where(tf.isFinite(m), m, tf.zerosLike(m));
+  const shift = tf.clipByValue(m, -FLOAT_MAX, FLOAT_MAX);
   const s = tf.log(tf.sum(tf.exp(tf.sub(x, shift)), axes, true));
   const r = tf.add(s, shift);
   return keep ? r : tf.squeeze(r, axes);
@@ -188,9 +202,7 @@ export const KERNELS: Record<OpName, Kernel> = {
   and: noGradient((a, b) => tf.logicalAnd(a!, b!)),
   or: noGradient((a, b) => tf.logicalOr(a!, b!)),
 
-  // tf.where broadcasts its branches by Tile, slow on wasm for a scalar (most often the 0 of a
-  // gradient's mask); a float branch smaller than the result is widened by adding zeros instead.
-  where: ([c, a, b], n) => select(c!, widen(a!, n), widen(b!, n)),
+  where: ([c, a, b], n) => select(widen(c!, n, 0), widen(a!, n, 1), widen(b!, n, 2)),
   clip: ([x, lo, hi]) => tf.minimum(tf.maximum(x!, lo!), hi!),
 
   sum: reduce((x, a, k) => tf.sum(x, a, k)),

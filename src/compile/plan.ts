@@ -26,7 +26,8 @@ interface Schedule {
 
 /** Slots for `roots` (inputs first), and the steps `stepsOf` gives for the nodes to compute, arguments first. */
 function schedule(roots: readonly Node[], inputs: readonly Node[], stepsOf: (order: Node[], slot: Map<Node, number>) => Step[]): Schedule {
-  const order = topoSort(roots);
+  // Bound nodes are leaves: what only they read (a forward intermediate's own arguments) is not computed.
+  const order = topoSort(roots, new Set(inputs));
   const slot = new Map<Node, number>();
   inputs.forEach((n, i) => slot.set(n, i));
   for (const n of order) {
