@@ -59,6 +59,24 @@ function widen(x: tf.Tensor, n: Node, i: number): tf.Tensor {
   return x.dtype === 'bool' ? tf.logicalAnd(x, tf.ones(shape, 'bool')) : x;
 }
 
+const isZero = (n: Node) => n.op === 'const' && n.attrs.value === 0;
+
+/** Backends whose ClipByValue keeps NaN (wasm's gives the lower bound). */
+const CLIP_KEEPS_NAN = new Set(['cpu', 'webgl']);
+
+/**
+ * min(max(x, lo), hi), as one ClipByValue for constant bounds (two broadcasting kernels
+ * otherwise, slow on wasm); where ClipByValue loses NaN, NaN is put back by a Select.
+ */
+function clip(x: tf.Tensor, lo: tf.Tensor, hi: tf.Tensor, n: Node): tf.Tensor {
+  const [l, h] = [n.args[1]!, n.args[2]!];
+  if (x.dtype !== 'float32' || l.op !== 'const' || h.op !== 'const' || !((l.attrs.value as number) <= (h.attrs.value as number))) {
+    return tf.minimum(tf.maximum(x, lo), hi);
+  }
+  const c = tf.clipByValue(x, l.attrs.value as number, h.attrs.value as number);
+  return CLIP_KEEPS_NAN.has(tf.getBackend()) ? c : select(tf.isNaN(x), x, c);
+}
+
 /** labels [...] -> [..., depth]: 1 where a label is exactly j, else 0 (any depth, any label). */
 function oneHotOf(labels: tf.Tensor, depth: number): tf.Tensor {
   // tf.oneHot (one kernel) takes int labels and at least two classes; it gives 0 outside [0, depth) too.
@@ -191,7 +209,8 @@ export const KERNELS: Record<OpName, Kernel> = {
     if (v === -1) return tf.reciprocal(a!);
     return tf.pow(a!, b!);
   },
-  maximum: ([a, b]) => tf.maximum(a!, b!),
+  // max(x, 0) is relu (tfjs's Maximum broadcasting a scalar is a slow generic kernel on wasm).
+  maximum: ([a, b], n) => (isZero(n.args[1]!) && a!.dtype === 'float32' ? tf.relu(a!) : isZero(n.args[0]!) && b!.dtype === 'float32' ? tf.relu(b!) : tf.maximum(a!, b!)),
   minimum: ([a, b]) => tf.minimum(a!, b!),
   lt: noGradient((a, b) => tf.less(a!, b!)),
   le: noGradient((a, b) => tf.lessEqual(a!, b!)),
@@ -203,7 +222,7 @@ export const KERNELS: Record<OpName, Kernel> = {
   or: noGradient((a, b) => tf.logicalOr(a!, b!)),
 
   where: ([c, a, b], n) => select(widen(c!, n, 0), widen(a!, n, 1), widen(b!, n, 2)),
-  clip: ([x, lo, hi]) => tf.minimum(tf.maximum(x!, lo!), hi!),
+  clip: ([x, lo, hi], n) => clip(x!, lo!, hi!, n),
 
   sum: reduce((x, a, k) => tf.sum(x, a, k)),
   // The sum, then one division, as the fused kernels do: tfjs's mean divides each entry first, so
