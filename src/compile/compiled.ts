@@ -11,6 +11,8 @@ import type { Static } from '../lower/builtins.js';
 import type { Library } from '../lower/library.js';
 import { Lowerer } from '../lower/lower.js';
 import { differentiate, Pipeline, type Stage } from '../pipeline/pipeline.js';
+import { rewrite } from '../rewrite/engine.js';
+import { ALL_RULES } from '../rewrite/rules.js';
 import { topoSort, type Node } from '../ir/node.js';
 import { engine, recordingGradients } from './engine.js';
 import { untaped } from './kernels.js';
@@ -151,15 +153,21 @@ function plans(stage: Stage): Entry {
   const derive = (i: number) => differentiate(value, [lowered.inputs[i]!], { seed, origins: lowered.origins })[0]!;
   const primary = differentiable.lastIndexOf(true);
   const grads = new Map<number, Gradient>();
+  // The taped forward: the value, or the value in the gradient's normal forms where that shares
+  // more of the gradient's kernels (focal loss: softplus and sigmoid once, not twice).
+  let taped = value;
   if (primary >= 0) {
     const root = derive(primary);
-    const shared = sharedWith(value, root);
+    const normal = rewrite([value], ALL_RULES)[0]!;
+    const [asIs, simplified] = [sharingOf(value, root), sharingOf(normal, root)];
+    const { shared } = simplified.saves > asIs.saves ? simplified : asIs;
+    if (simplified.saves > asIs.saves) taped = normal;
     grads.set(primary, { plan: new Plan([root], [...lowered.inputs, seed, ...shared]), shared });
   }
   return {
     inputs: lowered.inputs,
     value: new Plan([value], lowered.inputs),
-    valueShared: new Plan([value, ...(grads.get(primary)?.shared ?? [])], lowered.inputs),
+    valueShared: new Plan([taped, ...(grads.get(primary)?.shared ?? [])], lowered.inputs),
     mask: mask ? new Plan([mask], lowered.inputs) : undefined,
     primary,
     gradient(i) {
@@ -179,15 +187,15 @@ const FREE = new Set(['input', 'const', 'param', 'size']);
 /**
  * The forward's intermediates the gradient `root` should read rather than compute again: of the
  * nodes both graphs compute, those the gradient reads from outside them (each is one saved
- * tensor, an Identity kernel, in place of all the kernels below it). Not the value itself, which
- * the seed already carries into the gradient only through the chain rule.
+ * tensor, an Identity kernel, in place of all the kernels below it); `saves` is the kernels saved.
+ * Not the value itself, which reaches the gradient only through the chain rule.
  */
-function sharedWith(value: Node, root: Node): Node[] {
+function sharingOf(value: Node, root: Node): { shared: Node[]; saves: number } {
   const forward = new Set(topoSort([value]));
   const order = topoSort([root]);
   const both = new Set(order.filter((n) => forward.has(n) && !FREE.has(n.op) && n !== value));
   const read = new Set<Node>();
   if (both.has(root)) read.add(root);
   for (const n of order) if (!both.has(n)) for (const a of n.args) if (both.has(a)) read.add(a);
-  return [...read];
+  return { shared: [...read], saves: both.size - read.size };
 }
