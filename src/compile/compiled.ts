@@ -1,8 +1,9 @@
 // A definition compiled for tfjs: for each distinct set of input shapes, the pipeline's stage
 // (src/pipeline/: lowered with exact shapes, stabilised; cached, so the common case of one batch
 // shape pays once), its gradient derived symbolically and simplified, both flattened into plans
-// kept on the stage. Calls join the value plan and the gradient plan with tf.customGrad, so
-// training uses lossc's own derivative.
+// kept on the stage. A call is one tape node (tfjs's kernel function with its own backward, as
+// tf.customGrad makes) joining the value plan and the gradient plans, so training uses lossc's
+// own derivative.
 
 import * as tf from '@tensorflow/tfjs';
 import type { Definition } from '../../grammar/ast.js';
