@@ -77,10 +77,16 @@ function clip(x: tf.Tensor, lo: tf.Tensor, hi: tf.Tensor, n: Node): tf.Tensor {
   return CLIP_KEEPS_NAN.has(tf.getBackend()) ? c : select(tf.isNaN(x), x, c);
 }
 
+/** Backends whose OneHot writes the dtype asked for. */
+const ONE_HOT_FLOAT = new Set(['cpu', 'webgl']);
+
 /** labels [...] -> [..., depth]: 1 where a label is exactly j, else 0 (any depth, any label). */
 function oneHotOf(labels: tf.Tensor, depth: number): tf.Tensor {
-  // tf.oneHot (one kernel) takes int labels and at least two classes; it gives 0 outside [0, depth) too.
-  if (labels.dtype === 'int32' && depth >= 2) return tf.oneHot(labels, depth, 1, 0, 'float32');
+  // tf.oneHot (one kernel) takes int labels and at least two classes; it gives 0 outside [0, depth)
+  // too. wasm's writes int32 whatever dtype it is asked for: there it is cast (two kernels, not five).
+  if (labels.dtype === 'int32' && depth >= 2) {
+    return ONE_HOT_FLOAT.has(tf.getBackend()) ? tf.oneHot(labels, depth, 1, 0, 'float32') : tf.cast(tf.oneHot(labels, depth), 'float32');
+  }
   const classes = tf.range(0, depth, 1, 'float32');
   return tf.cast(tf.equal(tf.expandDims(tf.cast(labels, 'float32'), -1), classes), 'float32');
 }
