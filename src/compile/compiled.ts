@@ -18,7 +18,7 @@ import { topoSort, type Node } from '../ir/node.js';
 import { engine, recordingGradients } from './engine.js';
 import { untaped } from './kernels.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
-import { Plan } from './plan.js';
+import { Plan, tfjsForms } from './plan.js';
 
 /**
  * The gradient with respect to one input: its plan reads the inputs, the seed `__dy`, and then
@@ -158,7 +158,7 @@ function plans(stage: Stage): Entry {
   // more of the gradient's kernels (focal loss: softplus and sigmoid once, not twice).
   let taped = value;
   if (primary >= 0) {
-    const root = derive(primary);
+    const [root] = tfjsForms([derive(primary)]) as [Node];
     const normal = rewrite([value], ALL_RULES)[0]!;
     const [asIs, simplified] = [sharingOf(value, root), sharingOf(normal, root)];
     const { shared } = simplified.saves > asIs.saves ? simplified : asIs;

@@ -5,7 +5,7 @@
 
 import type * as tf from '@tensorflow/tfjs';
 import { LosscError } from '../errors.js';
-import { topoSort, type Node } from '../ir/node.js';
+import { Node, topoSort } from '../ir/node.js';
 import { recordingGradients } from './engine.js';
 import { KERNELS } from './kernels.js';
 import { expandForWebgl, webglSteps } from './webgl/fuse.js';
@@ -43,6 +43,36 @@ function kernelStep(node: Node, slot: ReadonlyMap<Node, number>): Step {
   return { run: (args) => kernel(args, node), args: node.args.map((a) => slot.get(a)!), out: slot.get(node)! };
 }
 
+/**
+ * Forms tfjs runs in fewer kernels, one entry a rewrite of a node whose arguments are rewritten
+ * already (undefined: not its pattern). Only the tfjs kernels' schedule uses them.
+ */
+const TFJS_FORMS: Array<(n: Node) => Node | undefined> = [
+  // lo <= x and x <= hi (a clip's gradient mask), constant bounds: clip(x, lo, hi) == x, one
+  // comparison with the clip the forward computes (false for NaN, as both comparisons are).
+  (n) => {
+    if (n.op !== 'and') return undefined;
+    const ge = n.args.find((a) => a.op === 'ge');
+    const le = n.args.find((a) => a.op === 'le');
+    const x = ge?.args[0];
+    if (!ge || !le || !x || le.args[0] !== x || x.dtype !== 'float32' || x.shape.join() !== n.shape.join()) return undefined;
+    const [lo, hi] = [ge.args[1]!, le.args[1]!];
+    if (lo.op !== 'const' || hi.op !== 'const' || !((lo.attrs.value as number) <= (hi.attrs.value as number))) return undefined;
+    return Node.make('eq', [Node.make('clip', [x, lo, hi]), x]);
+  },
+];
+
+/** `roots` with every node in its TFJS_FORMS form (the same nodes when no form applies). */
+export function tfjsForms(roots: readonly Node[]): Node[] {
+  const made = new Map<Node, Node>();
+  for (const n of topoSort(roots)) {
+    const args = n.args.map((a) => made.get(a)!);
+    const m = args.some((a, i) => a !== n.args[i]) ? Node.make(n.op, args, n.attrs) : n;
+    made.set(n, TFJS_FORMS.reduce<Node | undefined>((found, form) => found ?? form(m), undefined) ?? m);
+  }
+  return roots.map((r) => made.get(r)!);
+}
+
 export class Plan {
   private readonly kernels: Schedule;
   private webgl?: Schedule;
@@ -52,7 +82,7 @@ export class Plan {
     readonly inputs: readonly Node[],
   ) {
     const bound = new Set(inputs);
-    this.kernels = schedule(roots, inputs, (order, slot) => order.filter((n) => !bound.has(n)).map((n) => kernelStep(n, slot)));
+    this.kernels = schedule(tfjsForms(roots), inputs, (order, slot) => order.filter((n) => !bound.has(n)).map((n) => kernelStep(n, slot)));
   }
 
   /** The schedule for webgl (built on first use there): kernels, and a program per elementwise chain. */
