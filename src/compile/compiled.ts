@@ -156,11 +156,12 @@ function plans(stage: Stage): Entry {
   const grads = new Map<number, Gradient>();
   // The taped forward: the value, or the value in the gradient's normal forms where that shares
   // more of the gradient's kernels (focal loss: softplus and sigmoid once, not twice).
-  let taped = value;
+  const [formed] = tfjsForms([value]) as [Node];
+  let taped = formed;
   if (primary >= 0) {
     const [root] = tfjsForms([derive(primary)]) as [Node];
-    const normal = rewrite([value], ALL_RULES)[0]!;
-    const [asIs, simplified] = [sharingOf(value, root), sharingOf(normal, root)];
+    const [normal] = tfjsForms(rewrite([value], ALL_RULES)) as [Node];
+    const [asIs, simplified] = [sharingOf(formed, root), sharingOf(normal, root)];
     const { shared } = simplified.saves > asIs.saves ? simplified : asIs;
     if (simplified.saves > asIs.saves) taped = normal;
     grads.set(primary, { plan: new Plan([root], [...lowered.inputs, seed, ...shared]), shared });

@@ -77,6 +77,23 @@ function clip(x: tf.Tensor, lo: tf.Tensor, hi: tf.Tensor, n: Node): tf.Tensor {
   return CLIP_KEEPS_NAN.has(tf.getBackend()) ? c : select(tf.isNaN(x), x, c);
 }
 
+/** Backends whose data a kernel may read synchronously at no cost (no GPU readback). */
+const HOST_DATA = new Set(['cpu', 'wasm']);
+
+/**
+ * where(c, a, b). A one-element condition (a test over a whole tensor, as hinge's for {0, 1}
+ * labels) picks a branch: read where that is free, rather than widened to the result's shape.
+ */
+function whereOf(c: tf.Tensor, a: tf.Tensor, b: tf.Tensor, n: Node): tf.Tensor {
+  const shape = shapeOf(n);
+  const whole = (x: tf.Tensor) => x.rank === shape.length && x.shape.every((d, i) => d === shape[i]);
+  if (c.size === 1 && c.dtype === 'bool' && HOST_DATA.has(tf.getBackend())) {
+    const picked = c.dataSync()[0] ? a : b;
+    if (whole(picked) && picked.dtype === a.dtype && a.dtype === b.dtype) return picked;
+  }
+  return select(widen(c, n, 0), widen(a, n, 1), widen(b, n, 2));
+}
+
 /** Backends whose OneHot writes the dtype asked for. */
 const ONE_HOT_FLOAT = new Set(['cpu', 'webgl']);
 
@@ -227,7 +244,7 @@ export const KERNELS: Record<OpName, Kernel> = {
   and: noGradient((a, b) => tf.logicalAnd(a!, b!)),
   or: noGradient((a, b) => tf.logicalOr(a!, b!)),
 
-  where: ([c, a, b], n) => select(widen(c!, n, 0), widen(a!, n, 1), widen(b!, n, 2)),
+  where: ([c, a, b], n) => whereOf(c!, a!, b!, n),
   clip: ([x, lo, hi], n) => clip(x!, lo!, hi!, n),
 
   sum: reduce((x, a, k) => tf.sum(x, a, k)),

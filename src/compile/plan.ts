@@ -60,6 +60,20 @@ const TFJS_FORMS: Array<(n: Node) => Node | undefined> = [
     if (lo.op !== 'const' || hi.op !== 'const' || !((lo.attrs.value as number) <= (hi.attrs.value as number))) return undefined;
     return Node.make('eq', [Node.make('clip', [x, lo, hi]), x]);
   },
+  // x == 0 or x == 1 (hinge's test for {0, 1} labels): x * (x - 1) == 0, exact for every float
+  // (NaN and ±inf give NaN and inf; a nonzero x - 1 times a nonzero x underflows to no 0, as
+  // |x - 1| is about 1 where |x| is tiny). Cheap arithmetic and one comparison, not two and an or.
+  (n) => {
+    if (n.op !== 'or') return undefined;
+    const [p, q] = n.args as [Node, Node];
+    const value = (c: Node) => (c.op === 'const' ? (c.attrs.value as number) : undefined);
+    const x = p.args[0];
+    if (p.op !== 'eq' || q.op !== 'eq' || !x || q.args[0] !== x || x.dtype !== 'float32' || x.shape.join() !== n.shape.join()) return undefined;
+    const cs = [value(p.args[1]!), value(q.args[1]!)].sort();
+    if (cs[0] !== 0 || cs[1] !== 1) return undefined;
+    const [zero, one] = (value(p.args[1]!) === 0 ? [p.args[1]!, q.args[1]!] : [q.args[1]!, p.args[1]!]) as [Node, Node];
+    return Node.make('eq', [Node.make('mul', [x, Node.make('sub', [x, one])]), zero]);
+  },
 ];
 
 /** `roots` with every node in its TFJS_FORMS form (the same nodes when no form applies). */
