@@ -6,6 +6,11 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Plan } from '../src/compile/plan.js';
+import { fromData } from '../src/eval/ndarray.js';
+import { evaluate } from '../src/eval/reference.js';
+import * as b from '../src/ir/build.js';
+import { Node } from '../src/ir/node.js';
 import { losses, type LossFunction } from '../src/index.js';
 
 type Weighted = (yt: tf.Tensor, yp: tf.Tensor, sw: tf.Tensor) => tf.Tensor;
@@ -123,5 +128,30 @@ describe.each(['cpu', 'wasm'])('the op-by-op path is as lean as tfjs on %s', (ba
     close(both[0]!, want[0]!);
     close(both[1]!, want[1]!);
     tf.dispose([yt, yp, sw, ...both, ...want]);
+  });
+});
+
+describe.each(['cpu', 'wasm'])("the tfjs plans' cheaper forms give the formula's values on %s", (backend) => {
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  const tiny = 1.401298464324817e-45;
+  const near1 = [Math.fround(1 + 2 ** -23), Math.fround(1 - 2 ** -24)];
+  const xs = [NaN, Infinity, -Infinity, -0, 0, 1, -1, ...near1, tiny, -tiny, 1e-7, 0.9999999, 0.5, 2, 3.4e38, -3.4e38];
+
+  it('x == 0 or x == 1, lo <= x and x <= hi, and where of a one-element condition', async () => {
+    await tf.setBackend(backend);
+    const x = b.input('x', [xs.length]);
+    const [lo, hi] = [b.constant(1e-7), b.constant(1 - 1e-7)];
+    const formulas = [
+      Node.make('or', [b.compare('eq', x, b.constant(0)), b.compare('eq', x, b.constant(1))]),
+      Node.make('and', [b.compare('ge', x, lo), b.compare('le', x, hi)]),
+      b.where(Node.make('min', [Node.make('ge', [x, b.constant(-Infinity)])], { axes: [0], keepdims: false }), b.constant(2), x),
+    ];
+    const data = tf.tensor1d(xs);
+    const got = tf.tidy(() => new Plan(formulas, [x]).run([data]).map((t) => Array.from(t.dataSync())));
+    const want = evaluate(formulas, { x: fromData([xs.length], Float32Array.from(xs)) }).map((t) => Array.from(t.data));
+    expect(got).toEqual(want);
+    data.dispose();
   });
 });
