@@ -254,7 +254,8 @@ function valueOrder(roots: readonly Node[], bound: ReadonlySet<Node>): Node[] {
  * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
  * expensive and read by two or more targets, or non-trivial and read broadcast (its recomputation
  * would repeat per broadcast element); everything else is inlined into its readers' loops. Sizes
- * are compared at a typical binding (size.ts): the choice must not depend on a call's sizes.
+ * are compared at a typical binding (size.ts): the choice must not depend on a call's sizes. A
+ * scalar (1 / B, label_smoothing / C) costs nothing per element: it is hoisted out of the loops.
  */
 export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
   const order = valueOrder(roots, bound);
@@ -289,7 +290,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
   // Upper bound of the cost of one element of n inlined (tree sum; shared parts counted twice).
   const cost = new Map<Node, number>();
   for (const n of order) {
-    if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n)) {
+    if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n) || (n.rank === 0 && !forced.has(n))) {
       cost.set(n, 0);
       continue;
     }
