@@ -211,6 +211,9 @@ export function argPositions(n: Node, pos: Pos): Pos[] {
  */
 const LARGE = 1 << 20;
 
+/** The cost of an op that is dear to recompute (exp, log, pow, ...): past LARGE, only a value with one is stored to be read twice. */
+const DEAR = 10;
+
 export interface Materialization {
   /** Nodes computed into buffers, arguments before users. */
   targets: Node[];
@@ -252,7 +255,8 @@ function valueOrder(roots: readonly Node[], bound: ReadonlySet<Node>): Node[] {
 /**
  * Decide which nodes get buffers. Forced: roots, reductions, matmuls, concats (and the base of a
  * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
- * expensive and read by two or more targets, or non-trivial and read broadcast (its recomputation
+ * expensive and read by two or more targets (past the caches: only when a transcendental op is
+ * in it, cheap arithmetic is recomputed, batch-hard's [N, N] masks and adjoints), or non-trivial and read broadcast (its recomputation
  * would repeat per broadcast element); everything else is inlined into its readers' loops. Sizes
  * are compared at a typical binding (size.ts): the choice must not depend on a call's sizes.
  */
@@ -286,16 +290,25 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
     }
   }
 
-  // Upper bound of the cost of one element of n inlined (tree sum; shared parts counted twice).
+  // Upper bound of the cost of one element of n inlined (tree sum; shared parts counted twice),
+  // and whether that inlined tree has a dear op (a transcendental function) in it.
   const cost = new Map<Node, number>();
+  const dear = new Map<Node, boolean>();
   for (const n of order) {
     if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n)) {
       cost.set(n, 0);
+      dear.set(n, false);
       continue;
     }
     let c = FUSED_COST[n.op] ?? 0;
-    for (const a of valueArgs(n)) if (!forced.has(a)) c += cost.get(a)!;
+    let d = c >= DEAR;
+    for (const a of valueArgs(n)) {
+      if (forced.has(a)) continue;
+      c += cost.get(a)!;
+      d ||= dear.get(a)!;
+    }
     cost.set(n, Math.min(c, 1e6));
+    dear.set(n, d);
   }
 
   const targetSet = new Set<Node>();
@@ -327,7 +340,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
       const c = cost.get(n)!;
       const size = szTypical(sizeOf(dims(n)));
       const widest = Math.max(0, ...[...own].map(iterSize));
-      if (own.size >= 2 && c >= (size >= LARGE ? 12 : 4)) store = true;
+      if (own.size >= 2 && (size >= LARGE ? c >= 12 && dear.get(n)! : c >= 4)) store = true;
       else if (c >= 2 && size > 1 && size < widest) store = true;
     }
     if (store) targetSet.add(n);
