@@ -126,6 +126,17 @@ export function targetKind(n: Node): TargetKind {
   return 'ew';
 }
 
+/**
+ * Whether n is `A Aᵀ` or `Aᵀ A` for a matrix A: its buffer is symmetric, bit for bit (both
+ * entries sum the same products in the same order), so it may be read at (j, i) for (i, j).
+ */
+export function isSymmetric(n: Node): boolean {
+  if (n.op !== 'matmul' || n.rank !== 2) return false;
+  const [a, b] = n.args as [Node, Node];
+  const tOf = (t: Node, x: Node) => t.op === 'transpose' && t.args[0] === x && t.rank === 2 && Array.isArray(t.attrs.perm) && t.attrs.perm[0] === 1;
+  return tOf(b, a) || tOf(a, b);
+}
+
 /** Whether the fused target knows this op at all. */
 export function supported(n: Node): boolean {
   // (A node of an op newer than this table, built by hand, has no entry: not supported either.)
