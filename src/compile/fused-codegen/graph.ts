@@ -264,11 +264,37 @@ function valueOrder(roots: readonly Node[], bound: ReadonlySet<Node>): Node[] {
 }
 
 /**
+ * Upper bound of the cost of one element of each node inlined (tree sum; shared parts counted
+ * twice), and whether that inlined tree has a dear op (a transcendental function) in it.
+ */
+function inlineCosts(order: readonly Node[], bound: ReadonlySet<Node>, forced: ReadonlySet<Node>): { cost: Map<Node, number>; dear: Map<Node, boolean> } {
+  const cost = new Map<Node, number>();
+  const dear = new Map<Node, boolean>();
+  for (const n of order) {
+    if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n)) {
+      cost.set(n, 0);
+      dear.set(n, false);
+      continue;
+    }
+    let c = FUSED_COST[n.op] ?? 0;
+    let d = c >= DEAR;
+    for (const a of valueArgs(n)) {
+      if (forced.has(a)) continue;
+      c += cost.get(a)!;
+      d ||= dear.get(a)!;
+    }
+    cost.set(n, Math.min(c, 1e6));
+    dear.set(n, d);
+  }
+  return { cost, dear };
+}
+
+/**
  * Decide which nodes get buffers. Forced: roots, reductions, matmuls, concats (and the base of a
  * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
- * expensive and read by two or more targets (past the caches: only when a transcendental op is
- * in it, cheap arithmetic is recomputed, batch-hard's [N, N] masks and adjoints), or non-trivial and read broadcast (its recomputation
- * would repeat per broadcast element); everything else is inlined into its readers' loops. Sizes
+ * expensive and read by two or more targets (past the caches only when a transcendental op is
+ * in it: cheap arithmetic is recomputed, as batch-hard's [N, N] masks and adjoints), or
+ * non-trivial and read broadcast (its recomputation would repeat per broadcast element); everything else is inlined into its readers' loops. Sizes
  * are compared at a typical binding (size.ts): the choice must not depend on a call's sizes.
  */
 export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
@@ -301,26 +327,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
     }
   }
 
-  // Upper bound of the cost of one element of n inlined (tree sum; shared parts counted twice),
-  // and whether that inlined tree has a dear op (a transcendental function) in it.
-  const cost = new Map<Node, number>();
-  const dear = new Map<Node, boolean>();
-  for (const n of order) {
-    if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n)) {
-      cost.set(n, 0);
-      dear.set(n, false);
-      continue;
-    }
-    let c = FUSED_COST[n.op] ?? 0;
-    let d = c >= DEAR;
-    for (const a of valueArgs(n)) {
-      if (forced.has(a)) continue;
-      c += cost.get(a)!;
-      d ||= dear.get(a)!;
-    }
-    cost.set(n, Math.min(c, 1e6));
-    dear.set(n, d);
-  }
+  const { cost, dear } = inlineCosts(order, bound, forced);
 
   const targetSet = new Set<Node>();
   const owners = new Map<Node, Set<Node>>();
