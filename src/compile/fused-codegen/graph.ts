@@ -271,7 +271,7 @@ function inlineCosts(order: readonly Node[], bound: ReadonlySet<Node>, forced: R
   const cost = new Map<Node, number>();
   const dear = new Map<Node, boolean>();
   for (const n of order) {
-    if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n)) {
+    if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n) || (n.rank === 0 && !forced.has(n))) {
       cost.set(n, 0);
       dear.set(n, false);
       continue;
@@ -294,8 +294,10 @@ function inlineCosts(order: readonly Node[], bound: ReadonlySet<Node>, forced: R
  * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
  * expensive and read by two or more targets (past the caches only when a transcendental op is
  * in it: cheap arithmetic is recomputed, as batch-hard's [N, N] masks and adjoints), or
- * non-trivial and read broadcast (its recomputation would repeat per broadcast element); everything else is inlined into its readers' loops. Sizes
- * are compared at a typical binding (size.ts): the choice must not depend on a call's sizes.
+ * non-trivial and read broadcast (its recomputation would repeat per broadcast element);
+ * everything else is inlined into its readers' loops. Sizes are compared at a typical binding
+ * (size.ts): the choice must not depend on a call's sizes. A scalar (1 / B, label_smoothing / C)
+ * costs nothing per element: it is hoisted out of the loops.
  */
 export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
   const order = valueOrder(roots, bound);

@@ -6,7 +6,7 @@
 // scalar.ts's table; plan.ts gives every local its loop level.
 
 import type { Node } from '../../ir/node.js';
-import { OPS, VIEWS, type OpName, type OpSpec } from '../../ir/ops.js';
+import { OPS, REDUCTIONS, VIEWS, type OpName, type OpSpec } from '../../ir/ops.js';
 import {
   argPositions,
   dims,
@@ -414,11 +414,13 @@ export class Scope {
 }
 
 /**
- * Whether a target's buffer is float32: float targets, except max and min, whose results the
- * gradient compares with the values they were taken from (kept exact, in float64).
+ * Whether a target's buffer is float32: float targets, except reductions. The kernel computes in
+ * float64, and a reduction's result meets the values it was taken from again: the gradient of a
+ * max compares them, and `x - logsumexp(x)` over an axis of size 1 is exactly 0 only if both are
+ * kept alike (seed 50435957). An elementwise target is rounded wherever it is computed (`rounded`).
  */
 export function storedAsFloat32(n: Node): boolean {
-  return n.dtype === 'float32' && n.op !== 'max' && n.op !== 'min';
+  return n.dtype === 'float32' && !REDUCTIONS.has(n.op);
 }
 
 /** A size the kernel takes (`z3`), or a local computed from sizes alone (no reads, no loop index). */
