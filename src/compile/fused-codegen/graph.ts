@@ -220,7 +220,7 @@ export function argPositions(n: Node, pos: Pos): Pos[] {
  * Elements (1M: 8 MiB of doubles) from which a buffer no longer fits in the caches: it costs a
  * store and a load per element from memory, so a value read twice is recomputed unless dear.
  */
-const LARGE = 1 << 20;
+export const LARGE = 1 << 20;
 
 /** The cost of an op that is dear to recompute (exp, log, pow, ...): past LARGE, only a value with one is stored to be read twice. */
 const DEAR = 10;
