@@ -12,6 +12,7 @@ import {
   dims,
   isBufferLeaf,
   isLiteral,
+  isSymmetric,
   normPos,
   posKey,
   reductionAxes,
@@ -110,7 +111,10 @@ export class Scope {
     return this.locals.get(key) ?? this.add({ key, order: -1, deps: [], nestDep: -1, render: () => '', index: x }, 'j');
   }
 
-  private readOf(n: Node, pos: Pos, nestDep: number): Local {
+  private readOf(n: Node, at: Pos, nestDep: number): Local {
+    // A symmetric buffer read down its columns by the inner loop is read along its rows instead.
+    const inner = this.nest.space.perm.at(-1);
+    const pos = isSymmetric(n) && at[0]!.d === inner && at[1]!.d !== inner && at[0]!.off === 0 && at[1]!.off === 0 ? [at[1]!, at[0]!] : at;
     const key = `R:${n.id}:${posKey(pos)}`;
     const hit = this.locals.get(key);
     if (hit) return hit;
