@@ -3,9 +3,15 @@
 // path (a weighted call takes it) by its kernel count; the process's RSS after each workload.
 //
 // Every ratio is tfjs time / lossc time, measured interleaved (one call of each in turn per
-// round, so a slow stretch of the shared machine slows both alike) and given as min / median /
-// max over the rounds, the median being the one compared with the goal (≥ 1×).
+// round, so a slow stretch of the shared machine slows both alike) and given as p25 / median /
+// p75 over the rounds, the median being the one compared with the goal (≥ 1×).
+//
+// A fit step is `model.trainOnBatch`: the step model.fit runs per batch (forward, loss, backward,
+// optimizer update), without fit's per-call callbacks and event-loop yields, which cost both sides
+// alike and made the rows noisy (0.68–1.64× in session 3). Both models have the same weights (same
+// seeded initialisers), the same SGD optimizer and the same tensors as data; only the loss differs.
 
+import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { losses, type LossFunction } from '../src/index.js';
 import { useBackend } from '../src/backend.js';
@@ -26,14 +32,15 @@ export interface UserWorkload {
 const MEASURED = ['mse', 'bce', 'cce', 'binary focal'];
 
 interface Spread {
-  min: number;
+  p25: number;
   median: number;
-  max: number;
+  p75: number;
 }
 
 function spread(xs: number[]): Spread {
   const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! };
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { p25: at(0.25), median: at(0.5), p75: at(0.75) };
 }
 
 const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
@@ -91,18 +98,27 @@ function lcg(seed: number): () => number {
 
 // ---- model.fit --------------------------------------------------------------------------------
 
-const FIT_LOSSES: Array<{ name: string; tfjs: string; lossc: () => LossFunction; softmax: boolean }> = [
-  { name: 'fit mse', tfjs: 'meanSquaredError', lossc: () => losses.mean_squared_error!(), softmax: false },
-  { name: 'fit cce', tfjs: 'categoricalCrossentropy', lossc: () => losses.categorical_crossentropy!(), softmax: true },
+type Target = 'real' | 'binary' | 'one-hot';
+type Activation = 'linear' | 'sigmoid' | 'softmax';
+
+const FIT_LOSSES: Array<{ name: string; tfjs: string; lossc: () => LossFunction; activation: Activation; target: Target }> = [
+  { name: 'fit mse', tfjs: 'meanSquaredError', lossc: () => losses.mean_squared_error!(), activation: 'linear', target: 'real' },
+  { name: 'fit bce', tfjs: 'binaryCrossentropy', lossc: () => losses.binary_crossentropy!(), activation: 'sigmoid', target: 'binary' },
+  { name: 'fit cce', tfjs: 'categoricalCrossentropy', lossc: () => losses.categorical_crossentropy!(), activation: 'softmax', target: 'one-hot' },
 ];
 
 /** An MLP 64 → 256 (relu) → 10, its weights from a fixed seed, compiled with `loss`. */
-function mlp(loss: string | LossFunction, softmax: boolean): tf.LayersModel {
+function mlp(loss: string | LossFunction, activation: Activation): tf.LayersModel {
   const m = tf.sequential();
   m.add(tf.layers.dense({ inputShape: [64], units: 256, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
-  m.add(tf.layers.dense({ units: 10, activation: softmax ? 'softmax' : 'linear', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  m.add(tf.layers.dense({ units: 10, activation, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
   m.compile({ optimizer: tf.train.sgd(0.01), loss: loss as string });
   return m;
+}
+
+/** Kernels run by one training step. */
+async function stepKernels(step: () => Promise<void>): Promise<number> {
+  return (await tf.profile(step)).kernels.length;
 }
 
 async function fitRows(backend: string, reps: number): Promise<UserRow[]> {
@@ -111,14 +127,17 @@ async function fitRows(backend: string, reps: number): Promise<UserRow[]> {
     for (const l of FIT_LOSSES) {
       const r = lcg(7);
       const x = tf.tensor2d(Float32Array.from({ length: batch * 64 }, () => r() * 2 - 1), [batch, 64]);
-      const y = l.softmax
-        ? tf.oneHot(tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10), 'int32'), 10).toFloat()
-        : tf.tensor2d(Float32Array.from({ length: batch * 10 }, () => r() * 2 - 1), [batch, 10]);
-      const withTfjs = mlp(l.tfjs, l.softmax);
-      const withLossc = mlp(l.lossc(), l.softmax);
-      const step = (m: tf.LayersModel) => async () => void (await m.fit(x, y, { batchSize: batch, epochs: 1, shuffle: false, verbose: 0 }));
-      const t = await interleaved(step(withLossc), [step(withTfjs)], reps, 5);
-      rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, rss: rssMiB() });
+      const value = { real: () => r() * 2 - 1, binary: () => (r() < 0.5 ? 0 : 1), 'one-hot': () => 0 }[l.target];
+      const y =
+        l.target === 'one-hot'
+          ? tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10), 'int32'), 10).toFloat())
+          : tf.tensor2d(Float32Array.from({ length: batch * 10 }, value), [batch, 10]);
+      const withTfjs = mlp(l.tfjs, l.activation);
+      const withLossc = mlp(l.lossc(), l.activation);
+      const step = (m: tf.LayersModel) => async () => void (await m.trainOnBatch(x, y));
+      const kernels: [number, number] = [await stepKernels(step(withTfjs)), await stepKernels(step(withLossc))];
+      const t = await interleaved(step(withLossc), [step(withTfjs)], reps, 10);
+      rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, kernels, rss: rssMiB() });
       const evaluate = (m: tf.LayersModel) => async () => {
         const out = m.evaluate(x, y, { batchSize: batch }) as tf.Scalar;
         await out.data();
@@ -186,15 +205,15 @@ async function lossRows(backend: string, workloads: UserWorkload[], reps: number
 function userTable(rows: UserRow[]): string {
   const x = (v: number) => `${v.toFixed(2)}×`;
   const lines = [
-    'what users meet: tfjs time / lossc time, interleaved, min / median / max over rounds; kernels per call (tfjs, lossc); RSS after the workload:',
-    '| backend | workload | size | tfjs ms | lossc ms | tfjs / lossc (min / median / max) | kernels tfjs / lossc | tfjs / lossc ≥ goal | RSS MiB |',
+    `what users meet: tfjs time / lossc time, interleaved, p25 / median / p75 over rounds (a fit step is model.trainOnBatch); kernels per call or step (tfjs, lossc); RSS after the workload; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}:`,
+    '| backend | workload | size | tfjs ms | lossc ms | tfjs / lossc (p25 / median / p75) | kernels tfjs / lossc | tfjs / lossc ≥ goal | RSS MiB |',
     '|---|---|---|---:|---:|---:|---:|---|---:|',
   ];
   for (const r of rows) {
     const k = r.kernels ? `${r.kernels[0]} / ${r.kernels[1]}${r.kernels[1] > r.kernels[0] ? ' (more)' : ''}` : '-';
     const met = r.ratio.median >= 1 ? 'yes' : 'NO';
     lines.push(
-      `| ${r.backend} | ${r.workload} | ${r.size} | ${r.tfjsMs.toFixed(2)} | ${r.losscMs.toFixed(2)} | ${x(r.ratio.min)} / ${x(r.ratio.median)} / ${x(r.ratio.max)} | ${k} | ≥1×: ${met} | ${r.rss.toFixed(0)} |`,
+      `| ${r.backend} | ${r.workload} | ${r.size} | ${r.tfjsMs.toFixed(2)} | ${r.losscMs.toFixed(2)} | ${x(r.ratio.p25)} / ${x(r.ratio.median)} / ${x(r.ratio.p75)} | ${k} | ≥1×: ${met} | ${r.rss.toFixed(0)} |`,
     );
   }
   return lines.join('\n');
@@ -205,7 +224,7 @@ export async function userTables(workloads: UserWorkload[], backends: string[], 
   const rows: UserRow[] = [];
   for (const backend of backends) {
     await useBackend(backend);
-    rows.push(...(await fitRows(backend, quick ? 5 : 21)));
+    rows.push(...(await fitRows(backend, quick ? 21 : 101)));
     rows.push(...(await lossRows(backend, workloads, quick ? 3 : 11)));
   }
   return userTable(rows);

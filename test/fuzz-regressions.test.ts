@@ -134,7 +134,10 @@ describe('F10: shape errors of the derivative at the display signature (symbolic
 
   it('concat whose parts differ along the axis (N and 2): at the concat (garbled 20000186)', () => {
     const src = 'loss f(y_true, y_pred; flag1 = false) =\n  let v0 = y_true\n  squared_distance(concat([if flag1 then [[]] else y_pred + [[1, 0, 2], [1, 2, 1]], v0 + [[]]], axis = -2), y_true + [[1]])';
-    expectLocated(expectError(d(src), 'shape', 'derivative of concat'), '<input>', 3, 20, 'concat');
+    // Its parts' other sizes differ too (3 and 0): concat's own check says so first.
+    expectLocated(expectError(d(src), 'shape', 'concat along axis 0 needs the other sizes to agree'), '<input>', 3, 20, 'concat');
+    const unequal = 'loss f(y_true, y_pred) =\n  let v0 = y_true\n  sum(concat([y_pred, [[1, 0, 2]]], axis = -2) * 2)';
+    expectLocated(expectError(d(unequal), 'shape', 'derivative of concat'), '<input>', 3, 7, 'concat');
   });
 
   it('adjoints that cannot broadcast at symbolic sizes: at an expression they came from (garbled 20002566)', () => {

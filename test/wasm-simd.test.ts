@@ -9,50 +9,13 @@ import { losses, type LossFunction } from '../src/index.js';
 import { FastPath } from '../src/compile/fast.js';
 import { readData, wasmHeapMemory } from '../src/compile/tensor-data.js';
 import { simdKernel } from '../src/compile/wasm-simd/simd.js';
-import { evaluate } from '../src/eval/reference.js';
-import { fromData, type NdArray } from '../src/eval/ndarray.js';
 import * as b from '../src/ir/build.js';
 import type { Node } from '../src/ir/node.js';
 import { Library } from '../src/lower/library.js';
 import { LOSS_INPUTS, logitOptions, seeded } from './helpers/loss-inputs.js';
 import { baseName } from './helpers/arrays.js';
 import { useBackend } from '../src/backend.js';
-
-/** A memory of our own, the inputs written into it at unaligned addresses (as a heap might hold them). */
-function inMemory(data: Float32Array[]): { memory: WebAssembly.Memory; views: Float32Array[] } {
-  const bytes = data.reduce((s, d) => s + d.length * 4 + 16, 64);
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  let at = 4; // not 16-aligned
-  const views = data.map((d) => {
-    const v = new Float32Array(memory.buffer, at, d.length);
-    v.set(d);
-    at += d.length * 4 + 4;
-    return v;
-  });
-  return { memory, views };
-}
-
-/** The SIMD value of `root` over inputs with `data`, or null when the target refuses it. */
-function simdValue(root: Node, inputs: Node[], data: Float32Array[]): number | null {
-  const { memory, views } = inMemory(data);
-  const k = simdKernel(root, inputs, memory);
-  if (!k) return null;
-  const v = k.run(views);
-  expect(v).toBeTypeOf('number');
-  return v!;
-}
-
-function reference(root: Node, inputs: Node[], data: Float32Array[]): number {
-  const bound: Record<string, NdArray> = {};
-  inputs.forEach((n, i) => (bound[n.attrs.name as string] = fromData(n.shape as number[], data[i]!)));
-  return evaluate([root], bound)[0]!.data[0]!;
-}
-
-function close(got: number, want: number, rtol: number, atol = 0): boolean {
-  if (Number.isNaN(want)) return Number.isNaN(got);
-  if (!Number.isFinite(want)) return got === want;
-  return Math.abs(got - want) <= atol + rtol * Math.abs(want);
-}
+import { close, reference, simdValue } from './helpers/simd.js';
 
 let counter = 0;
 const input = (shape: number[]) => b.input(`s${counter++}`, shape, 'float32');
@@ -89,16 +52,16 @@ describe('SIMD exp, log, log1p, sigmoid, softplus: four lanes of one value, agai
 const lib = Library.stdlib();
 const lossNames = lib.names().filter((n) => lib.get(n)!.def.kind === 'loss');
 
-/** The value-only fast-path entry of a loss at the shapes of `data`. */
-/** The fast path's kernels at these shapes, the reduced value the SIMD target compiles, and its kernel on a heap. */
+/** The fast path's kernels at these shapes, the reduced value the SIMD target compiles (at their signature) with the call's sizes, and its kernel on a heap. */
 function entryOf(f: LossFunction, shapes: number[][]) {
   const fast = new FastPath(f.compiled.pipeline, 'sum_over_batch_size');
   const p = fast.prepare(shapes);
   const v = fast.valueAt(shapes);
   if (!p || !v) return null;
   return {
-    valueRoot: v.root,
-    inputNodes: v.inputs,
+    valueRoot: v.value.root,
+    inputNodes: v.value.inputs,
+    size: v.size,
     value: { run: (data: ArrayLike<number>[]) => p.entry.value.run(data, undefined, shapes) },
     simd: (memory: WebAssembly.Memory) => fast.simdAt(shapes, memory),
   };
@@ -131,10 +94,10 @@ describe('every stdlib loss the SIMD target covers: value against the float64 re
     const e = entryOf(f, shapes);
     if (!e) return; // not on the fast path at all
     const data = [Float32Array.from(yt.flat()), Float32Array.from(yp.flat())];
-    const got = simdValue(e.valueRoot, [...e.inputNodes], data);
+    const got = simdValue(e.valueRoot, [...e.inputNodes], data, e.size);
     if (got === null) return; // refused: the JS kernel runs (fast-path.test.ts)
     covered.push(`${name}${logits ? ' (logits)' : ''}`);
-    const want = reference(e.valueRoot, [...e.inputNodes], data);
+    const want = reference(e.valueRoot, [...e.inputNodes], data, shapes);
     expect(close(got, want, 2e-6, 1e-6), `simd ${got} vs reference ${want}`).toBe(true);
     const js = e.value.run(data)[0]![0]!;
     expect(close(got, js, 2e-6, 1e-6), `simd ${got} vs JS kernel ${js}`).toBe(true);

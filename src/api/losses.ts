@@ -89,8 +89,9 @@ export function makeLoss(lib: Library, def: Definition, opts: LossOptions = {}):
       checkReduceShapes({ values: out.value, outMask: out.mask, inMask: extras?.mask?.shape, sampleWeight: swShape }, reduction, def.name);
     }
     return tf.tidy(() => {
-      const yt = tf.cast(yTrue, 'float32');
-      const yp = tf.cast(yPred, 'float32');
+      // A cast to the dtype a tensor has is one more kernel (a Cast) for nothing.
+      const yt = yTrue.dtype === 'float32' ? yTrue : tf.cast(yTrue, 'float32');
+      const yp = yPred.dtype === 'float32' ? yPred : tf.cast(yPred, 'float32');
       if (bare) return compiled.apply([yt, yp]).value;
       const [a, b] = alignInputs ? align(yt, yp) : [yt, yp];
       const { value, mask } = compiled.apply([a, b]);

@@ -1,27 +1,45 @@
 // A definition compiled for tfjs: for each distinct set of input shapes, the pipeline's stage
 // (src/pipeline/: lowered with exact shapes, stabilised; cached, so the common case of one batch
 // shape pays once), its gradient derived symbolically and simplified, both flattened into plans
-// kept on the stage. Calls join the value plan and the gradient plan with tf.customGrad, so
-// training uses lossc's own derivative.
+// kept on the stage. A call is one tape node (tfjs's kernel function with its own backward, as
+// tf.customGrad makes) joining the value plan and the gradient plans, so training uses lossc's
+// own derivative.
 
 import * as tf from '@tensorflow/tfjs';
 import type { Definition } from '../../grammar/ast.js';
 import * as b from '../ir/build.js';
-import type { Node } from '../ir/node.js';
 import type { Static } from '../lower/builtins.js';
 import type { Library } from '../lower/library.js';
 import { Lowerer } from '../lower/lower.js';
 import { differentiate, Pipeline, type Stage } from '../pipeline/pipeline.js';
+import { rewrite } from '../rewrite/engine.js';
+import { ALL_RULES } from '../rewrite/rules.js';
+import { topoSort, type Node } from '../ir/node.js';
+import { engine, recordingGradients } from './engine.js';
 import { untaped } from './kernels.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
-import { Plan } from './plan.js';
+import { Plan, tfjsForms } from './plan.js';
+
+/**
+ * The gradient with respect to one input: its plan reads the inputs, the seed `__dy`, and then
+ * `shared`, the forward's intermediates it needs (computed once, by the forward, and saved).
+ */
+interface Gradient {
+  plan: Plan;
+  shared: Node[];
+}
 
 interface Entry {
   inputs: Node[];
   value: Plan;
+  /** The value and then the primary gradient's shared intermediates (for a call on the tape). */
+  valueShared: Plan;
   /** The output mask alone (for losses with one), so it is not recomputed with the value. */
   mask?: Plan;
-  gradient: Plan;
+  /** The input whose gradient shares the forward's intermediates (the last float one: y_pred). */
+  primary: number;
+  /** d value / d input i, built on first use: tfjs asks only for the inputs on its path. */
+  gradient(i: number): Gradient;
   /** Which inputs the gradient plan differentiates (floats); the others get zeros. */
   differentiable: boolean[];
   /** The class labels its `one_hot`s read, checked on each call's data (labels.ts). */
@@ -43,8 +61,6 @@ export interface Evaluated {
 export class CompiledDefinition {
   /** The lowered stages, one per input shapes; the fast path shares it (src/compile/fast.ts). */
   readonly pipeline: Pipeline;
-  private readonly withGradient: (...xs: tf.Tensor[]) => tf.Tensor;
-
   constructor(
     readonly lib: Library,
     readonly def: Definition,
@@ -53,22 +69,37 @@ export class CompiledDefinition {
     // Check options now (unknown names, wrong types), before any tensor exists.
     new Lowerer(lib, false).resolveOptions(def, options, undefined);
     this.pipeline = new Pipeline(lib, def, options);
-    this.withGradient = tf.customGrad(((...args: unknown[]) => {
-      const save = args.pop() as (ts: tf.Tensor[]) => void;
-      const xs = args as tf.Tensor[];
-      const entry = this.entry(xs);
-      const value = tf.tidy(() => entry.value.run(this.prepare(entry, xs))[0]!);
-      save(xs);
-      return {
-        value,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-          tf.tidy(() => {
-            const grads = entry.gradient.run([...this.prepare(entry, saved), dy]);
-            let k = 0;
-            return entry.differentiable.map((d, i) => (d ? grads[k++]! : tf.zerosLike(saved[i]!)));
-          }),
-      };
-    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
+  }
+
+  /**
+   * The value as one tape node whose backward runs lossc's gradient plans, only for the inputs
+   * tfjs asks for (y_pred's; y_true is not on a training step's path). On the tape, the forward
+   * also keeps the intermediates y_pred's gradient reads, so the backward does not compute them again.
+   */
+  private taped(xs: tf.Tensor[]): tf.Tensor {
+    const entry = this.entry(xs);
+    const recording = recordingGradients();
+    const forwardFunc = (_backend: unknown, save: (ts: tf.Tensor[]) => void): tf.Tensor => {
+      const ins = this.prepare(entry, xs);
+      if (!recording) return entry.value.run(ins)[0]!;
+      const [value, ...shared] = entry.valueShared.run(ins);
+      save([...ins, ...shared]);
+      return value!;
+    };
+    const backwardsFunc = (dy: tf.Tensor, saved: tf.Tensor[]): Record<string, () => tf.Tensor> => {
+      const n = xs.length;
+      const grads: Record<string, () => tf.Tensor> = {};
+      xs.forEach((x, i) => {
+        grads[i] = () => {
+          if (!entry.differentiable[i]) return tf.zeros(x.shape, 'float32');
+          const g = entry.gradient(i);
+          const shared = i === entry.primary ? saved.slice(n) : [];
+          return g.plan.run([...saved.slice(0, n), dy, ...shared])[0]!;
+        };
+      });
+      return grads;
+    };
+    return engine().runKernelFunc({ forwardFunc, backwardsFunc, inputs: Object.fromEntries(xs.map((x, i) => [String(i), x])) });
   }
 
   get name(): string {
@@ -100,7 +131,7 @@ export class CompiledDefinition {
   apply(xs: tf.Tensor[]): Evaluated {
     const entry = this.entry(xs);
     checkLabels(entry.labels, xs, this.def.name);
-    const value = this.withGradient(...xs);
+    const value = this.taped(xs);
     if (!entry.mask) return { value };
     // The output mask selects entries; it is not differentiated (stop_gradient semantics), so it
     // is computed off tfjs's tape: tf.grad never backpropagates into its comparisons and casts.
@@ -116,19 +147,57 @@ export class CompiledDefinition {
   }
 }
 
-/** The value, mask and gradient plans of a stage (the gradient is seeded by `__dy`). */
+/** The value, mask and gradient plans of a stage (a gradient is seeded by `__dy`). */
 function plans(stage: Stage): Entry {
   const { lowered, value, mask, differentiable } = stage;
-  const wrt = lowered.inputs.filter((_, i) => differentiable[i]);
   const seed = b.input('__dy', value.shape);
-  const grads = wrt.length ? differentiate(value, wrt, { seed, origins: lowered.origins }) : [];
+  const derive = (i: number) => differentiate(value, [lowered.inputs[i]!], { seed, origins: lowered.origins })[0]!;
+  const primary = differentiable.lastIndexOf(true);
+  const grads = new Map<number, Gradient>();
+  // The taped forward: the value, or the value in the gradient's normal forms where that shares
+  // more of the gradient's kernels (focal loss: softplus and sigmoid once, not twice).
+  const [formed] = tfjsForms([value]) as [Node];
+  let taped = formed;
+  if (primary >= 0) {
+    const [root] = tfjsForms([derive(primary)]) as [Node];
+    const [normal] = tfjsForms(rewrite([value], ALL_RULES)) as [Node];
+    const [asIs, simplified] = [sharingOf(formed, root), sharingOf(normal, root)];
+    const { shared } = simplified.saves > asIs.saves ? simplified : asIs;
+    if (simplified.saves > asIs.saves) taped = normal;
+    grads.set(primary, { plan: new Plan([root], [...lowered.inputs, seed, ...shared]), shared });
+  }
   return {
     inputs: lowered.inputs,
     value: new Plan([value], lowered.inputs),
+    valueShared: new Plan([taped, ...(grads.get(primary)?.shared ?? [])], lowered.inputs),
     mask: mask ? new Plan([mask], lowered.inputs) : undefined,
-    gradient: new Plan(grads, [...lowered.inputs, seed]),
+    primary,
+    gradient(i) {
+      let g = grads.get(i);
+      if (!g) grads.set(i, (g = { plan: new Plan([derive(i)], [...lowered.inputs, seed]), shared: [] }));
+      return g;
+    },
     differentiable,
     labels: labelCheck(lowered.mask ? [lowered.value, lowered.mask] : [lowered.value], lowered.inputs),
     shapes: { value: lowered.value.shape as number[], mask: lowered.mask?.shape as number[] | undefined },
   };
+}
+
+/** Ops that run no kernel (a scalar made from a number, or a bound input). */
+const FREE = new Set(['input', 'const', 'param', 'size']);
+
+/**
+ * The forward's intermediates the gradient `root` should read rather than compute again: of the
+ * nodes both graphs compute, those the gradient reads from outside them (each is one saved
+ * tensor, an Identity kernel, in place of all the kernels below it); `saves` is the kernels saved.
+ * Not the value itself, which reaches the gradient only through the chain rule.
+ */
+function sharingOf(value: Node, root: Node): { shared: Node[]; saves: number } {
+  const forward = new Set(topoSort([value]));
+  const order = topoSort([root]);
+  const both = new Set(order.filter((n) => forward.has(n) && !FREE.has(n.op) && n !== value));
+  const read = new Set<Node>();
+  if (both.has(root)) read.add(root);
+  for (const n of order) if (!both.has(n)) for (const a of n.args) if (both.has(a)) read.add(a);
+  return { shared: [...read], saves: both.size - read.size };
 }

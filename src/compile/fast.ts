@@ -19,7 +19,7 @@ import { engine, recordingGradients } from './engine.js';
 import { fuse, type FusedKernel } from './fused.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { newOutput, readData, wasmHeapMemory } from './tensor-data.js';
-import { simdKernel, type SimdKernel } from './wasm-simd/simd.js';
+import { simdKernel, type SimdKernel, type SizeOf } from './wasm-simd/simd.js';
 
 /** Backends whose tensors live in CPU memory, where reading data out costs a copy, not a sync. */
 const CPU_BACKENDS = new Set(['cpu', 'wasm']);
@@ -44,16 +44,28 @@ interface FastEntry {
 }
 
 /** A stage's reduced value, with its SIMD kernels per wasm heap. */
-interface ValueAt {
+interface ValueEntry {
   root: Node;
   inputs: readonly Node[];
   kernels: WeakMap<WebAssembly.Memory, SimdKernel | null>;
 }
 
-/** An entry with the call's sizes: the value of each of its symbols. */
+/** A reduced value with the call's sizes. */
+interface ValueAt {
+  value: ValueEntry;
+  size: SizeOf;
+}
+
+/** A SIMD kernel with the call's sizes bound. */
+interface BoundSimd {
+  run(inputs: readonly ArrayLike<number>[]): number | undefined;
+}
+
+/** An entry with the call's sizes: the value of each of its symbols; and the stage it is of. */
 interface Prepared {
   entry: FastEntry;
-  size: (d: Dim) => number;
+  size: SizeOf;
+  stage: Stage;
 }
 
 /** A dimension's value at a binding of a signature's symbols (NaN where it does not divide). */
@@ -102,7 +114,7 @@ export class FastPath {
     if (stage) {
       const entry = stage.memo(`fused:${this.reduction}`, () => fusedEntry(stage, this.reduction));
       const size = sizeAt(binding);
-      if (entry && holds(entry.assumptions, size)) return { entry, size };
+      if (entry && holds(entry.assumptions, size)) return { entry, size, stage };
     }
     return this.concrete(shapes);
   }
@@ -116,7 +128,7 @@ export class FastPath {
       return null; // shape errors and the like are reported by the general path, with context
     }
     const entry = stage.memo(`fused:${this.reduction}`, () => fusedEntry(stage, this.reduction));
-    return entry && { entry, size: Number };
+    return entry && { entry, size: Number, stage };
   }
 
   /** The reduced loss with its gradient attached, or undefined when this call cannot take the fast path. */
@@ -129,8 +141,9 @@ export class FastPath {
     checkLabels(e.labels, xs, this.pipeline.def.name, size);
     if (!recordingGradients()) {
       const memory = wasmHeapMemory();
-      const fast = memory ? this.simdAt(shapes, memory)?.run(this.read(e, xs)) : undefined;
-      return tf.scalar(fast ?? e.value.run(this.read(e, xs), undefined, shapes)[0]![0]!);
+      const data = this.read(e, xs);
+      const fast = memory ? this.simdOf(p, memory)?.run(data, p.size) : undefined;
+      return tf.scalar(fast ?? e.value.run(data, undefined, shapes)[0]![0]!);
     }
     // The gradient's tensor is made before the inputs are read (on wasm, making it may move the
     // heap that the inputs are read from) and written by the kernel in place.
@@ -173,44 +186,56 @@ export class FastPath {
   /** The kernel of the secondary gradients, at these shapes (a signature's where its assumptions hold). */
   private otherGradients(p: Prepared, shapes: readonly (readonly number[])[]): FusedKernel {
     let others = p.entry.others();
-    if (others?.symbolic && !holds(sizeAssumptions(others.roots), p.size)) others = this.concrete(shapes)?.entry.others() ?? null;
+    if (p.size !== Number && (!others || (others.symbolic && !holds(sizeAssumptions(others.roots), p.size)))) {
+      others = this.concrete(shapes)?.entry.others() ?? null;
+    }
     if (!others) throw new Error('lossc: no gradient kernel for a secondary input');
     return others;
   }
 
   /**
-   * The value-only WebAssembly SIMD kernel on tfjs-backend-wasm's heap, at exactly these shapes
-   * (its module is built per shape, from the stage at those shapes); null where it does not cover the loss.
+   * The value-only WebAssembly SIMD kernel on tfjs-backend-wasm's heap for these shapes, the call's
+   * sizes bound; null where it does not cover the loss.
    */
-  simdAt(shapes: readonly (readonly number[])[], memory: WebAssembly.Memory): SimdKernel | null {
-    const v = this.valueAt(shapes);
-    if (!v) return null;
-    if (!v.kernels.has(memory)) v.kernels.set(memory, simdKernel(v.root, v.inputs, memory));
-    return v.kernels.get(memory)!;
+  simdAt(shapes: readonly (readonly number[])[], memory: WebAssembly.Memory): BoundSimd | null {
+    const p = this.prepare(shapes);
+    const k = p && this.simdOf(p, memory);
+    return k && { run: (xs) => k.run(xs, p.size) };
   }
 
-  /** The reduced, stabilised value at exactly these shapes, and the inputs it reads (what the SIMD target compiles). */
+  /** The SIMD kernel of a prepared stage's value (one module per shape signature: it takes the sizes). */
+  private simdOf(p: Prepared, memory: WebAssembly.Memory): SimdKernel | null {
+    const v = valueEntry(p.stage, this.reduction);
+    if (!v) return null;
+    let k = v.kernels.get(memory);
+    if (k === undefined) v.kernels.set(memory, (k = simdKernel(v.root, v.inputs, memory)));
+    return k;
+  }
+
+  /** The reduced, stabilised value for these shapes (of the stage `prepare` finds: per shape signature) with the call's sizes, and the inputs it reads: what the SIMD target compiles. */
   valueAt(shapes: readonly (readonly number[])[]): ValueAt | null {
-    let stage: Stage;
-    try {
-      stage = this.pipeline.at(shapes);
-    } catch {
-      return null;
-    }
-    return stage.memo(`simd:${this.reduction}`, () => {
-      try {
-        if (stage.lowered.mask) return null;
-        return { root: reducedValue(stage.value, this.reduction), inputs: stage.lowered.inputs, kernels: new WeakMap() };
-      } catch {
-        return null; // errors of the derivation are reported by the general path, with context
-      }
-    });
+    const p = this.prepare(shapes);
+    const value = p && valueEntry(p.stage, this.reduction);
+    return value && { value, size: p.size };
   }
 
   /** The inputs' data as the kernel takes it (labels declared int are truncated, as Keras casts them). */
   private read(e: FastEntry, xs: tf.Tensor[]): ArrayLike<number>[] {
     return xs.map((x, i) => (e.intInputs[i] ? Int32Array.from(readData(x), Math.trunc) : readData(x)));
   }
+}
+
+/** A stage's reduced value (memoised on it); null where the fast path does not take it. */
+function valueEntry(stage: Stage, reduction: FastReduction): ValueEntry | null {
+  return stage.memo(`simd:${reduction}`, () => {
+    try {
+      if (stage.lowered.mask) return null;
+      const root = reducedValue(stage.value, reduction);
+      return { root, inputs: stage.lowered.inputs, kernels: new WeakMap() };
+    } catch {
+      return null; // errors of the derivation are reported by the general path, with context
+    }
+  });
 }
 
 /** The loss reduced to one number, stabilised: what every kernel here computes. */
@@ -221,6 +246,20 @@ function reducedValue(v: Node, reduction: FastReduction): Node {
     if (reduction !== 'sum') total = b.div(total, b.size(v, null));
   }
   return stabilise([total])[0]!;
+}
+
+/**
+ * The kernel of the gradients of the inputs other than the primary one. At a signature's stage a
+ * derivative that needs the sizes themselves (concat's of unequal parts) gives null: the caller
+ * then builds it at the call's exact shapes, where it can.
+ */
+function secondaryKernel(stage: Stage, folded: Node, rest: Node[]): FusedKernel | null {
+  try {
+    return fuse(differentiate(folded, rest), stage.lowered.inputs);
+  } catch (e) {
+    if (stage.shapes.every((s) => s.every((d) => typeof d === 'number'))) throw e;
+    return null;
+  }
 }
 
 /** The fused kernels of a stage for one reduction; null when the fused target cannot take it. */
@@ -240,7 +279,7 @@ function fusedEntry(stage: Stage, reduction: FastReduction): FastEntry | null {
     return {
       value,
       valueAndGrad,
-      others: () => (others ??= rest.length ? fuse(differentiate(folded!, rest), lowered.inputs) : null),
+      others: () => (others ??= rest.length ? secondaryKernel(stage, folded!, rest) : null),
       primary,
       differentiable,
       intInputs: lowered.inputs.map((n) => n.dtype === 'int32'),

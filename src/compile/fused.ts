@@ -29,6 +29,7 @@ import { HELPERS, lit, Unsupported, type Helper } from './fused-codegen/scalar.j
 import { SizeBinding } from './fused-codegen/binding.js';
 import { atomsOf, type Poly, type Sz } from './fused-codegen/size.js';
 import { blockedMatmul, columnSum, sparseMatmul } from './fused-codegen/sparse.js';
+import { shareBuffers } from './fused-codegen/alias.js';
 
 export interface FusedKernel {
   /** Shapes of the roots, in order (symbols where the kernel takes its sizes at run time). */
@@ -312,13 +313,13 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
   };
 
   const renderers = nests.map((nest) => sparseMatmul(ctx, nest) ?? blockedMatmul(ctx, nest) ?? columnSum(ctx, nest) ?? planNest(ctx, nest));
-  const body = renderers.flatMap((r) => r());
+  const rendered = renderers.map((r, i) => ({ nest: nests[i]!, lines: r() }));
+  const bufs = [...tempName].map(([n, name]) => ({ name, kind: storedAsFloat32(n) ? ('f32' as const) : SCRATCH_KIND[n.dtype], size: sizeOf(dims(n)) }));
+  const shared = shareBuffers(rendered, bufs);
+  const body = shared.blocks.flatMap((b) => b.lines);
 
-  const temps = [
-    ...[...tempName.keys()].map((n) => ({ kind: storedAsFloat32(n) ? ('f32' as const) : SCRATCH_KIND[n.dtype], size: sizeOf(dims(n)) })),
-    ...scratch.map((size) => ({ kind: 'f64' as const, size })),
-  ];
-  const tempNames = [...tempName.values(), ...scratch.map((_, i) => `w${i}`)];
+  const temps = [...shared.temps.map(({ kind, size }) => ({ kind, size })), ...scratch.map((size) => ({ kind: 'f64' as const, size }))];
+  const tempNames = [...shared.temps.map((t) => t.name), ...scratch.map((_, i) => `w${i}`)];
   const source = assemble({ consts, helpers, sizes, tempNames, inputs: inputs.length, uniqueRoots, outName, body });
   return {
     source,

@@ -6,20 +6,24 @@ import type { Node } from '../ir/node.js';
 import type { OpName } from '../ir/ops.js';
 import { LosscError } from '../errors.js';
 import { ctcGrad, ctcLoss, type CtcDims } from '../eval/ctc.js';
+import { recordingGradients } from './engine.js';
 
 export type Kernel = (args: tf.Tensor[], n: Node) => tf.Tensor;
 
 const tfDtype = (d: string): tf.DataType => (d === 'float32' ? 'float32' : d === 'int32' ? 'int32' : 'bool');
 const shapeOf = (n: Node) => n.shape as number[];
+const FLOAT_MAX = 3.4028234663852886e38;
 
 const reduce =
   (f: (x: tf.Tensor, axes: number[], keep: boolean) => tf.Tensor): Kernel =>
   ([x], n) => {
     const axes = n.attrs.axes as number[];
     if (axes.length === 0) return x!;
-    // tfjs reduces bool tensors poorly; max/min over bools go through int.
+    const keep = n.attrs.keepdims === true;
+    // max/min over bools are any/all (one kernel each); tfjs reduces bools poorly otherwise.
+    if (x!.dtype === 'bool' && (n.op === 'max' || n.op === 'min')) return n.op === 'max' ? tf.any(x!, axes, keep) : tf.all(x!, axes, keep);
     const xx = x!.dtype === 'bool' ? tf.cast(x!, 'int32') : x!;
-    const r = f(xx, axes, n.attrs.keepdims === true);
+    const r = f(xx, axes, keep);
     return x!.dtype === 'bool' ? tf.cast(r, 'bool') : r;
   };
 
@@ -41,22 +45,76 @@ export function untaped(f: () => tf.Tensor): tf.Tensor {
   return g();
 }
 
-/** A float tensor widened to the node's shape by a broadcasting add (tfjs's Tile is slow on wasm). */
-function widen(x: tf.Tensor, n: Node): tf.Tensor {
+/**
+ * A where's argument `i` widened to the node's shape (tfjs's where broadcasts by Tile, slow on
+ * wasm): a constant 0 (most often a gradient's mask) is a zeros tensor made without a kernel, a
+ * smaller float by a broadcasting add, a smaller condition by a broadcasting logical and.
+ */
+function widen(x: tf.Tensor, n: Node, i: number): tf.Tensor {
   const shape = shapeOf(n);
-  return x.dtype !== 'float32' || x.size === shape.reduce((p, q) => p * q, 1) ? x : tf.add(tf.zeros(shape), x);
+  if (x.size === shape.reduce((p, q) => p * q, 1)) return x;
+  const arg = n.args[i]!;
+  if (x.dtype === 'float32' && arg.op === 'const' && arg.attrs.value === 0) return tf.zeros(shape);
+  if (x.dtype === 'float32') return tf.add(tf.zeros(shape), x);
+  return x.dtype === 'bool' ? tf.logicalAnd(x, tf.ones(shape, 'bool')) : x;
 }
+
+const isZero = (n: Node) => n.op === 'const' && n.attrs.value === 0;
+
+/** Backends whose ClipByValue keeps NaN (wasm's gives the lower bound). */
+const CLIP_KEEPS_NAN = new Set(['cpu', 'webgl']);
+
+/**
+ * min(max(x, lo), hi), as one ClipByValue for constant bounds (two broadcasting kernels
+ * otherwise, slow on wasm); where ClipByValue loses NaN, NaN is put back by a Select.
+ */
+function clip(x: tf.Tensor, lo: tf.Tensor, hi: tf.Tensor, n: Node): tf.Tensor {
+  const [l, h] = [n.args[1]!, n.args[2]!];
+  if (x.dtype !== 'float32' || l.op !== 'const' || h.op !== 'const' || !((l.attrs.value as number) <= (h.attrs.value as number))) {
+    return tf.minimum(tf.maximum(x, lo), hi);
+  }
+  const c = tf.clipByValue(x, l.attrs.value as number, h.attrs.value as number);
+  return CLIP_KEEPS_NAN.has(tf.getBackend()) ? c : select(tf.isNaN(x), x, c);
+}
+
+/** Backends whose data a kernel may read synchronously at no cost (no GPU readback). */
+const HOST_DATA = new Set(['cpu', 'wasm']);
+
+/**
+ * where(c, a, b). A one-element condition (a test over a whole tensor, as hinge's for {0, 1}
+ * labels) picks a branch: read where that is free, rather than widened to the result's shape.
+ */
+function whereOf(c: tf.Tensor, a: tf.Tensor, b: tf.Tensor, n: Node): tf.Tensor {
+  const shape = shapeOf(n);
+  const whole = (x: tf.Tensor) => x.rank === shape.length && x.shape.every((d, i) => d === shape[i]);
+  if (c.size === 1 && c.dtype === 'bool' && HOST_DATA.has(tf.getBackend())) {
+    const picked = c.dataSync()[0] ? a : b;
+    if (whole(picked) && picked.dtype === a.dtype && a.dtype === b.dtype) return picked;
+  }
+  return select(widen(c, n, 0), widen(a, n, 1), widen(b, n, 2));
+}
+
+/** Backends whose OneHot writes the dtype asked for. */
+const ONE_HOT_FLOAT = new Set(['cpu', 'webgl']);
 
 /** labels [...] -> [..., depth]: 1 where a label is exactly j, else 0 (any depth, any label). */
 function oneHotOf(labels: tf.Tensor, depth: number): tf.Tensor {
+  // tf.oneHot (one kernel) takes int labels and at least two classes; it gives 0 outside [0, depth)
+  // too. wasm's writes int32 whatever dtype it is asked for: there it is cast (two kernels, not five).
+  if (labels.dtype === 'int32' && depth >= 2) {
+    return ONE_HOT_FLOAT.has(tf.getBackend()) ? tf.oneHot(labels, depth, 1, 0, 'float32') : tf.cast(tf.oneHot(labels, depth), 'float32');
+  }
   const classes = tf.range(0, depth, 1, 'float32');
   return tf.cast(tf.equal(tf.expandDims(tf.cast(labels, 'float32'), -1), classes), 'float32');
 }
 
-/** log(sum(exp(x))) shifted by a finite max, so all -inf gives -inf (not NaN as tf.logSumExp). */
+/**
+ * log(sum(exp(x))) shifted by the max clipped to the finite floats, so all -inf gives -inf (not
+ * NaN as tf.logSumExp) and +inf gives +inf; a finite max is the shift itself.
+ */
 function logSumExp(x: tf.Tensor, axes: number[], keep: boolean): tf.Tensor {
   const m = tf.max(x, axes, true);
-  const shift = tf.where(tf.isFinite(m), m, tf.zerosLike(m));
+  const shift = tf.clipByValue(m, -FLOAT_MAX, FLOAT_MAX);
   const s = tf.log(tf.sum(tf.exp(tf.sub(x, shift)), axes, true));
   const r = tf.add(s, shift);
   return keep ? r : tf.squeeze(r, axes);
@@ -73,7 +131,19 @@ function noGradient(f: (...xs: tf.Tensor[]) => tf.Tensor): Kernel {
     const xs = args as tf.Tensor[];
     return { value: f(...xs), gradFunc: () => xs.map((x) => tf.zerosLike(x)) };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
-  return (args) => g(...args);
+  // Off the tape (a plan run inside lossc's own gradient, or its backward) the wrapper would be
+  // one more scope per comparison for nothing.
+  return (args) => (recordingGradients() ? g(...args) : f(...args));
+}
+
+/**
+ * tf.where, its condition and branches already of the result's shape, as tfjs's Select kernel
+ * alone: tf.where broadcasts all three first, one Identity kernel each when nothing broadcasts.
+ */
+function select(c: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const same = (x: tf.Tensor) => x.rank === a.rank && x.shape.every((d, i) => d === a.shape[i]);
+  if (c.dtype !== 'bool' || a.dtype !== b.dtype || !same(c) || !same(b)) return tf.where(c, a, b);
+  return tf.engine().runKernel('Select', { condition: c, t: a, e: b }) as tf.Tensor;
 }
 
 // ---- CTC: tfjs has no CTC op, so the data is read out (dataSync) and the forward(-backward)
@@ -134,7 +204,7 @@ export const KERNELS: Record<OpName, Kernel> = {
   sqrt: ([x]) => tf.sqrt(x!),
   abs: ([x]) => tf.abs(x!),
   // tf.sign(NaN) is 0; sign(NaN) is NaN, as in the reference and the fused target.
-  sign: ([x]) => tf.where(tf.isNaN(x!), x!, tf.sign(x!)),
+  sign: ([x]) => select(tf.isNaN(x!), x!, tf.sign(x!)),
   sigmoid: ([x]) => tf.sigmoid(x!),
   softplus: ([x]) => tf.softplus(x!),
   tanh: ([x]) => tf.tanh(x!),
@@ -162,7 +232,8 @@ export const KERNELS: Record<OpName, Kernel> = {
     if (v === -1) return tf.reciprocal(a!);
     return tf.pow(a!, b!);
   },
-  maximum: ([a, b]) => tf.maximum(a!, b!),
+  // max(x, 0) is relu (tfjs's Maximum broadcasting a scalar is a slow generic kernel on wasm).
+  maximum: ([a, b], n) => (isZero(n.args[1]!) && a!.dtype === 'float32' ? tf.relu(a!) : isZero(n.args[0]!) && b!.dtype === 'float32' ? tf.relu(b!) : tf.maximum(a!, b!)),
   minimum: ([a, b]) => tf.minimum(a!, b!),
   lt: noGradient((a, b) => tf.less(a!, b!)),
   le: noGradient((a, b) => tf.lessEqual(a!, b!)),
@@ -173,16 +244,14 @@ export const KERNELS: Record<OpName, Kernel> = {
   and: noGradient((a, b) => tf.logicalAnd(a!, b!)),
   or: noGradient((a, b) => tf.logicalOr(a!, b!)),
 
-  // tf.where broadcasts its branches by Tile, slow on wasm for a scalar (most often the 0 of a
-  // gradient's mask); a float branch smaller than the result is widened by adding zeros instead.
-  where: ([c, a, b], n) => tf.where(c!, widen(a!, n), widen(b!, n)),
-  clip: ([x, lo, hi]) => tf.minimum(tf.maximum(x!, lo!), hi!),
+  where: ([c, a, b], n) => whereOf(c!, a!, b!, n),
+  clip: ([x, lo, hi], n) => clip(x!, lo!, hi!, n),
 
   sum: reduce((x, a, k) => tf.sum(x, a, k)),
   // The sum, then one division, as the fused kernels do: tfjs's mean divides each entry first, so
   // mean([0.5, 1.5, -2]) is -1.5e-8, not 0 (fuzz seed 50177705: an == 0 that held on one path only).
   mean: reduce((x, a, k) =>
-    tf.tidy(() => tf.div(tf.sum(tf.cast(x, 'float32'), a, k), a.reduce((n, i) => n * x.shape[i < 0 ? i + x.rank : i]!, 1))),
+    tf.tidy(() => tf.div(tf.sum(x.dtype === 'float32' ? x : tf.cast(x, 'float32'), a, k), a.reduce((n, i) => n * x.shape[i < 0 ? i + x.rank : i]!, 1))),
   ),
   max: reduce((x, a, k) => tf.max(x, a, k)),
   min: reduce((x, a, k) => tf.min(x, a, k)),

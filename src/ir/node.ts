@@ -101,8 +101,8 @@ export function stableJson(v: unknown): string {
     .join(',')}}`;
 }
 
-/** Every node reachable from `roots`, each once, arguments before their users. */
-export function topoSort(roots: readonly Node[]): Node[] {
+/** Every node reachable from `roots` (not below `leaves`), each once, arguments before their users. */
+export function topoSort(roots: readonly Node[], leaves?: ReadonlySet<Node>): Node[] {
   const seen = new Set<Node>();
   const out: Node[] = [];
   // Iterative post-order, so deep graphs cannot overflow the stack.
@@ -114,7 +114,7 @@ export function topoSort(roots: readonly Node[]): Node[] {
     while (stack.length) {
       const top = stack[stack.length - 1]!;
       const [n, i] = top;
-      if (i < n.args.length) {
+      if (i < n.args.length && !leaves?.has(n)) {
         top[1]++;
         const a = n.args[i]!;
         if (!seen.has(a)) {

@@ -253,6 +253,15 @@ export const OPS = {
         if (x.shape.length !== first.shape.length || x.dtype !== first.dtype) {
           throw new LosscError('shape', `concat needs tensors of one rank and dtype`);
         }
+        x.shape.forEach((d, i) => {
+          if (i === a) return;
+          const e = first.shape[i]!;
+          if (typeof d === 'number' && typeof e === 'number' && d !== e) {
+            const why = `concat along axis ${a} needs the other sizes to agree: ${showShape(first.shape)} and ${showShape(x.shape)} differ at axis ${i}`;
+            throw new LosscError('shape', why);
+          }
+          assume(d, e);
+        });
         total.push(x.shape[a]!);
       }
       const s = [...first.shape];

@@ -126,7 +126,7 @@ export function reduceLoss({ values, outMask, inMask, sampleWeight, reduction, l
   if (inMask && outMask) {
     mask = tf.logicalAnd(tf.cast(inMask, 'bool'), tf.cast(outMask, 'bool'));
   } else mask = inMask ?? outMask;
-  let sw = sampleWeight ? tf.cast(sampleWeight, 'float32') : undefined;
+  let sw = sampleWeight && sampleWeight.dtype !== 'float32' ? tf.cast(sampleWeight, 'float32') : sampleWeight;
   if (mask) {
     // A mask selects entries and is not differentiated, even when computed from y_pred.
     const given = mask;

@@ -126,6 +126,17 @@ export function targetKind(n: Node): TargetKind {
   return 'ew';
 }
 
+/**
+ * Whether n is `A Aᵀ` or `Aᵀ A` for a matrix A: its buffer is symmetric, bit for bit (both
+ * entries sum the same products in the same order), so it may be read at (j, i) for (i, j).
+ */
+export function isSymmetric(n: Node): boolean {
+  if (n.op !== 'matmul' || n.rank !== 2) return false;
+  const [a, b] = n.args as [Node, Node];
+  const tOf = (t: Node, x: Node) => t.op === 'transpose' && t.args[0] === x && t.rank === 2 && Array.isArray(t.attrs.perm) && t.attrs.perm[0] === 1;
+  return tOf(b, a) || tOf(a, b);
+}
+
 /** Whether the fused target knows this op at all. */
 export function supported(n: Node): boolean {
   // (A node of an op newer than this table, built by hand, has no entry: not supported either.)
@@ -209,7 +220,10 @@ export function argPositions(n: Node, pos: Pos): Pos[] {
  * Elements (1M: 8 MiB of doubles) from which a buffer no longer fits in the caches: it costs a
  * store and a load per element from memory, so a value read twice is recomputed unless dear.
  */
-const LARGE = 1 << 20;
+export const LARGE = 1 << 20;
+
+/** The cost of an op that is dear to recompute (exp, log, pow, ...): past LARGE, only a value with one is stored to be read twice. */
+const DEAR = 10;
 
 export interface Materialization {
   /** Nodes computed into buffers, arguments before users. */
@@ -250,11 +264,40 @@ function valueOrder(roots: readonly Node[], bound: ReadonlySet<Node>): Node[] {
 }
 
 /**
+ * Upper bound of the cost of one element of each node inlined (tree sum; shared parts counted
+ * twice), and whether that inlined tree has a dear op (a transcendental function) in it.
+ */
+function inlineCosts(order: readonly Node[], bound: ReadonlySet<Node>, forced: ReadonlySet<Node>): { cost: Map<Node, number>; dear: Map<Node, boolean> } {
+  const cost = new Map<Node, number>();
+  const dear = new Map<Node, boolean>();
+  for (const n of order) {
+    if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n) || (n.rank === 0 && !forced.has(n))) {
+      cost.set(n, 0);
+      dear.set(n, false);
+      continue;
+    }
+    let c = FUSED_COST[n.op] ?? 0;
+    let d = c >= DEAR;
+    for (const a of valueArgs(n)) {
+      if (forced.has(a)) continue;
+      c += cost.get(a)!;
+      d ||= dear.get(a)!;
+    }
+    cost.set(n, Math.min(c, 1e6));
+    dear.set(n, d);
+  }
+  return { cost, dear };
+}
+
+/**
  * Decide which nodes get buffers. Forced: roots, reductions, matmuls, concats (and the base of a
  * matmul operand that is not a view of a buffer). An elementwise node is also stored when it is
- * expensive and read by two or more targets, or non-trivial and read broadcast (its recomputation
- * would repeat per broadcast element); everything else is inlined into its readers' loops. Sizes
- * are compared at a typical binding (size.ts): the choice must not depend on a call's sizes.
+ * expensive and read by two or more targets (past the caches only when a transcendental op is
+ * in it: cheap arithmetic is recomputed, as batch-hard's [N, N] masks and adjoints), or
+ * non-trivial and read broadcast (its recomputation would repeat per broadcast element);
+ * everything else is inlined into its readers' loops. Sizes are compared at a typical binding
+ * (size.ts): the choice must not depend on a call's sizes. A scalar (1 / B, label_smoothing / C)
+ * costs nothing per element: it is hoisted out of the loops.
  */
 export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): Materialization {
   const order = valueOrder(roots, bound);
@@ -286,17 +329,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
     }
   }
 
-  // Upper bound of the cost of one element of n inlined (tree sum; shared parts counted twice).
-  const cost = new Map<Node, number>();
-  for (const n of order) {
-    if (bound.has(n) || isBufferLeaf(n, bound) || isLiteral(n)) {
-      cost.set(n, 0);
-      continue;
-    }
-    let c = FUSED_COST[n.op] ?? 0;
-    for (const a of valueArgs(n)) if (!forced.has(a)) c += cost.get(a)!;
-    cost.set(n, Math.min(c, 1e6));
-  }
+  const { cost, dear } = inlineCosts(order, bound, forced);
 
   const targetSet = new Set<Node>();
   const owners = new Map<Node, Set<Node>>();
@@ -327,7 +360,7 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
       const c = cost.get(n)!;
       const size = szTypical(sizeOf(dims(n)));
       const widest = Math.max(0, ...[...own].map(iterSize));
-      if (own.size >= 2 && c >= (size >= LARGE ? 12 : 4)) store = true;
+      if (own.size >= 2 && (size >= LARGE ? c >= 12 && dear.get(n)! : c >= 4)) store = true;
       else if (c >= 2 && size > 1 && size < widest) store = true;
     }
     if (store) targetSet.add(n);

@@ -50,7 +50,11 @@ const helper = (h: Helper): ScalarCode => ([a], use) => {
   use(h);
   return `${h}(${a})`;
 };
-const test = (op: string): ScalarCode => ([a, b]) => `(${a} ${op} ${b} ? 1 : 0)`;
+// A comparison of floats is made at float32, as tfjs makes it: the kernel computes in float64 and
+// stores elementwise targets as float32, so two equal values, one read back from a buffer and one
+// computed in place, may differ in float64 only (seed 50465941: `v + 0.25 != v + [0.25]`).
+const f32 = (v: string, x: Node) => (x.dtype === 'float32' ? `Math.fround(${v})` : v);
+const test = (op: string): ScalarCode => ([a, b], _use, n) => `(${f32(a!, n.args[0]!)} ${op} ${f32(b!, n.args[1]!)} ? 1 : 0)`;
 
 /**
  * The one table of how an element of each op is written, when it is an expression of its

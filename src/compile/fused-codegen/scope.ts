@@ -6,12 +6,13 @@
 // scalar.ts's table; plan.ts gives every local its loop level.
 
 import type { Node } from '../../ir/node.js';
-import { OPS, VIEWS, type OpName, type OpSpec } from '../../ir/ops.js';
+import { OPS, REDUCTIONS, VIEWS, type OpName, type OpSpec } from '../../ir/ops.js';
 import {
   argPositions,
   dims,
   isBufferLeaf,
   isLiteral,
+  isSymmetric,
   normPos,
   posKey,
   reductionAxes,
@@ -110,7 +111,10 @@ export class Scope {
     return this.locals.get(key) ?? this.add({ key, order: -1, deps: [], nestDep: -1, render: () => '', index: x }, 'j');
   }
 
-  private readOf(n: Node, pos: Pos, nestDep: number): Local {
+  private readOf(n: Node, at: Pos, nestDep: number): Local {
+    // A symmetric buffer read down its columns by the inner loop is read along its rows instead.
+    const inner = this.nest.space.perm.at(-1);
+    const pos = isSymmetric(n) && at[0]!.d === inner && at[1]!.d !== inner && at[0]!.off === 0 && at[1]!.off === 0 ? [at[1]!, at[0]!] : at;
     const key = `R:${n.id}:${posKey(pos)}`;
     const hit = this.locals.get(key);
     if (hit) return hit;
@@ -410,11 +414,13 @@ export class Scope {
 }
 
 /**
- * Whether a target's buffer is float32: float targets, except max and min, whose results the
- * gradient compares with the values they were taken from (kept exact, in float64).
+ * Whether a target's buffer is float32: float targets, except reductions. The kernel computes in
+ * float64, and a reduction's result meets the values it was taken from again: the gradient of a
+ * max compares them, and `x - logsumexp(x)` over an axis of size 1 is exactly 0 only if both are
+ * kept alike (seed 50435957). An elementwise target is rounded wherever it is computed (`rounded`).
  */
 export function storedAsFloat32(n: Node): boolean {
-  return n.dtype === 'float32' && n.op !== 'max' && n.op !== 'min';
+  return n.dtype === 'float32' && !REDUCTIONS.has(n.op);
 }
 
 /** A size the kernel takes (`z3`), or a local computed from sizes alone (no reads, no loop index). */
