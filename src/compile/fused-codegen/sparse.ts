@@ -134,11 +134,14 @@ export function sparseMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
     loops.forEach((d, l) => out(2 + l, `for (let ${vs[l]} = 0; ${vs[l]} < ${ctx.size(sx[d]!)}; ${vs[l]}++) {`));
     const depth = 2 + loops.length;
     out(depth, `const ${x} = ${S}[${at(fS)}];`);
-    out(depth, `if (${x} === 0 && ${fin}) continue;`);
-    out(depth, `const ${od} = ${at(fD)};`);
-    out(depth, `const ${oc} = ${at(fC)};`);
+    // Skipped when 0 (and every dense entry finite, so 0 · x is 0): a block, not `continue`, since
+    // there is no loop around it when every sparse axis has size 1.
+    out(depth, `if (${x} !== 0 || !${fin}) {`);
+    out(depth + 1, `const ${od} = ${at(fD)};`);
+    out(depth + 1, `const ${oc} = ${at(fC)};`);
     const step = (f: Form) => term(ctx, vf, f.coefs[free]) || '0';
-    out(depth, `for (let ${vf} = 0; ${vf} < ${ctx.size(sx[free]!)}; ${vf}++) ${w}[${oc} + ${step(fC)}] += ${x} * ${D}[${od} + ${step(fD)}];`);
+    out(depth + 1, `for (let ${vf} = 0; ${vf} < ${ctx.size(sx[free]!)}; ${vf}++) ${w}[${oc} + ${step(fC)}] += ${x} * ${D}[${od} + ${step(fD)}];`);
+    out(depth, '}');
     for (let l = loops.length - 1; l >= 0; l--) out(2 + l, '}');
     for (const b of ctx.storeNames(it.target)) out(2, `for (let ${q} = 0; ${q} < ${ctx.size(size)}; ${q}++) ${b}[${q}] = ${w}[${q}];`);
     out(1, '}');

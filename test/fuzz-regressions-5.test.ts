@@ -1,0 +1,29 @@
+// Regressions of the fuzzer's findings on the merged main of session 5 (FUZZ_FINDINGS.md, issue 10).
+
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { compile } from '../src/index.js';
+
+describe('a sparse matmul adjoint with no loop around it (seed 70765859)', () => {
+  // The gradient for y_true scatters max's one-hot adjoint through the matmul; with every axis of
+  // the sparse operand of size 1 there was no loop, and the generated `continue` was a SyntaxError.
+  const source = 'loss f(y_true, y_pred) =\n  let v0 = matmul([[1.5, 1.5]], y_true + [[1.5], [1.5]])\n  max(v0) + mean(y_pred)\n';
+  it('gives both gradients, fused as op-by-op (a weighted call)', () => {
+    const f = compile(source).losses.f!();
+    const t = tf.tensor([[0.25]]);
+    const p = tf.tensor([[-0.5]]);
+    const [fused, opByOp] = [undefined, tf.scalar(1)].map((w) => {
+      const grads = tf.grads((a, b) => f(a, b, w))([t, p]);
+      const out = grads.map((g) => g.arraySync() as number[][]);
+      tf.dispose(grads);
+      return out;
+    });
+    // d/dy_true of 1.5 (y + 1.5) + 1.5 (y + 1.5) is 3; d/dy_pred of mean(y_pred) is 1.
+    for (const got of [fused, opByOp]) {
+      expect(got![0]![0]![0]).toBeCloseTo(3, 5);
+      expect(got![1]![0]![0]).toBeCloseTo(1, 5);
+    }
+    expect(f(t, p).dataSync()[0]).toBeCloseTo(3 * 1.75 - 0.5, 5);
+    tf.dispose([t, p]);
+  });
+});
