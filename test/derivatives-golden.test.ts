@@ -63,9 +63,9 @@ describe('golden derivatives', () => {
   itIf(['binary_crossentropy'])('binary cross-entropy from logits: sigmoid(y_pred) - y_true, over the mean\'s size', () => {
     const d = derivative('binary_crossentropy', 'y_pred', { options: { from_logits: true } });
     expect(d.toString()).toBe('(sigmoid(y_pred) - y_true) / size(y_pred, axis = -1)');
-    // Label smoothing moves the target: y (1 - ls) + ls / 2.
+    // Label smoothing moves the target: y (1 - ls) + ls / 2, kept whole as the forward computes it.
     const s = derivative('binary_crossentropy', 'y_pred', { options: { from_logits: true, label_smoothing: 0.1 } });
-    expect(s.toString()).toBe('(sigmoid(y_pred) - 0.9 * y_true - 0.05) / size(y_pred, axis = -1)');
+    expect(s.toString()).toBe('(sigmoid(y_pred) - (0.9 * y_true + 0.05)) / size(y_pred, axis = -1)');
   });
 
   itIf(['categorical_crossentropy'])('categorical cross-entropy from logits: softmax(y_pred) times the label sum, minus y_true', () => {

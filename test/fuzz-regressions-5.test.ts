@@ -27,3 +27,21 @@ describe('a sparse matmul adjoint with no loop around it (seed 70765859)', () =>
     tf.dispose([t, p]);
   });
 });
+
+describe('a sum the forward computed, reused by the gradient, not recomputed in another order (seed 71708325)', () => {
+  // log_softmax over one entry is exactly 0, l2_normalize divides it by its clamp ε; the gradient
+  // for y_true took -(t - lse) as lse - y_pred + 1 (the sum opened), an ulp away from 0 in
+  // float32, which the division by ε made 3.09 where it is 0 (the fused path, in float64, gave 0).
+  const source = 'loss f(y_true, y_pred) =\n  cosine_similarity(y_true + [[2]], log_softmax(y_pred + [[-1]]))\n';
+  it('gives the zero gradient on both paths', () => {
+    const f = compile(source).losses.f!();
+    const t = tf.tensor([[-1.6141729354858398]]);
+    const p = tf.tensor([[-1.7674158811569214]]);
+    for (const w of [undefined, tf.scalar(1)]) {
+      const grads = tf.grads((a, b) => f(a, b, w))([t, p]);
+      for (const g of grads) expect(Math.abs(g.dataSync()[0]!), w ? 'op-by-op' : 'fused').toBeLessThan(1e-6);
+      tf.dispose([...grads, ...(w ? [w] : [])]);
+    }
+    tf.dispose([t, p]);
+  });
+});

@@ -320,6 +320,18 @@ describe('normal forms', () => {
     expect(normalizeProduct(b.div(X, Y))).toBeNull();
   });
 
+  it('sums: a nested sum is kept whole where opening it combines nothing', () => {
+    const show = (n: Node) => printExpr(normalizeSum(n) ?? n);
+    // Kept: the forward's own y + c is reused (seed 71708325), and prints as written.
+    expect(show(b.sub(Z, b.add(X, Y)))).toBe('nz - (nx + ny)');
+    expect(normalizeSum(b.sub(Z, b.add(X, Y)))).toBeNull();
+    // Opened: a shared term, a constant to fold with another, a negated lead, an unnormal sum.
+    expect(show(b.sub(X, b.add(X, Y)))).toBe('-ny');
+    expect(show(b.add(b.add(X, c(1)), c(2)))).toBe('nx + 3');
+    expect(show(b.add(X, b.sub(b.neg(Y), Z)))).toBe('nx - ny - nz');
+    expect(show(b.sub(Z, b.add(X, X)))).toBe('nz - 2 * nx');
+  });
+
   it('sums: idempotent and value-preserving on random trees', () => {
     fc.assert(
       fc.property(arith, fc.integer(), (n, seed) => {

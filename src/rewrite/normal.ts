@@ -1,6 +1,7 @@
 // Two normal forms that do most of the work of making derivatives short, where a table of
 // one-line patterns would need dozens of commuted variants:
-//   sums     a + b - c + a    → flattened into signed terms, like terms combined  (2*a + b - c)
+//   sums     a + b - c + a    → flattened into signed terms, like terms combined  (2*a + b - c);
+//            a nested sum is kept whole where opening it combines nothing          (z - (x + y))
 //   products 2 * g * x / (2*y) → flattened into a coefficient, factors and divisors (g * x / y)
 // Both assume finite values (x - x = 0, x / x = 1), as every algebra system's simplifier does;
 // they run on derivatives for printing and on compiled IR, never changing a finite result.
@@ -36,27 +37,54 @@ interface Term {
   coef: number;
   /** The one constant the coefficient came from (printed as written), if it came from one. */
   from?: Node;
+  /** The nested sum (an operand of the root's that is itself a sum, or one below) it came from. */
+  unit?: Unit;
 }
 
-type Acc = { c: number; consts: Node[] };
+/** A nested sum, counted `sign` times: kept whole when opening it combines nothing. */
+interface Unit {
+  node: Node;
+  sign: number;
+  /** Its constants, folded into Acc's too. */
+  c: number;
+  consts: Node[];
+  /** Its terms and constants. */
+  leaves: number;
+}
+
+type Acc = { c: number; consts: Node[]; spineConstant?: boolean; units: Unit[] };
 
 /**
  * Collect the terms of `n`, each counted `sign` times (a coefficient: ±1, or c in c * x);
- * `from` is the constant node the sign came from, when it came from exactly one.
+ * `from` is the constant node the sign came from, when it came from exactly one. A sum met below
+ * the root (outside any other) starts a `unit`.
  */
-function collectTerms(n: Node, sign: number, out: Term[], acc: Acc, from?: Node): void {
-  if (n.op === 'add') {
-    collectTerms(n.args[0]!, sign, out, acc, from);
-    collectTerms(n.args[1]!, sign, out, acc, from);
-  } else if (n.op === 'sub') {
-    collectTerms(n.args[0]!, sign, out, acc, from);
-    collectTerms(n.args[1]!, -sign, out, acc, from);
+function collectTerms(n: Node, sign: number, out: Term[], acc: Acc, from?: Node, unit?: Unit): void {
+  const sum = (x: Node) => x.op === 'add' || x.op === 'sub';
+  const term = (t: Term) => {
+    out.push(t);
+    if (unit) unit.leaves++;
+  };
+  const open = (x: Node, k: number, f?: Node) => {
+    if (unit || !sum(x)) return collectTerms(x, k, out, acc, f, unit);
+    const u: Unit = { node: x, sign: k, c: 0, consts: [], leaves: 0 };
+    acc.units.push(u);
+    collectTerms(x, k, out, acc, f, u);
+  };
+  if (n.op === 'add' || n.op === 'sub') {
+    open(n.args[0]!, sign, from);
+    open(n.args[1]!, n.op === 'add' ? sign : -sign, from);
   } else if (n.op === 'neg') {
-    collectTerms(n.args[0]!, -sign, out, acc, from);
+    open(n.args[0]!, -sign, from);
   } else if (isConst(n)) {
     acc.c += sign * cval(n);
     // A constant scaled by another is no longer as written.
     acc.consts.push(n, ...(from ? [from] : []));
+    if (unit) {
+      unit.leaves++;
+      unit.c += sign * cval(n);
+      unit.consts.push(n, ...(from ? [from] : []));
+    } else acc.spineConstant = true;
   } else if (n.op === 'mul' && isConst(n.args[0]!)) {
     // c * x counts as c copies of x, so 2*x + x becomes 3*x, and 1 * -x + x becomes 0. A sum
     // inside is opened only when c is ±1, where it would print unwrapped anyway (so that a second
@@ -64,19 +92,62 @@ function collectTerms(n: Node, sign: number, out: Term[], acc: Acc, from?: Node)
     const k = sign * cval(n.args[0]!);
     const c = Math.abs(cval(n.args[0]!)) === 1 ? from : from ? undefined : n.args[0]!;
     const x = n.args[1]!;
-    if (Math.abs(k) === 1 || (x.op !== 'add' && x.op !== 'sub')) collectTerms(x, k, out, acc, c);
-    else out.push({ node: x, coef: k, from: c });
+    if (Math.abs(k) === 1) open(x, k, c);
+    else if (!sum(x)) collectTerms(x, k, out, acc, c, unit);
+    else term({ node: x, coef: k, from: c, unit });
   } else {
-    out.push({ node: n, coef: sign, from });
+    term({ node: n, coef: sign, from, unit });
   }
+}
+
+/**
+ * The terms with each nested sum kept whole where opening it combines nothing (no term shared
+ * with the rest, no constant to fold with another): `t3 - (y + c)` stays, so a sum the forward
+ * pass computed is reused, not recomputed in another order. In float32 the other order differs
+ * by an ulp, which a division by a clamped norm (ε) turns into a wrong gradient (seed 71708325).
+ */
+function keepUnits(raw: Term[], acc: Acc): Term[] {
+  const groups = new Map<Unit | undefined, Term[]>();
+  for (const t of raw) groups.set(t.unit, [...(groups.get(t.unit) ?? []), t]);
+  const withConstants = acc.units.filter((u) => u.consts.length > 0).length + (acc.spineConstant ? 1 : 0);
+  const owner = new Map<Node, Set<Unit | undefined>>();
+  for (const t of raw) owner.set(t.node, (owner.get(t.node) ?? new Set()).add(t.unit));
+  const out: Term[] = [];
+  for (const [u, ts] of groups) {
+    // A long one is opened, to be balanced as b.chain balances every long sum.
+    const whole = u && u.leaves <= b.BALANCE_AFTER && !(u.consts.length > 0 && withConstants > 1) && ts.every((t) => owner.get(t.node)!.size === 1) && isNormalSum(u.node);
+    if (!whole) {
+      out.push(...ts);
+      continue;
+    }
+    out.push({ node: u.node, coef: u.sign });
+    acc.c -= u.c;
+    acc.consts = acc.consts.filter((c) => !u.consts.includes(c));
+  }
+  return out;
+}
+
+const normalSums = new WeakMap<Node, boolean>();
+
+/** A sum its normal form leaves as it is, not led by a negated term (`x + (-a - b)` is opened). */
+function isNormalSum(n: Node): boolean {
+  let known = normalSums.get(n);
+  if (known === undefined) {
+    let lead = n;
+    while (lead.op === 'add' || lead.op === 'sub') lead = lead.args[0]!;
+    known = lead.op !== 'neg' && normalizeSum(n) === null;
+    normalSums.set(n, known);
+  }
+  return known;
 }
 
 /** Flatten a tree of + and -, combine like terms and constants. */
 export function normalizeSum(n: Node): Node | null {
   if (n.op !== 'add' && n.op !== 'sub') return null;
-  const raw: Term[] = [];
-  const acc: Acc = { c: 0, consts: [] };
-  collectTerms(n, 1, raw, acc);
+  const collected: Term[] = [];
+  const acc: Acc = { c: 0, consts: [], units: [] };
+  collectTerms(n, 1, collected, acc);
+  const raw = keepUnits(collected, acc);
   const sole = acc.consts.length === 1 ? acc.consts[0] : undefined;
   const merged = new Map<Node, Term>();
   for (const t of raw) {
