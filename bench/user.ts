@@ -15,8 +15,9 @@
 // matmuls are the rest): a fit row's ratio cannot leave 1× by more than that share, while the
 // shared machine's noise moves a median of 101 rounds by about as much. So each fit row comes with
 // the part itself (value and gradient of mean(loss) with respect to the predictions, what the
-// step's backprop runs of the loss), the step ratio that part predicts, and a 95% confidence
-// interval of the median ratio; a median below 1× whose interval holds 1× is "not resolved".
+// step's backprop runs of the loss; for evaluate, its value), the step ratio that part predicts,
+// and a 95% confidence interval of the median ratio; a median below 1× whose interval holds 1× is
+// "not resolved".
 
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -69,8 +70,8 @@ interface UserRow {
   ratio: Spread;
   /** kernels run by one call (op-by-op rows): tfjs, lossc */
   kernels?: [number, number];
-  /** fit rows: the step ratio the loss's part predicts, tfjs step / (tfjs step − tfjs part + lossc part) */
-  expected?: number;
+  /** fit and evaluate rows: the loss's part of the step, ms (medians), tfjs and lossc */
+  part?: [number, number];
   rss: number;
 }
 
@@ -133,11 +134,12 @@ function mlp(loss: string | LossFunction, activation: Activation): tf.LayersMode
 }
 
 /**
- * The loss's part of a step: value and gradient of mean(loss(y, p)) with respect to the
- * predictions `p` (a variable), as trainOnBatch's loss function and backprop run it.
+ * The loss's part of a step, mean(loss(y, p)) at the model's predictions `p` (a variable): its
+ * value and gradient with respect to `p` as trainOnBatch's backprop runs it, or (evaluate) its value.
  */
-function lossPart(loss: Fn, y: tf.Tensor, p: tf.Variable): () => void {
+function lossPart(loss: Fn, y: tf.Tensor, p: tf.Variable, withGrad: boolean): () => void {
   return () => {
+    if (!withGrad) return callOnce(() => tf.mean(loss(y, p)));
     const { value, grads } = tf.variableGrads(() => tf.mean(loss(y, p)) as tf.Scalar, [p]);
     const g = grads[p.name]!;
     g.dataSync();
@@ -168,18 +170,20 @@ async function fitRows(backend: string, reps: number): Promise<UserRow[]> {
       const kernels: [number, number] = [await stepKernels(step(withTfjs)), await stepKernels(step(withLossc))];
       const t = await interleaved(step(withLossc), [step(withTfjs)], reps, 10);
       const pred = tf.variable(tf.tidy(() => withTfjs.predict(x) as tf.Tensor));
-      const part = await interleaved(lossPart(l.lossc(), y, pred), [lossPart(tf.metrics[l.tfjs], y, pred)], 3 * reps, 10);
-      pred.dispose();
-      const expected = t.bMs / (t.bMs - part.bMs + part.aMs);
-      rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, kernels, expected, rss: rssMiB() });
-      rows.push({ backend, workload: `${l.name}, the loss's part (value + gradient)`, size: `batch ${batch}`, tfjsMs: part.bMs, losscMs: part.aMs, ratio: part.ratio, rss: rssMiB() });
+      const lossc = l.lossc();
+      const part = async (withGrad: boolean): Promise<[number, number]> => {
+        const p = await interleaved(lossPart(lossc, y, pred, withGrad), [lossPart(tf.metrics[l.tfjs], y, pred, withGrad)], 3 * reps, 10);
+        return [p.bMs, p.aMs];
+      };
+      rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, kernels, part: await part(true), rss: rssMiB() });
       const evaluate = (m: tf.LayersModel) => async () => {
         const out = m.evaluate(x, y, { batchSize: batch }) as tf.Scalar;
         await out.data();
         out.dispose();
       };
       const ev = await interleaved(evaluate(withLossc), [evaluate(withTfjs)], reps, 5);
-      rows.push({ backend, workload: l.name.replace('fit', 'evaluate'), size: `batch ${batch}`, tfjsMs: ev.bMs, losscMs: ev.aMs, ratio: ev.ratio, rss: rssMiB() });
+      rows.push({ backend, workload: l.name.replace('fit', 'evaluate'), size: `batch ${batch}`, tfjsMs: ev.bMs, losscMs: ev.aMs, ratio: ev.ratio, part: await part(false), rss: rssMiB() });
+      pred.dispose();
       withTfjs.dispose();
       withLossc.dispose();
       tf.dispose([x, y]);
@@ -238,18 +242,20 @@ async function lossRows(backend: string, workloads: UserWorkload[], reps: number
 }
 
 function userTable(rows: UserRow[]): string {
-  const x = (v: number) => `${v.toFixed(2)}×`;
+  const x = (v: number, digits = 2) => `${v.toFixed(digits)}×`;
   const lines = [
     `what users meet: tfjs time / lossc time, interleaved, p25 / median / p75 over rounds (a fit step is model.trainOnBatch); kernels per call or step (tfjs, lossc); RSS after the workload; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}:`,
-    '| backend | workload | size | tfjs ms | lossc ms | tfjs / lossc (p25 / median / p75) | 95% CI of the median | expected from its loss part | kernels tfjs / lossc | tfjs / lossc ≥ goal | RSS MiB |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|',
+    '| backend | workload | size | tfjs ms | lossc ms | tfjs / lossc (p25 / median / p75) | 95% CI of the median | its loss part, ms: tfjs / lossc | the step ratio it predicts | kernels tfjs / lossc | tfjs / lossc ≥ goal | RSS MiB |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const r of rows) {
     const k = r.kernels ? `${r.kernels[0]} / ${r.kernels[1]}${r.kernels[1] > r.kernels[0] ? ' (more)' : ''}` : '-';
     const met = r.ratio.median >= 1 ? 'yes' : r.ratio.ci[1] >= 1 ? 'not resolved' : 'NO';
-    const e = r.expected === undefined ? '-' : r.expected.toFixed(3) + '×';
+    // the step with tfjs's loss part swapped for lossc's
+    const part = r.part ? `${r.part[0].toFixed(3)} / ${r.part[1].toFixed(3)}` : '-';
+    const predicted = r.part ? x(r.tfjsMs / (r.tfjsMs - r.part[0] + r.part[1]), 3) : '-';
     lines.push(
-      `| ${r.backend} | ${r.workload} | ${r.size} | ${r.tfjsMs.toFixed(2)} | ${r.losscMs.toFixed(2)} | ${x(r.ratio.p25)} / ${x(r.ratio.median)} / ${x(r.ratio.p75)} | ${x(r.ratio.ci[0])}–${x(r.ratio.ci[1])} | ${e} | ${k} | ≥1×: ${met} | ${r.rss.toFixed(0)} |`,
+      `| ${r.backend} | ${r.workload} | ${r.size} | ${r.tfjsMs.toFixed(2)} | ${r.losscMs.toFixed(2)} | ${x(r.ratio.p25)} / ${x(r.ratio.median)} / ${x(r.ratio.p75)} | ${x(r.ratio.ci[0])}–${x(r.ratio.ci[1])} | ${part} | ${predicted} | ${k} | ≥1×: ${met} | ${r.rss.toFixed(0)} |`,
     );
   }
   return lines.join('\n');
