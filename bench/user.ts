@@ -4,7 +4,11 @@
 //
 // Every ratio is tfjs time / lossc time, measured interleaved (one call of each in turn per
 // round, so a slow stretch of the shared machine slows both alike) and given as p25 / median /
-// p75 over the rounds, the median being the one compared with the goal (≥ 1×).
+// p75 over the rounds, the median being the one compared with the goal (≥ 1×). The time is the
+// process's CPU time (user + system, all its threads) per call: on the shared machine a call's
+// wall-clock time also counts the time it was descheduled, which made the per-round wall ratios
+// of a fit step spread ±15% (p25–p75) where the CPU-time ratios spread ±2%. The wall-clock
+// median is shown beside it.
 //
 // A fit step is `model.trainOnBatch`: the step model.fit runs per batch (forward, loss, backward,
 // optimizer update), without fit's per-call callbacks and event-loop yields, which cost both sides
@@ -63,40 +67,52 @@ interface UserRow {
   backend: string;
   workload: string;
   size: string;
-  /** ms per call of the tfjs code and of lossc, medians */
+  /** CPU ms per call of the tfjs code and of lossc, medians */
   tfjsMs: number;
   losscMs: number;
-  /** tfjs / lossc per round */
+  /** tfjs / lossc per round, CPU time */
   ratio: Spread;
+  /** tfjs / lossc per round, wall-clock time: the median */
+  wall: number;
   /** kernels run by one call (op-by-op rows): tfjs, lossc */
   kernels?: [number, number];
-  /** fit and evaluate rows: the loss's part of the step, ms (medians), tfjs and lossc */
+  /** fit and evaluate rows: the loss's part of the step, CPU ms (medians), tfjs and lossc */
   part?: [number, number];
   rss: number;
 }
 
 type Call = () => Promise<void> | void;
 
+/** lossc's and tfjs's medians and the per-round ratios b_i / a_i of one clock. */
+function compared(times: number[][]) {
+  const [ta, ...tbs] = times as [number[], ...number[][]];
+  const tb = ta.map((_, r) => Math.min(...tbs.map((t) => t[r]!)));
+  return { aMs: spread(ta).median, bMs: spread(tb).median, ratio: spread(tb.map((t, i) => t / ta[i]!)) };
+}
+
 /**
  * Per-round ratios b_i / a_i of lossc's call `a` and tfjs's calls `bs` made interleaved (`reps`
  * rounds after warm-up); b_i is the fastest of tfjs's calls in round i (its built-in or its ops).
+ * CPU time, and the wall-clock ratio's median.
  */
 async function interleaved(a: Call, bs: Call[], reps: number, warm: number) {
   const all = [a, ...bs];
   for (let i = 0; i < warm; i++) for (const f of all) await f();
-  const times = all.map(() => [] as number[]);
+  const cpu = all.map(() => [] as number[]);
+  const wall = all.map(() => [] as number[]);
   for (let r = 0; r < reps; r++) {
     // rotate which goes first, so none always runs right after another's garbage
     for (let k = 0; k < all.length; k++) {
       const i = (k + r) % all.length;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await all[i]!();
-      times[i]!.push(performance.now() - t0);
+      wall[i]!.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[i]!.push((c.user + c.system) / 1000);
     }
   }
-  const [ta, ...tbs] = times as [number[], ...number[][]];
-  const tb = ta.map((_, r) => Math.min(...tbs.map((t) => t[r]!)));
-  return { aMs: spread(ta).median, bMs: spread(tb).median, ratio: spread(tb.map((t, i) => t / ta[i]!)) };
+  return { ...compared(cpu), wall: compared(wall).ratio.median };
 }
 
 /** One call as a step makes it: run, wait for the results, free them. */
@@ -175,14 +191,14 @@ async function fitRows(backend: string, reps: number): Promise<UserRow[]> {
         const p = await interleaved(lossPart(lossc, y, pred, withGrad), [lossPart(tf.metrics[l.tfjs], y, pred, withGrad)], 3 * reps, 10);
         return [p.bMs, p.aMs];
       };
-      rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, kernels, part: await part(true), rss: rssMiB() });
+      rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, wall: t.wall, kernels, part: await part(true), rss: rssMiB() });
       const evaluate = (m: tf.LayersModel) => async () => {
         const out = m.evaluate(x, y, { batchSize: batch }) as tf.Scalar;
         await out.data();
         out.dispose();
       };
       const ev = await interleaved(evaluate(withLossc), [evaluate(withTfjs)], reps, 5);
-      rows.push({ backend, workload: l.name.replace('fit', 'evaluate'), size: `batch ${batch}`, tfjsMs: ev.bMs, losscMs: ev.aMs, ratio: ev.ratio, part: await part(false), rss: rssMiB() });
+      rows.push({ backend, workload: l.name.replace('fit', 'evaluate'), size: `batch ${batch}`, tfjsMs: ev.bMs, losscMs: ev.aMs, ratio: ev.ratio, wall: ev.wall, part: await part(false), rss: rssMiB() });
       pred.dispose();
       withTfjs.dispose();
       withLossc.dispose();
@@ -228,14 +244,14 @@ async function lossRows(backend: string, workloads: UserWorkload[], reps: number
     // value only: lossc's fast path against the faster of tfjs's built-in and plain ops (per round)
     const tfjsValue = [w.ops, ...(w.builtin ? [w.builtin] : [])].map((f) => () => callOnce(() => f(yt, yp)));
     const v = await interleaved(() => callOnce(() => lossc(yt, yp)), tfjsValue, reps, 3);
-    rows.push({ backend, workload: `${w.name}, value only`, size, tfjsMs: v.bMs, losscMs: v.aMs, ratio: v.ratio, rss: rssMiB() });
+    rows.push({ backend, workload: `${w.name}, value only`, size, tfjsMs: v.bMs, losscMs: v.aMs, ratio: v.ratio, wall: v.wall, rss: rssMiB() });
     // op-by-op (a weighted call), value and gradient: kernels per call, and time
     const tw = weightedTfjs(w);
     const losscStep = () => valueAndGrad((q) => lossc(yt, q, sw), yp);
     const tfjsStep = () => valueAndGrad((q) => tw(yt, q, sw), yp);
     const kernels: [number, number] = [await kernelCount(tfjsStep), await kernelCount(losscStep)];
     const o = await interleaved(() => callOnce(losscStep), [() => callOnce(tfjsStep)], reps, 3);
-    rows.push({ backend, workload: `${w.name}, op-by-op (weighted), value+grad`, size, tfjsMs: o.bMs, losscMs: o.aMs, ratio: o.ratio, kernels, rss: rssMiB() });
+    rows.push({ backend, workload: `${w.name}, op-by-op (weighted), value+grad`, size, tfjsMs: o.bMs, losscMs: o.aMs, ratio: o.ratio, wall: o.wall, kernels, rss: rssMiB() });
     tf.dispose([yt, yp, sw]);
   }
   return rows;
@@ -244,9 +260,9 @@ async function lossRows(backend: string, workloads: UserWorkload[], reps: number
 function userTable(rows: UserRow[]): string {
   const x = (v: number, digits = 2) => `${v.toFixed(digits)}×`;
   const lines = [
-    `what users meet: tfjs time / lossc time, interleaved, p25 / median / p75 over rounds (a fit step is model.trainOnBatch); kernels per call or step (tfjs, lossc); RSS after the workload; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}:`,
-    '| backend | workload | size | tfjs ms | lossc ms | tfjs / lossc (p25 / median / p75) | 95% CI of the median | its loss part, ms: tfjs / lossc | the step ratio it predicts | kernels tfjs / lossc | tfjs / lossc ≥ goal | RSS MiB |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    `what users meet: tfjs CPU time / lossc CPU time, interleaved, p25 / median / p75 over rounds (a fit step is model.trainOnBatch); kernels per call or step (tfjs, lossc); RSS after the workload; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}:`,
+    '| backend | workload | size | tfjs CPU ms | lossc CPU ms | tfjs / lossc (p25 / median / p75) | 95% CI of the median | wall-clock tfjs / lossc, median | its loss part, CPU ms: tfjs / lossc | the step ratio it predicts | kernels tfjs / lossc | tfjs / lossc ≥ goal | RSS MiB |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const r of rows) {
     const k = r.kernels ? `${r.kernels[0]} / ${r.kernels[1]}${r.kernels[1] > r.kernels[0] ? ' (more)' : ''}` : '-';
@@ -255,7 +271,7 @@ function userTable(rows: UserRow[]): string {
     const part = r.part ? `${r.part[0].toFixed(3)} / ${r.part[1].toFixed(3)}` : '-';
     const predicted = r.part ? x(r.tfjsMs / (r.tfjsMs - r.part[0] + r.part[1]), 3) : '-';
     lines.push(
-      `| ${r.backend} | ${r.workload} | ${r.size} | ${r.tfjsMs.toFixed(2)} | ${r.losscMs.toFixed(2)} | ${x(r.ratio.p25)} / ${x(r.ratio.median)} / ${x(r.ratio.p75)} | ${x(r.ratio.ci[0])}–${x(r.ratio.ci[1])} | ${part} | ${predicted} | ${k} | ≥1×: ${met} | ${r.rss.toFixed(0)} |`,
+      `| ${r.backend} | ${r.workload} | ${r.size} | ${r.tfjsMs.toFixed(2)} | ${r.losscMs.toFixed(2)} | ${x(r.ratio.p25)} / ${x(r.ratio.median)} / ${x(r.ratio.p75)} | ${x(r.ratio.ci[0])}–${x(r.ratio.ci[1])} | ${x(r.wall)} | ${part} | ${predicted} | ${k} | ≥1×: ${met} | ${r.rss.toFixed(0)} |`,
     );
   }
   return lines.join('\n');
