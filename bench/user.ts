@@ -4,12 +4,24 @@
 //
 // Every ratio is tfjs time / lossc time, measured interleaved (one call of each in turn per
 // round, so a slow stretch of the shared machine slows both alike) and given as p25 / median /
-// p75 over the rounds, the median being the one compared with the goal (≥ 1×).
+// p75 over the rounds, the median being the one compared with the goal (≥ 1×). The time is the
+// process's CPU time (user + system, all its threads) per call: on the shared machine a call's
+// wall-clock time also counts the time it was descheduled, which made the per-round wall ratios
+// of a fit step spread ±15% (p25–p75) where the CPU-time ratios spread ±2%. The wall-clock
+// median is shown beside it.
 //
 // A fit step is `model.trainOnBatch`: the step model.fit runs per batch (forward, loss, backward,
 // optimizer update), without fit's per-call callbacks and event-loop yields, which cost both sides
 // alike and made the rows noisy (0.68–1.64× in session 3). Both models have the same weights (same
 // seeded initialisers), the same SGD optimizer and the same tensors as data; only the loss differs.
+//
+// Only the loss's part of a step differs, and at batch 1024 it is under 1% of the step (the
+// matmuls are the rest): a fit row's ratio cannot leave 1× by more than that share, while the
+// shared machine's noise moves a median of 101 rounds by about as much. So each fit row comes with
+// the part itself (value and gradient of mean(loss) with respect to the predictions, what the
+// step's backprop runs of the loss; for evaluate, its value), the step ratio that part predicts,
+// and a 95% confidence interval of the median ratio; a median below 1× whose interval holds 1× is
+// "not resolved".
 
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -35,12 +47,18 @@ interface Spread {
   p25: number;
   median: number;
   p75: number;
+  /** a 95% confidence interval of the median (distribution-free: order statistics) */
+  ci: [number, number];
 }
 
 function spread(xs: number[]): Spread {
   const s = [...xs].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-  return { p25: at(0.25), median: at(0.5), p75: at(0.75) };
+  // the median lies between the j-th and k-th of n sorted values with 95% probability (binomial)
+  const n = s.length;
+  const half = 0.98 * Math.sqrt(n);
+  const ci: [number, number] = [s[Math.max(0, Math.floor(n / 2 - half) - 1)]!, s[Math.min(n - 1, Math.ceil(n / 2 + half) - 1)]!];
+  return { p25: at(0.25), median: at(0.5), p75: at(0.75), ci };
 }
 
 const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
@@ -49,38 +67,52 @@ interface UserRow {
   backend: string;
   workload: string;
   size: string;
-  /** ms per call of the tfjs code and of lossc, medians */
+  /** CPU ms per call of the tfjs code and of lossc, medians */
   tfjsMs: number;
   losscMs: number;
-  /** tfjs / lossc per round */
+  /** tfjs / lossc per round, CPU time */
   ratio: Spread;
+  /** tfjs / lossc per round, wall-clock time: the median */
+  wall: number;
   /** kernels run by one call (op-by-op rows): tfjs, lossc */
   kernels?: [number, number];
+  /** fit and evaluate rows: the loss's part of the step, CPU ms (medians), tfjs and lossc */
+  part?: [number, number];
   rss: number;
 }
 
 type Call = () => Promise<void> | void;
 
+/** lossc's and tfjs's medians and the per-round ratios b_i / a_i of one clock. */
+function compared(times: number[][]) {
+  const [ta, ...tbs] = times as [number[], ...number[][]];
+  const tb = ta.map((_, r) => Math.min(...tbs.map((t) => t[r]!)));
+  return { aMs: spread(ta).median, bMs: spread(tb).median, ratio: spread(tb.map((t, i) => t / ta[i]!)) };
+}
+
 /**
  * Per-round ratios b_i / a_i of lossc's call `a` and tfjs's calls `bs` made interleaved (`reps`
  * rounds after warm-up); b_i is the fastest of tfjs's calls in round i (its built-in or its ops).
+ * CPU time, and the wall-clock ratio's median.
  */
 async function interleaved(a: Call, bs: Call[], reps: number, warm: number) {
   const all = [a, ...bs];
   for (let i = 0; i < warm; i++) for (const f of all) await f();
-  const times = all.map(() => [] as number[]);
+  const cpu = all.map(() => [] as number[]);
+  const wall = all.map(() => [] as number[]);
   for (let r = 0; r < reps; r++) {
     // rotate which goes first, so none always runs right after another's garbage
     for (let k = 0; k < all.length; k++) {
       const i = (k + r) % all.length;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await all[i]!();
-      times[i]!.push(performance.now() - t0);
+      wall[i]!.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[i]!.push((c.user + c.system) / 1000);
     }
   }
-  const [ta, ...tbs] = times as [number[], ...number[][]];
-  const tb = ta.map((_, r) => Math.min(...tbs.map((t) => t[r]!)));
-  return { aMs: spread(ta).median, bMs: spread(tb).median, ratio: spread(tb.map((t, i) => t / ta[i]!)) };
+  return { ...compared(cpu), wall: compared(wall).ratio.median };
 }
 
 /** One call as a step makes it: run, wait for the results, free them. */
@@ -101,7 +133,8 @@ function lcg(seed: number): () => number {
 type Target = 'real' | 'binary' | 'one-hot';
 type Activation = 'linear' | 'sigmoid' | 'softmax';
 
-const FIT_LOSSES: Array<{ name: string; tfjs: string; lossc: () => LossFunction; activation: Activation; target: Target }> = [
+/** `tfjs`: the name tfjs-layers' compile takes, and of the same function in tf.metrics. */
+const FIT_LOSSES: Array<{ name: string; tfjs: 'meanSquaredError' | 'binaryCrossentropy' | 'categoricalCrossentropy'; lossc: () => LossFunction; activation: Activation; target: Target }> = [
   { name: 'fit mse', tfjs: 'meanSquaredError', lossc: () => losses.mean_squared_error!(), activation: 'linear', target: 'real' },
   { name: 'fit bce', tfjs: 'binaryCrossentropy', lossc: () => losses.binary_crossentropy!(), activation: 'sigmoid', target: 'binary' },
   { name: 'fit cce', tfjs: 'categoricalCrossentropy', lossc: () => losses.categorical_crossentropy!(), activation: 'softmax', target: 'one-hot' },
@@ -114,6 +147,21 @@ function mlp(loss: string | LossFunction, activation: Activation): tf.LayersMode
   m.add(tf.layers.dense({ units: 10, activation, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
   m.compile({ optimizer: tf.train.sgd(0.01), loss: loss as string });
   return m;
+}
+
+/**
+ * The loss's part of a step, mean(loss(y, p)) at the model's predictions `p` (a variable): its
+ * value and gradient with respect to `p` as trainOnBatch's backprop runs it, or (evaluate) its value.
+ */
+function lossPart(loss: Fn, y: tf.Tensor, p: tf.Variable, withGrad: boolean): () => void {
+  return () => {
+    if (!withGrad) return callOnce(() => tf.mean(loss(y, p)));
+    const { value, grads } = tf.variableGrads(() => tf.mean(loss(y, p)) as tf.Scalar, [p]);
+    const g = grads[p.name]!;
+    g.dataSync();
+    value.dataSync();
+    tf.dispose([value, g]);
+  };
 }
 
 /** Kernels run by one training step. */
@@ -137,14 +185,21 @@ async function fitRows(backend: string, reps: number): Promise<UserRow[]> {
       const step = (m: tf.LayersModel) => async () => void (await m.trainOnBatch(x, y));
       const kernels: [number, number] = [await stepKernels(step(withTfjs)), await stepKernels(step(withLossc))];
       const t = await interleaved(step(withLossc), [step(withTfjs)], reps, 10);
-      rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, kernels, rss: rssMiB() });
+      const pred = tf.variable(tf.tidy(() => withTfjs.predict(x) as tf.Tensor));
+      const lossc = l.lossc();
+      const part = async (withGrad: boolean): Promise<[number, number]> => {
+        const p = await interleaved(lossPart(lossc, y, pred, withGrad), [lossPart(tf.metrics[l.tfjs], y, pred, withGrad)], 3 * reps, 10);
+        return [p.bMs, p.aMs];
+      };
+      rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, wall: t.wall, kernels, part: await part(true), rss: rssMiB() });
       const evaluate = (m: tf.LayersModel) => async () => {
         const out = m.evaluate(x, y, { batchSize: batch }) as tf.Scalar;
         await out.data();
         out.dispose();
       };
       const ev = await interleaved(evaluate(withLossc), [evaluate(withTfjs)], reps, 5);
-      rows.push({ backend, workload: l.name.replace('fit', 'evaluate'), size: `batch ${batch}`, tfjsMs: ev.bMs, losscMs: ev.aMs, ratio: ev.ratio, rss: rssMiB() });
+      rows.push({ backend, workload: l.name.replace('fit', 'evaluate'), size: `batch ${batch}`, tfjsMs: ev.bMs, losscMs: ev.aMs, ratio: ev.ratio, wall: ev.wall, part: await part(false), rss: rssMiB() });
+      pred.dispose();
       withTfjs.dispose();
       withLossc.dispose();
       tf.dispose([x, y]);
@@ -189,31 +244,34 @@ async function lossRows(backend: string, workloads: UserWorkload[], reps: number
     // value only: lossc's fast path against the faster of tfjs's built-in and plain ops (per round)
     const tfjsValue = [w.ops, ...(w.builtin ? [w.builtin] : [])].map((f) => () => callOnce(() => f(yt, yp)));
     const v = await interleaved(() => callOnce(() => lossc(yt, yp)), tfjsValue, reps, 3);
-    rows.push({ backend, workload: `${w.name}, value only`, size, tfjsMs: v.bMs, losscMs: v.aMs, ratio: v.ratio, rss: rssMiB() });
+    rows.push({ backend, workload: `${w.name}, value only`, size, tfjsMs: v.bMs, losscMs: v.aMs, ratio: v.ratio, wall: v.wall, rss: rssMiB() });
     // op-by-op (a weighted call), value and gradient: kernels per call, and time
     const tw = weightedTfjs(w);
     const losscStep = () => valueAndGrad((q) => lossc(yt, q, sw), yp);
     const tfjsStep = () => valueAndGrad((q) => tw(yt, q, sw), yp);
     const kernels: [number, number] = [await kernelCount(tfjsStep), await kernelCount(losscStep)];
     const o = await interleaved(() => callOnce(losscStep), [() => callOnce(tfjsStep)], reps, 3);
-    rows.push({ backend, workload: `${w.name}, op-by-op (weighted), value+grad`, size, tfjsMs: o.bMs, losscMs: o.aMs, ratio: o.ratio, kernels, rss: rssMiB() });
+    rows.push({ backend, workload: `${w.name}, op-by-op (weighted), value+grad`, size, tfjsMs: o.bMs, losscMs: o.aMs, ratio: o.ratio, wall: o.wall, kernels, rss: rssMiB() });
     tf.dispose([yt, yp, sw]);
   }
   return rows;
 }
 
 function userTable(rows: UserRow[]): string {
-  const x = (v: number) => `${v.toFixed(2)}×`;
+  const x = (v: number, digits = 2) => `${v.toFixed(digits)}×`;
   const lines = [
-    `what users meet: tfjs time / lossc time, interleaved, p25 / median / p75 over rounds (a fit step is model.trainOnBatch); kernels per call or step (tfjs, lossc); RSS after the workload; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}:`,
-    '| backend | workload | size | tfjs ms | lossc ms | tfjs / lossc (p25 / median / p75) | kernels tfjs / lossc | tfjs / lossc ≥ goal | RSS MiB |',
-    '|---|---|---|---:|---:|---:|---:|---|---:|',
+    `what users meet: tfjs CPU time / lossc CPU time, interleaved, p25 / median / p75 over rounds (a fit step is model.trainOnBatch); kernels per call or step (tfjs, lossc); RSS after the workload; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}:`,
+    '| backend | workload | size | tfjs CPU ms | lossc CPU ms | tfjs / lossc (p25 / median / p75) | 95% CI of the median | wall-clock tfjs / lossc, median | its loss part, CPU ms: tfjs / lossc | the step ratio it predicts | kernels tfjs / lossc | tfjs / lossc ≥ goal | RSS MiB |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const r of rows) {
     const k = r.kernels ? `${r.kernels[0]} / ${r.kernels[1]}${r.kernels[1] > r.kernels[0] ? ' (more)' : ''}` : '-';
-    const met = r.ratio.median >= 1 ? 'yes' : 'NO';
+    const met = r.ratio.median >= 1 ? 'yes' : r.ratio.ci[1] >= 1 ? 'not resolved' : 'NO';
+    // the step with tfjs's loss part swapped for lossc's
+    const part = r.part ? `${r.part[0].toFixed(3)} / ${r.part[1].toFixed(3)}` : '-';
+    const predicted = r.part ? x(r.tfjsMs / (r.tfjsMs - r.part[0] + r.part[1]), 3) : '-';
     lines.push(
-      `| ${r.backend} | ${r.workload} | ${r.size} | ${r.tfjsMs.toFixed(2)} | ${r.losscMs.toFixed(2)} | ${x(r.ratio.p25)} / ${x(r.ratio.median)} / ${x(r.ratio.p75)} | ${k} | ≥1×: ${met} | ${r.rss.toFixed(0)} |`,
+      `| ${r.backend} | ${r.workload} | ${r.size} | ${r.tfjsMs.toFixed(2)} | ${r.losscMs.toFixed(2)} | ${x(r.ratio.p25)} / ${x(r.ratio.median)} / ${x(r.ratio.p75)} | ${x(r.ratio.ci[0])}–${x(r.ratio.ci[1])} | ${x(r.wall)} | ${part} | ${predicted} | ${k} | ≥1×: ${met} | ${r.rss.toFixed(0)} |`,
     );
   }
   return lines.join('\n');
