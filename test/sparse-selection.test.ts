@@ -78,7 +78,7 @@ describe('the adjoint of a selection into a matmul is a scatter', () => {
   });
 });
 
-describe('dense matmuls, blocked 2 x 2 on the fused target', () => {
+describe('dense matmuls, blocked 4 x 2 on the fused target', () => {
   it('odd sizes (the blocks\' leftover rows and columns), an operand transposed: both paths equal the reference', () => {
     const r = rng(11);
     const src = 'loss f(y_true, y_pred) = sum(matmul(y_pred, transpose(y_true)) ^ 2, axis = -1) + sum(matmul(transpose(y_pred), y_pred), axis = 0)';

@@ -28,7 +28,8 @@ import { storedAsFloat32, type Ctx } from './fused-codegen/scope.js';
 import { HELPERS, lit, Unsupported, type Helper } from './fused-codegen/scalar.js';
 import { SizeBinding } from './fused-codegen/binding.js';
 import { atomsOf, type Poly, type Sz } from './fused-codegen/size.js';
-import { blockedMatmul, columnSum, sparseMatmul } from './fused-codegen/sparse.js';
+import { columnSum, sparseMatmul } from './fused-codegen/sparse.js';
+import { blockedMatmul } from './fused-codegen/matmul.js';
 import { shareBuffers } from './fused-codegen/alias.js';
 
 export interface FusedKernel {

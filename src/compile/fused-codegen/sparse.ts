@@ -12,21 +12,21 @@ import type { Node } from '../../ir/node.js';
 import { VIEWS } from '../../ir/ops.js';
 import { argPositions, dims, isBufferLeaf, normPos, sizeOf, type Pos } from './graph.js';
 import { formOf, type Form, type Nest } from './nests.js';
-import { szAdd, szEq, szMul, szTypical, type Sz } from './size.js';
+import { szEq, szTypical, type Sz } from './size.js';
 import type { Ctx } from './scope.js';
 
 /** A shape for a kernel's comments (a symbolic size as its polynomial's key). */
-const shown = (ds: readonly Sz[]): string => ds.map((d) => (typeof d === 'number' ? d : d.key.replace(/^1\*([^+]*)$/, '$1'))).join(', ');
-const isNil = (c: Sz | undefined): boolean => c === undefined || szEq(c, 0);
+export const shown = (ds: readonly Sz[]): string => ds.map((d) => (typeof d === 'number' ? d : d.key.replace(/^1\*([^+]*)$/, '$1'))).join(', ');
+export const isNil = (c: Sz | undefined): boolean => c === undefined || szEq(c, 0);
 
 /** `v * c` as code (`v` when c is 1, '' when 0). */
-function term(ctx: Ctx, v: string, c: Sz | undefined): string {
+export function term(ctx: Ctx, v: string, c: Sz | undefined): string {
   if (isNil(c)) return '';
   return c === 1 ? v : `${v} * ${ctx.size(c!)}`;
 }
 
 /** A sum of terms as code: '0' when every one is empty. */
-const sumCode = (ts: readonly string[]): string => ts.filter((t) => t && t !== '0').join(' + ') || '0';
+export const sumCode = (ts: readonly string[]): string => ts.filter((t) => t && t !== '0').join(' + ') || '0';
 
 const isZero = (n: Node): boolean => (n.op === 'const' && n.attrs.value === 0) || (n.op === 'broadcast_like' && isZero(n.args[0]!));
 
@@ -79,7 +79,7 @@ export function isSparse(n: Node, memo = new Map<Node, boolean>()): boolean {
 }
 
 /** A matmul operand read through its views down to a buffer: the buffer and its position. */
-function toBuffer(ctx: Ctx, node: Node, pos: Pos): { base: Node; pos: Pos } | null {
+export function toBuffer(ctx: Ctx, node: Node, pos: Pos): { base: Node; pos: Pos } | null {
   const { g } = ctx;
   let n = node;
   let p = normPos(pos, dims(n));
@@ -141,74 +141,6 @@ export function sparseMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
     out(depth, `for (let ${vf} = 0; ${vf} < ${ctx.size(sx[free]!)}; ${vf}++) ${w}[${oc} + ${step(fC)}] += ${x} * ${D}[${od} + ${step(fD)}];`);
     for (let l = loops.length - 1; l >= 0; l--) out(2 + l, '}');
     for (const b of ctx.storeNames(it.target)) out(2, `for (let ${q} = 0; ${q} < ${ctx.size(size)}; ${q}++) ${b}[${q}] = ${w}[${q}];`);
-    out(1, '}');
-    return lines;
-  };
-}
-
-/**
- * The renderer of a dense 2-D matmul nest, blocked 2 × 2: each pass over k computes four results
- * from four loads (the plain loop needs two loads per multiply-add). Rows and columns left over by
- * the blocks get the plain loop. Each result still sums its k terms in order, in a double.
- */
-export function blockedMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
-  if (nest.items.length !== 1 || nest.space.sx.length !== 3) return null;
-  const it = nest.items[0]!;
-  if (it.kind !== 'mm') return null;
-  const [I, J, K] = nest.space.sx as [Sz, Sz, Sz];
-  // Codegen-time choice at a typical size (symbolic sizes are at least 2; any size is computed right).
-  if (szTypical(I) < 2 || szTypical(J) < 2 || szTypical(K) < 4) return null;
-  const a = toBuffer(ctx, it.terms[0]!.node, it.terms[0]!.pos);
-  const b = toBuffer(ctx, it.terms[1]!.node, it.terms[1]!.pos);
-  if (!a || !b) return null;
-  const name = (n: Node) => (ctx.g.targets.has(n) ? ctx.readName(n) : ctx.leafName(n));
-  const A = name(a.base);
-  const B = name(b.base);
-  const fA = formOf(dims(a.base), a.pos, 3);
-  const fB = formOf(dims(b.base), b.pos, 3);
-  const fC = it.store;
-  const [vi, vj, vk] = ['i', 'j', 'k'].map((p) => ctx.fresh(p)) as [string, string, string];
-  const m = ctx.fresh('m'); // the block's locals: m<n>a0, m<n>b1, m<n>c01 (no other name starts with m)
-  const off = (f: Form, di: number, dj: number, withK: boolean) => {
-    const c = szAdd(f.c, szAdd(szMul(di, f.coefs[0]!), szMul(dj, f.coefs[1]!)));
-    return sumCode([isNil(c) ? '' : ctx.size(c), term(ctx, vi, f.coefs[0]), term(ctx, vj, f.coefs[1]), withK ? term(ctx, vk, f.coefs[2]) : '']);
-  };
-  /** The even part of a size as code, and the code of its odd row or column (null when even). */
-  const even = (n: Sz) => (typeof n === 'number' ? ctx.size(n - (n % 2)) : `${ctx.size(n)} - ${ctx.size(n)} % 2`);
-  /** Emits the leftover row or column: statically at a number, guarded at run time at a symbol. */
-  const odd = (depth: number, out: (d: number, t: string) => void, v: string, n: Sz, body: () => void) => {
-    if (typeof n === 'number' && n % 2 === 0) return;
-    const guard = typeof n === 'number' ? '' : `if (${ctx.size(n)} % 2) `;
-    out(depth, `${guard}{ const ${v} = ${typeof n === 'number' ? ctx.size(n - 1) : `${ctx.size(n)} - 1`};`);
-    body();
-    out(depth, '}');
-  };
-  return () => {
-    const lines: string[] = [];
-    const out = (depth: number, t: string) => lines.push('  '.repeat(depth) + t);
-    const stores = ctx.storeNames(it.target);
-    /** One block of rows di < h and columns dj < w at (vi, vj). */
-    const block = (depth: number, h: number, w: number) => {
-      const acc = (di: number, dj: number) => `${m}c${di}${dj}`;
-      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) out(depth, `let ${acc(di, dj)} = 0;`);
-      out(depth, `for (let ${vk} = 0; ${vk} < ${ctx.size(K)}; ${vk}++) {`);
-      for (let di = 0; di < h; di++) out(depth + 1, `const ${m}a${di} = ${A}[${off(fA, di, 0, true)}];`);
-      for (let dj = 0; dj < w; dj++) out(depth + 1, `const ${m}b${dj} = ${B}[${off(fB, 0, dj, true)}];`);
-      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) out(depth + 1, `${acc(di, dj)} += ${m}a${di} * ${m}b${dj};`);
-      out(depth, '}');
-      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) for (const s of stores) out(depth, `${s}[${off(fC, di, dj, false)}] = ${acc(di, dj)};`);
-    };
-    const rows = (depth: number, h: number) => {
-      out(depth, `for (let ${vj} = 0; ${vj} < ${even(J)}; ${vj} += 2) {`);
-      block(depth + 1, h, 2);
-      out(depth, '}');
-      odd(depth, out, vj, J, () => block(depth + 1, h, 1));
-    };
-    out(1, `{ // nest ${nest.id}: matmul [${shown(dims(it.target))}] over ${shown([K])}, blocked 2 x 2`);
-    out(2, `for (let ${vi} = 0; ${vi} < ${even(I)}; ${vi} += 2) {`);
-    rows(3, 2);
-    out(2, '}');
-    odd(2, out, vi, I, () => rows(3, 1));
     out(1, '}');
     return lines;
   };

@@ -1,0 +1,54 @@
+// The fused kernel's dense products for batch-hard triplet (issue 13 item 5): the Gram matrix
+// X Xᵀ is computed 4 × 2 blocks at a time from the diagonal on and mirrored across it
+// (fused-codegen/matmul.ts). The mirrored entries must be bit for bit what computing them gives:
+// each entry is the float32 rounding of its k products summed in order in a double.
+
+import { describe, expect, it } from 'vitest';
+import { Node } from '../src/ir/node.js';
+import * as b from '../src/ir/build.js';
+import { fuse } from '../src/compile/fused.js';
+import { rng } from './helpers/numeric.js';
+
+/** X Xᵀ of a row-major [n, d] float32 matrix, each entry summed in order in a double, rounded. */
+function gram(x: Float32Array, n: number, d: number): Float32Array {
+  const g = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += x[i * d + k]! * x[j * d + k]!;
+      g[i * n + j] = s;
+    }
+  }
+  return g;
+}
+
+describe('the symmetric Gram matrix X Xᵀ, half computed and mirrored', () => {
+  const x = b.input('x', ['s0', 's1']);
+  const xxt = Node.make('matmul', [x, Node.make('transpose', [x], { perm: [1, 0] })]);
+  const kernel = fuse([xxt], [x])!;
+
+  it('is the symmetric form', () => {
+    expect(kernel.source).toMatch(/matmul \[s0, s0\] over s1, blocked 4 x 2, symmetric/);
+  });
+
+  it('equals the entry-by-entry product bit for bit: leftover rows and columns, several mirror tiles', () => {
+    const r = rng(5);
+    for (const [n, d] of [
+      [2, 4],
+      [3, 5],
+      [4, 4],
+      [7, 6],
+      [64, 4],
+      [70, 9],
+      [131, 8],
+      [200, 33],
+    ] as const) {
+      const data = Float32Array.from({ length: n * d }, () => r() * 4 - 2);
+      const [got] = kernel.run([data], undefined, [[n, d]]);
+      const want = gram(data, n, d);
+      let diff = 0;
+      for (let q = 0; q < n * n; q++) if (!Object.is(got![q], want[q])) diff++;
+      expect(diff, `[${n}, ${d}]`).toBe(0);
+    }
+  });
+});
