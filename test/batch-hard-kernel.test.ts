@@ -4,6 +4,8 @@
 // each entry is the float32 rounding of its k products summed in order in a double.
 
 import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { losses } from '../src/index.js';
 import { Node } from '../src/ir/node.js';
 import * as b from '../src/ir/build.js';
 import { fuse } from '../src/compile/fused.js';
@@ -50,5 +52,32 @@ describe('the symmetric Gram matrix X Xᵀ, half computed and mirrored', () => {
       for (let q = 0; q < n * n; q++) if (!Object.is(got![q], want[q])) diff++;
       expect(diff, `[${n}, ${d}]`).toBe(0);
     }
+  });
+});
+
+describe("batch-hard's two gradient products, one walk over the sparse adjoint", () => {
+  it('a non-finite embedding: no zero is skipped (0 · inf is NaN), the fused path = op-by-op', () => {
+    const n = 9;
+    const dim = 3;
+    const f = losses.batch_hard_triplet_loss!();
+    const r = rng(2);
+    const data = Array.from({ length: n * dim }, () => r() * 2 - 1);
+    data[4] = Infinity;
+    const yp = tf.tensor(data, [n, dim]);
+    const yt = tf.tensor(Array.from({ length: n }, (_, i) => i % 3), [n], 'int32');
+    const ones = tf.ones([n]);
+    const at = (w?: tf.Tensor) =>
+      tf.tidy(() => {
+        const { value, grad } = tf.valueAndGrad((q: tf.Tensor) => f(yt, q, w) as tf.Scalar)(yp);
+        return [value.dataSync()[0]!, ...grad.dataSync()];
+      });
+    const fused = at();
+    const general = at(ones);
+    expect(fused.some((v) => Number.isNaN(v))).toBe(true);
+    fused.forEach((v, i) => {
+      if (Number.isNaN(general[i]!)) expect(v, `[${i}]`).toBeNaN();
+      else expect(Math.abs(v - general[i]!), `[${i}]`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(general[i]!)));
+    });
+    tf.dispose([yp, yt, ones]);
   });
 });
