@@ -81,3 +81,53 @@ describe("batch-hard's two gradient products, one walk over the sparse adjoint",
     tf.dispose([yp, yt, ones]);
   });
 });
+
+describe('tie counts of a max/min, counted online in its pass', () => {
+  // sum(float(y == max(y))) and the same for min, y = x * 3 computed in a double: entries that
+  // differ in double but not at float32 tie (eq compares at float32, as tfjs does).
+  const x = b.input('x', ['s0', 's1']);
+  const y = b.mul(x, b.constant(3));
+  const roots = (['max', 'min'] as const).flatMap((op) => {
+    const m = b.reduce(op, y, [1]);
+    const count = b.reduce('sum', b.cast(b.compare('eq', y, b.expandDims(m, 1)), 'float32'), [1]);
+    return [m, count];
+  });
+  const kernel = fuse(roots, [x])!;
+
+  it('one pass over each row for the extremes and their ties', () => {
+    expect(kernel.source).toMatch(/loops \(1\*s0\) \/ \(1\*s1\), 1 pass\(es\)/);
+  });
+
+  it('counts as eq at float32 does: near ties, NaN, ±inf, ±0, one-entry rows', () => {
+    // lo, hi: neighbouring float32s whose triples differ in double but round to one float32
+    const lo = Math.fround(0.2);
+    const hi = new Float32Array(new Uint32Array([new Uint32Array(Float32Array.of(lo).buffer)[0]! + 1]).buffer)[0]!;
+    expect(lo * 3).not.toBe(hi * 3);
+    expect(Math.fround(lo * 3)).toBe(Math.fround(hi * 3));
+    const rows = [
+      [1, 2, 2, 0.5, 2, -1],
+      [lo, 0.1, hi, lo, 0.05, 0], // the max moves from lo to hi, one float32: three ties
+      [hi, 0.9, lo, hi, 0.7, 0.8], // the min moves from hi to lo: three ties
+      [NaN, 1, 2, 3, 3, 0],
+      [Infinity, Infinity, 1, -Infinity, -Infinity, 0],
+      [0, -0, 0, -0, -0, 0],
+      [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity],
+      [5, 4, 3, 2, 1, 5],
+    ];
+    const c = rows[0]!.length;
+    const data = Float32Array.from(rows.flat());
+    const got = kernel.run([data], undefined, [[rows.length, c]]);
+    rows.forEach((_row, r) => {
+      const v = Array.from(data.subarray(r * c, (r + 1) * c), (e) => e * 3);
+      for (const [k, pick] of [
+        [0, (a: number, q: number) => Math.max(a, q)],
+        [2, (a: number, q: number) => Math.min(a, q)],
+      ] as const) {
+        const m = v.reduce(pick, k === 0 ? -Infinity : Infinity);
+        const ties = v.filter((e) => Math.fround(e) === Math.fround(m)).length;
+        expect(got[k]![r], `row ${r} extreme ${k}`).toBe(Math.fround(m));
+        expect(got[k + 1]![r], `row ${r} ties of ${k === 0 ? 'max' : 'min'}`).toBe(ties);
+      }
+    });
+  });
+});
