@@ -13,20 +13,7 @@ const SLOW_BROADCAST = new Set(['wasm']);
 /** Integers up to this magnitude are exact in float32. */
 const EXACT = 2 ** 24;
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
-/** The broadcast shape of a and b (right-aligned), or null when they do not broadcast. */
-function broadcastShape(a: readonly number[], b: readonly number[]): number[] | null {
-  const r = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < r; i++) {
-    const x = a[a.length - r + i] ?? 1;
-    const y = b[b.length - r + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return null;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
+const sameShape = (a: number[], b: number[]) => tf.util.arraysEqual(a, b);
 
 /** x as float32 with the same comparisons, or null where that is not exact. */
 function asFloat(x: tf.Tensor): tf.Tensor | null {
@@ -39,7 +26,7 @@ function asFloat(x: tf.Tensor): tf.Tensor | null {
 }
 
 /** x widened to `shape` by a broadcasting add of zeros of the axes it lacks. */
-function widened(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
+function widened(x: tf.Tensor, shape: number[]): tf.Tensor {
   if (sameShape(x.shape, shape)) return x;
   const own = [...Array<number>(shape.length - x.rank).fill(1), ...x.shape];
   return tf.add(x, tf.zeros(shape.map((d, i) => (own[i] === 1 ? d : 1))));
@@ -49,10 +36,10 @@ function widened(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
 export function widenedCompare(f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
   return (a, b) => {
     if (!SLOW_BROADCAST.has(tf.getBackend()) || a.size === 1 || b.size === 1 || sameShape(a.shape, b.shape)) return f(a, b);
-    const shape = broadcastShape(a.shape, b.shape);
-    const fa = shape && asFloat(a);
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const fa = asFloat(a);
     const fb = fa && asFloat(b);
-    if (!shape || !fa || !fb) return f(a, b);
+    if (!fa || !fb) return f(a, b);
     return f(widened(fa, shape), widened(fb, shape));
   };
 }
