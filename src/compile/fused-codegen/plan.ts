@@ -247,7 +247,8 @@ const nestHasTies = (nest: Nest, it: Item) => nest.items.some((i) => i.tieOf ===
 class Emitter {
   private readonly lines: string[] = [];
   private indent = 1;
-  private readonly acc = new Map<Item, { a: string; s: string }>();
+  /** Per reduction: its accumulator, logsumexp's running sum, a tied max/min's value before the element. */
+  private readonly acc = new Map<Item, { a: string; s: string; o?: string }>();
   constructor(private readonly pl: Plan) {}
 
   private out(t: string): void {
@@ -356,7 +357,7 @@ class Emitter {
     else if (it.op === 'sum' || it.op === 'mean') this.out(`${a} += ${x};`);
     else {
       // A max/min whose ties are counted keeps its value before this element (for tieCount).
-      if (nestHasTies(this.pl.nest, it)) this.out(`const ${(this.acc.get(it)!.s = ctx.fresh('o'))} = ${a};`);
+      if (nestHasTies(this.pl.nest, it)) this.out(`const ${(this.acc.get(it)!.o = ctx.fresh('o'))} = ${a};`);
       this.out(`${a} = Math.${it.op === 'min' ? 'min' : 'max'}(${a}, ${x});`);
     }
   }
@@ -370,7 +371,7 @@ class Emitter {
     const ext = this.acc.get(it.tieOf!)!;
     const f = (v: string) => (it.tieOf!.terms[0]!.node.dtype === 'float32' ? `Math.fround(${v})` : v);
     const hit = `(${f(x)} === ${f(ext.a)} ? 1 : 0)`;
-    this.out(`${c} = ${f(ext.a)} === ${f(ext.s)} ? ${c} + ${hit} : ${hit};`);
+    this.out(`${c} = ${f(ext.a)} === ${f(ext.o!)} ? ${c} + ${hit} : ${hit};`);
   }
 
   /** The result of a reduction or matmul whose last pass is `p`, stored. */
