@@ -28,7 +28,8 @@ import { storedAsFloat32, type Ctx } from './fused-codegen/scope.js';
 import { HELPERS, lit, Unsupported, type Helper } from './fused-codegen/scalar.js';
 import { SizeBinding } from './fused-codegen/binding.js';
 import { atomsOf, type Poly, type Sz } from './fused-codegen/size.js';
-import { blockedMatmul, columnSum, sparseMatmul } from './fused-codegen/sparse.js';
+import { columnSum, sparseMatmuls } from './fused-codegen/sparse.js';
+import { blockedMatmul } from './fused-codegen/matmul.js';
 import { shareBuffers } from './fused-codegen/alias.js';
 
 export interface FusedKernel {
@@ -312,7 +313,8 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
     size: (sz) => sizes.code(sz),
   };
 
-  const renderers = nests.map((nest) => sparseMatmul(ctx, nest) ?? blockedMatmul(ctx, nest) ?? columnSum(ctx, nest) ?? planNest(ctx, nest));
+  const scatters = sparseMatmuls(ctx, nests);
+  const renderers = nests.map((nest) => scatters.get(nest) ?? blockedMatmul(ctx, nest) ?? columnSum(ctx, nest) ?? planNest(ctx, nest));
   const rendered = renderers.map((r, i) => ({ nest: nests[i]!, lines: r() }));
   const bufs = [...tempName].map(([n, name]) => ({ name, kind: storedAsFloat32(n) ? ('f32' as const) : SCRATCH_KIND[n.dtype], size: sizeOf(dims(n)) }));
   const shared = shareBuffers(rendered, bufs);

@@ -7,6 +7,8 @@ import type { OpName } from '../ir/ops.js';
 import { LosscError } from '../errors.js';
 import { ctcGrad, ctcLoss, type CtcDims } from '../eval/ctc.js';
 import { recordingGradients } from './engine.js';
+import { widenedCompare } from './compare.js';
+import { sparseColumnSum, sparseMatmul } from './sparse-kernels.js';
 
 export type Kernel = (args: tf.Tensor[], n: Node) => tf.Tensor;
 
@@ -26,6 +28,8 @@ const reduce =
     const r = f(xx, axes, keep);
     return x!.dtype === 'bool' ? tf.cast(r, 'bool') : r;
   };
+
+const sum = reduce((x, a, k) => tf.sum(x, a, k));
 
 /** The tensor a zero-gradient identity gives, so that tf.grad through stop_gradient is zero too. */
 const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
@@ -235,19 +239,19 @@ export const KERNELS: Record<OpName, Kernel> = {
   // max(x, 0) is relu (tfjs's Maximum broadcasting a scalar is a slow generic kernel on wasm).
   maximum: ([a, b], n) => (isZero(n.args[1]!) && a!.dtype === 'float32' ? tf.relu(a!) : isZero(n.args[0]!) && b!.dtype === 'float32' ? tf.relu(b!) : tf.maximum(a!, b!)),
   minimum: ([a, b]) => tf.minimum(a!, b!),
-  lt: noGradient((a, b) => tf.less(a!, b!)),
-  le: noGradient((a, b) => tf.lessEqual(a!, b!)),
-  gt: noGradient((a, b) => tf.greater(a!, b!)),
-  ge: noGradient((a, b) => tf.greaterEqual(a!, b!)),
-  eq: noGradient((a, b) => tf.equal(a!, b!)),
-  ne: noGradient((a, b) => tf.notEqual(a!, b!)),
+  lt: noGradient(widenedCompare((a, b) => tf.less(a, b))),
+  le: noGradient(widenedCompare((a, b) => tf.lessEqual(a, b))),
+  gt: noGradient(widenedCompare((a, b) => tf.greater(a, b))),
+  ge: noGradient(widenedCompare((a, b) => tf.greaterEqual(a, b))),
+  eq: noGradient(widenedCompare((a, b) => tf.equal(a, b))),
+  ne: noGradient(widenedCompare((a, b) => tf.notEqual(a, b))),
   and: noGradient((a, b) => tf.logicalAnd(a!, b!)),
   or: noGradient((a, b) => tf.logicalOr(a!, b!)),
 
   where: ([c, a, b], n) => whereOf(c!, a!, b!, n),
   clip: ([x, lo, hi], n) => clip(x!, lo!, hi!, n),
 
-  sum: reduce((x, a, k) => tf.sum(x, a, k)),
+  sum: (args, n) => sparseColumnSum(args[0]!, n) ?? sum(args, n),
   // The sum, then one division, as the fused kernels do: tfjs's mean divides each entry first, so
   // mean([0.5, 1.5, -2]) is -1.5e-8, not 0 (fuzz seed 50177705: an == 0 that held on one path only).
   mean: reduce((x, a, k) =>
@@ -268,7 +272,7 @@ export const KERNELS: Record<OpName, Kernel> = {
   },
   concat: (xs, n) => tf.concat(xs, n.attrs.axis as number),
   transpose: ([x], n) => tf.transpose(x!, n.attrs.perm as number[]),
-  matmul: ([a, b]) => matmulBroadcast(a!, b!),
+  matmul: ([a, b], n) => sparseMatmul(a!, b!, n) ?? matmulBroadcast(a!, b!),
   // 1 where the label equals the position along the last axis, as the reference and the fused
   // target compare (tf.oneHot refuses depth 1, which a one-class size(x, axis = k) gives).
   one_hot: (args, n) => noGradient((labels) => oneHotOf(labels!, shapeOf(n)[n.rank - 1]!))(args, n),

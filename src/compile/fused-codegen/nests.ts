@@ -55,6 +55,12 @@ export interface Item {
   count: Sz;
   store: Form;
   nest?: Nest;
+  /**
+   * A count of the entries tied for a max/min (`sum(x == max(x))`, the tie count of a
+   * selection's adjoint) computed with that max in its own pass: its term is x itself, and it
+   * counts online the entries equal at float32 to the running extreme (plan.ts).
+   */
+  tieOf?: Item;
 }
 
 export interface Nest {
@@ -315,6 +321,10 @@ export function groupNests(g: Graph, targets: readonly Node[]): { nests: Nest[];
     const list: Item[] = [];
     itemsOf.set(t, list);
     for (const { space, item, sealed } of itemsFor(t)) {
+      if (joinTieCount(g, itemsOf, item, space)) {
+        list.push(item);
+        continue;
+      }
       const reads = targetReads(g, item);
       if (sealed || !nests.some((nest) => tryJoin(itemsOf, nest, item, space, reads))) {
         const nest: Nest = { id: nests.length, space, items: [item], passes: item.endPass + 1, deps: new Set(), sealed };
@@ -326,4 +336,44 @@ export function groupNests(g: Graph, targets: readonly Node[]): { nests: Nest[];
     }
   }
   return { nests: producersFirst(nests), itemsOf };
+}
+
+/** The max/min whose ties `t` counts (t = sum(float(x == max(x))) over max's axes), or undefined. */
+function tiedExtreme(t: Node): { m: Node; x: Node } | undefined {
+  if (t.op !== 'sum') return undefined;
+  const c = t.args[0]!;
+  if (c.op !== 'cast' || c.dtype !== 'float32' || c.args[0]!.op !== 'eq') return undefined;
+  const [p, q] = c.args[0]!.args as [Node, Node];
+  const strip = (n: Node) => {
+    while (n.op === 'expand_dims' || n.op === 'broadcast_like') n = n.args[0]!;
+    return n;
+  };
+  for (const [x, k] of [
+    [p, q],
+    [q, p],
+  ] as const) {
+    const m = strip(k);
+    if ((m.op === 'max' || m.op === 'min') && m.args[0] === x && reductionAxes(m).join() === reductionAxes(t).join()) return { m, x };
+  }
+  return undefined;
+}
+
+/** Put a tie count into its max's pass (item.tieOf), when it reads x there at the same elements; whether it did. */
+function joinTieCount(g: Graph, itemsOf: ItemsOf, item: Item, space: Space): boolean {
+  const tied = item.kind === 'red' ? tiedExtreme(item.target) : undefined;
+  const ext = tied && (itemsOf.get(tied.m) ?? []).find((i) => i.kind === 'red');
+  if (!tied || !ext || !sameSizes(ext.nest!.space.sx, space.sx) || dims(tied.x).length !== space.sx.length) return false;
+  const trial: Item = { ...item, terms: [{ node: tied.x, pos: identity(space.sx) }] };
+  const nest = ext.nest!;
+  const before = { space: nest.space, passes: nest.passes, deps: new Set(nest.deps), items: nest.items.length };
+  if (!tryJoin(itemsOf, nest, trial, space, targetReads(g, trial))) return false;
+  if (trial.pass !== ext.pass || nest.space !== before.space) {
+    // joined a later pass (or changed the loops): undo, and count the ties the plain way
+    Object.assign(nest, { space: before.space, passes: before.passes, deps: before.deps });
+    nest.items.length = before.items;
+    return false;
+  }
+  Object.assign(item, trial, { tieOf: ext });
+  nest.items[nest.items.length - 1] = item;
+  return true;
 }

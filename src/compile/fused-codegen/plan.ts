@@ -241,11 +241,14 @@ export function planNest(ctx: Ctx, nest: Nest): () => string[] {
   return () => new Emitter(plan).nest();
 }
 
+const nestHasTies = (nest: Nest, it: Item) => nest.items.some((i) => i.tieOf === it);
+
 /** The renderer of one planned nest: its loops, the locals at each level, stores and accumulators. */
 class Emitter {
   private readonly lines: string[] = [];
   private indent = 1;
-  private readonly acc = new Map<Item, { a: string; s: string }>();
+  /** Per reduction: its accumulator, logsumexp's running sum, a tied max/min's value before the element. */
+  private readonly acc = new Map<Item, { a: string; s: string; o?: string }>();
   constructor(private readonly pl: Plan) {}
 
   private out(t: string): void {
@@ -350,9 +353,25 @@ class Emitter {
       e.lines.forEach((l) => this.out(l));
       if (sh) this.out(`${sh.names.w}[${sharedOff.get(it)!()}] = ${e.value};`);
       this.out(`${sum} += ${e.value};`);
-    } else if (it.op === 'sum' || it.op === 'mean') this.out(`${a} += ${x};`);
-    else if (it.op === 'max' || it.op === 'logsumexp') this.out(`${a} = Math.max(${a}, ${x});`);
-    else this.out(`${a} = Math.min(${a}, ${x});`);
+    } else if (it.tieOf) this.tieCount(it, a, x);
+    else if (it.op === 'sum' || it.op === 'mean') this.out(`${a} += ${x};`);
+    else {
+      // A max/min whose ties are counted keeps its value before this element (for tieCount).
+      if (nestHasTies(this.pl.nest, it)) this.out(`const ${(this.acc.get(it)!.o = ctx.fresh('o'))} = ${a};`);
+      this.out(`${a} = Math.${it.op === 'min' ? 'min' : 'max'}(${a}, ${x});`);
+    }
+  }
+
+  /**
+   * The entries of x equal to the running extreme m (at float32 for floats, as eq compares),
+   * counted online: when m moves to another float32 value every earlier entry is below it, so
+   * the count restarts at this one (0 for NaN, which equals nothing and stays the extreme).
+   */
+  private tieCount(it: Item, c: string, x: string): void {
+    const ext = this.acc.get(it.tieOf!)!;
+    const f = (v: string) => (it.tieOf!.terms[0]!.node.dtype === 'float32' ? `Math.fround(${v})` : v);
+    const hit = `(${f(x)} === ${f(ext.a)} ? 1 : 0)`;
+    this.out(`${c} = ${f(ext.a)} === ${f(ext.o!)} ? ${c} + ${hit} : ${hit};`);
   }
 
   /** The result of a reduction or matmul whose last pass is `p`, stored. */

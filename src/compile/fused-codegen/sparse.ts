@@ -11,22 +11,22 @@
 import type { Node } from '../../ir/node.js';
 import { VIEWS } from '../../ir/ops.js';
 import { argPositions, dims, isBufferLeaf, normPos, sizeOf, type Pos } from './graph.js';
-import { formOf, type Form, type Nest } from './nests.js';
-import { szAdd, szEq, szMul, szTypical, type Sz } from './size.js';
+import { formOf, type Form, type Item, type Nest } from './nests.js';
+import { szEq, szTypical, type Sz } from './size.js';
 import type { Ctx } from './scope.js';
 
 /** A shape for a kernel's comments (a symbolic size as its polynomial's key). */
-const shown = (ds: readonly Sz[]): string => ds.map((d) => (typeof d === 'number' ? d : d.key.replace(/^1\*([^+]*)$/, '$1'))).join(', ');
-const isNil = (c: Sz | undefined): boolean => c === undefined || szEq(c, 0);
+export const shown = (ds: readonly Sz[]): string => ds.map((d) => (typeof d === 'number' ? d : d.key.replace(/^1\*([^+]*)$/, '$1'))).join(', ');
+export const isNil = (c: Sz | undefined): boolean => c === undefined || szEq(c, 0);
 
 /** `v * c` as code (`v` when c is 1, '' when 0). */
-function term(ctx: Ctx, v: string, c: Sz | undefined): string {
+export function term(ctx: Ctx, v: string, c: Sz | undefined): string {
   if (isNil(c)) return '';
   return c === 1 ? v : `${v} * ${ctx.size(c!)}`;
 }
 
 /** A sum of terms as code: '0' when every one is empty. */
-const sumCode = (ts: readonly string[]): string => ts.filter((t) => t && t !== '0').join(' + ') || '0';
+export const sumCode = (ts: readonly string[]): string => ts.filter((t) => t && t !== '0').join(' + ') || '0';
 
 const isZero = (n: Node): boolean => (n.op === 'const' && n.attrs.value === 0) || (n.op === 'broadcast_like' && isZero(n.args[0]!));
 
@@ -79,7 +79,7 @@ export function isSparse(n: Node, memo = new Map<Node, boolean>()): boolean {
 }
 
 /** A matmul operand read through its views down to a buffer: the buffer and its position. */
-function toBuffer(ctx: Ctx, node: Node, pos: Pos): { base: Node; pos: Pos } | null {
+export function toBuffer(ctx: Ctx, node: Node, pos: Pos): { base: Node; pos: Pos } | null {
   const { g } = ctx;
   let n = node;
   let p = normPos(pos, dims(n));
@@ -93,8 +93,23 @@ function toBuffer(ctx: Ctx, node: Node, pos: Pos): { base: Node; pos: Pos } | nu
   return { base: n, pos: p };
 }
 
-/** The renderer of a 2-D matmul nest with a sparse operand, or null when the nest is not one. */
-export function sparseMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
+/** A 2-D matmul nest with a sparse operand: what its scatter reads and writes. */
+interface Scatter {
+  nest: Nest;
+  item: Item;
+  /** The sparse operand's buffer (its name) and the index form it is read at. */
+  S: string;
+  fS: Form;
+  D: string;
+  fD: Form;
+  /** The dense operand's buffer size (checked all finite before zeros are skipped). */
+  dSize: Sz;
+  /** The SX axes looped over (the sparse operand's, in its storage order), and the free one. */
+  loops: number[];
+  free: number;
+}
+
+function scatterOf(ctx: Ctx, nest: Nest): Scatter | null {
   if (nest.items.length !== 1 || nest.space.sx.length !== 3) return null;
   const it = nest.items[0]!;
   if (it.kind !== 'mm') return null;
@@ -107,111 +122,100 @@ export function sparseMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
   // SX axes: 0 = i (rows of the result), 1 = j (its columns), 2 = k (summed). The sparse operand
   // spans {i, k} (the left one) or {k, j}; the other axis is the free one, the inner loop.
   const own = s === 0 ? [0, 2] : [2, 1];
-  const free = s === 0 ? 1 : 0;
   const loops: number[] = [];
   for (const x of sparse.pos) if (x.d >= 0 && !loops.includes(x.d)) loops.push(x.d);
   for (const d of own) if (!loops.includes(d) && szTypical(sx[d]!) > 1) loops.push(d);
   if (loops.some((d) => !own.includes(d))) return null;
   const name = (n: Node) => (ctx.g.targets.has(n) ? ctx.readName(n) : ctx.leafName(n));
-  const S = name(sparse.base);
-  const D = name(dense.base);
-  const fS = formOf(dims(sparse.base), sparse.pos, 3);
-  const fD = formOf(dims(dense.base), dense.pos, 3);
-  const fC = it.store;
-  const size = sizeOf(dims(it.target));
-  const w = ctx.scratch(size);
-  const denseSize = sizeOf(dims(dense.base));
-  const vs = loops.map(() => ctx.fresh('p'));
-  const [q, fin, x, od, oc, vf] = ['q', 'f', 'y', 'o', 'o', 'p'].map((p) => ctx.fresh(p)) as [string, string, string, string, string, string];
-  return () => {
-    const lines: string[] = [];
-    const out = (depth: number, t: string) => lines.push('  '.repeat(depth) + t);
-    const at = (f: Form) => sumCode([isNil(f.c) ? '' : ctx.size(f.c), ...loops.map((d, l) => term(ctx, vs[l]!, f.coefs[d]))]);
-    out(1, `{ // nest ${nest.id}: sparse matmul [${shown(dims(it.target))}], a scatter of operand ${s + 1}'s nonzero entries`);
-    out(2, `${w}.fill(0);`);
-    out(2, `let ${fin} = true;`);
-    out(2, `for (let ${q} = 0; ${q} < ${ctx.size(denseSize)}; ${q}++) if (!Number.isFinite(${D}[${q}])) { ${fin} = false; break; }`);
-    loops.forEach((d, l) => out(2 + l, `for (let ${vs[l]} = 0; ${vs[l]} < ${ctx.size(sx[d]!)}; ${vs[l]}++) {`));
-    const depth = 2 + loops.length;
-    out(depth, `const ${x} = ${S}[${at(fS)}];`);
-    // Skipped when 0 (and every dense entry finite, so 0 · x is 0): a block, not `continue`, since
-    // there is no loop around it when every sparse axis has size 1.
-    out(depth, `if (${x} !== 0 || !${fin}) {`);
-    out(depth + 1, `const ${od} = ${at(fD)};`);
-    out(depth + 1, `const ${oc} = ${at(fC)};`);
-    const step = (f: Form) => term(ctx, vf, f.coefs[free]) || '0';
-    out(depth + 1, `for (let ${vf} = 0; ${vf} < ${ctx.size(sx[free]!)}; ${vf}++) ${w}[${oc} + ${step(fC)}] += ${x} * ${D}[${od} + ${step(fD)}];`);
-    out(depth, '}');
-    for (let l = loops.length - 1; l >= 0; l--) out(2 + l, '}');
-    for (const b of ctx.storeNames(it.target)) out(2, `for (let ${q} = 0; ${q} < ${ctx.size(size)}; ${q}++) ${b}[${q}] = ${w}[${q}];`);
-    out(1, '}');
-    return lines;
+  return {
+    nest,
+    item: it,
+    S: name(sparse.base),
+    fS: formOf(dims(sparse.base), sparse.pos, 3),
+    D: name(dense.base),
+    fD: formOf(dims(dense.base), dense.pos, 3),
+    dSize: sizeOf(dims(dense.base)),
+    loops,
+    free: s === 0 ? 1 : 0,
   };
 }
 
+/** Whether b's scatter visits the entries a's does, in the same order (same buffer, loops, index). */
+function sameWalk(a: Scatter, b: Scatter): boolean {
+  const [sa, sb] = [a.nest.space.sx, b.nest.space.sx];
+  const form = (x: Scatter) => [x.fS.c, ...x.loops.map((d) => x.fS.coefs[d]!)];
+  const [fa, fb] = [form(a), form(b)];
+  return a.S === b.S && a.loops.length === b.loops.length && a.loops.every((d, l) => szEq(sa[d]!, sb[b.loops[l]!]!)) && fa.every((c, i) => szEq(c, fb[i]!));
+}
+
 /**
- * The renderer of a dense 2-D matmul nest, blocked 2 × 2: each pass over k computes four results
- * from four loads (the plain loop needs two loads per multiply-add). Rows and columns left over by
- * the blocks get the plain loop. Each result still sums its k terms in order, in a double.
+ * The renderers of the 2-D matmul nests with a sparse operand (the others are left out). Nests
+ * next to each other in the run order whose scatters walk the same buffer the same way (batch-hard's
+ * S·X and Sᵀ·X... read as X's rows scattered by S's entries) share one walk over it: one pass over
+ * the [N, N] operand for both products.
  */
-export function blockedMatmul(ctx: Ctx, nest: Nest): (() => string[]) | null {
-  if (nest.items.length !== 1 || nest.space.sx.length !== 3) return null;
-  const it = nest.items[0]!;
-  if (it.kind !== 'mm') return null;
-  const [I, J, K] = nest.space.sx as [Sz, Sz, Sz];
-  // Codegen-time choice at a typical size (symbolic sizes are at least 2; any size is computed right).
-  if (szTypical(I) < 2 || szTypical(J) < 2 || szTypical(K) < 4) return null;
-  const a = toBuffer(ctx, it.terms[0]!.node, it.terms[0]!.pos);
-  const b = toBuffer(ctx, it.terms[1]!.node, it.terms[1]!.pos);
-  if (!a || !b) return null;
-  const name = (n: Node) => (ctx.g.targets.has(n) ? ctx.readName(n) : ctx.leafName(n));
-  const A = name(a.base);
-  const B = name(b.base);
-  const fA = formOf(dims(a.base), a.pos, 3);
-  const fB = formOf(dims(b.base), b.pos, 3);
-  const fC = it.store;
-  const [vi, vj, vk] = ['i', 'j', 'k'].map((p) => ctx.fresh(p)) as [string, string, string];
-  const m = ctx.fresh('m'); // the block's locals: m<n>a0, m<n>b1, m<n>c01 (no other name starts with m)
-  const off = (f: Form, di: number, dj: number, withK: boolean) => {
-    const c = szAdd(f.c, szAdd(szMul(di, f.coefs[0]!), szMul(dj, f.coefs[1]!)));
-    return sumCode([isNil(c) ? '' : ctx.size(c), term(ctx, vi, f.coefs[0]), term(ctx, vj, f.coefs[1]), withK ? term(ctx, vk, f.coefs[2]) : '']);
+export function sparseMatmuls(ctx: Ctx, nests: readonly Nest[]): Map<Nest, () => string[]> {
+  const out = new Map<Nest, () => string[]>();
+  let group: Scatter[] = [];
+  const flush = () => {
+    if (group.length === 0) return;
+    const g = group;
+    out.set(g[0]!.nest, renderScatters(ctx, g));
+    for (const x of g.slice(1)) out.set(x.nest, () => []);
+    group = [];
   };
-  /** The even part of a size as code, and the code of its odd row or column (null when even). */
-  const even = (n: Sz) => (typeof n === 'number' ? ctx.size(n - (n % 2)) : `${ctx.size(n)} - ${ctx.size(n)} % 2`);
-  /** Emits the leftover row or column: statically at a number, guarded at run time at a symbol. */
-  const odd = (depth: number, out: (d: number, t: string) => void, v: string, n: Sz, body: () => void) => {
-    if (typeof n === 'number' && n % 2 === 0) return;
-    const guard = typeof n === 'number' ? '' : `if (${ctx.size(n)} % 2) `;
-    out(depth, `${guard}{ const ${v} = ${typeof n === 'number' ? ctx.size(n - 1) : `${ctx.size(n)} - 1`};`);
-    body();
-    out(depth, '}');
-  };
+  for (const nest of nests) {
+    const sc = scatterOf(ctx, nest);
+    if (!sc) {
+      flush();
+      continue;
+    }
+    if (group.length > 0 && !(sameWalk(group[0]!, sc) && !nest.deps.has(group.at(-1)!.nest) && group.every((x) => !nest.deps.has(x.nest)))) flush();
+    group.push(sc);
+  }
+  flush();
+  return out;
+}
+
+function renderScatters(ctx: Ctx, group: readonly Scatter[]): () => string[] {
+  const lead = group[0]!;
+  const sx = lead.nest.space.sx;
+  const vs = lead.loops.map(() => ctx.fresh('p'));
+  const [q, fin, x] = ['q', 'f', 'y'].map((p) => ctx.fresh(p)) as [string, string, string];
+  const members = group.map((sc) => {
+    const size = sizeOf(dims(sc.item.target));
+    return { sc, size, w: ctx.scratch(size), od: ctx.fresh('o'), oc: ctx.fresh('o'), vf: ctx.fresh('p') };
+  });
   return () => {
     const lines: string[] = [];
     const out = (depth: number, t: string) => lines.push('  '.repeat(depth) + t);
-    const stores = ctx.storeNames(it.target);
-    /** One block of rows di < h and columns dj < w at (vi, vj). */
-    const block = (depth: number, h: number, w: number) => {
-      const acc = (di: number, dj: number) => `${m}c${di}${dj}`;
-      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) out(depth, `let ${acc(di, dj)} = 0;`);
-      out(depth, `for (let ${vk} = 0; ${vk} < ${ctx.size(K)}; ${vk}++) {`);
-      for (let di = 0; di < h; di++) out(depth + 1, `const ${m}a${di} = ${A}[${off(fA, di, 0, true)}];`);
-      for (let dj = 0; dj < w; dj++) out(depth + 1, `const ${m}b${dj} = ${B}[${off(fB, 0, dj, true)}];`);
-      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) out(depth + 1, `${acc(di, dj)} += ${m}a${di} * ${m}b${dj};`);
-      out(depth, '}');
-      for (let di = 0; di < h; di++) for (let dj = 0; dj < w; dj++) for (const s of stores) out(depth, `${s}[${off(fC, di, dj, false)}] = ${acc(di, dj)};`);
-    };
-    const rows = (depth: number, h: number) => {
-      out(depth, `for (let ${vj} = 0; ${vj} < ${even(J)}; ${vj} += 2) {`);
-      block(depth + 1, h, 2);
-      out(depth, '}');
-      odd(depth, out, vj, J, () => block(depth + 1, h, 1));
-    };
-    out(1, `{ // nest ${nest.id}: matmul [${shown(dims(it.target))}] over ${shown([K])}, blocked 2 x 2`);
-    out(2, `for (let ${vi} = 0; ${vi} < ${even(I)}; ${vi} += 2) {`);
-    rows(3, 2);
-    out(2, '}');
-    odd(2, out, vi, I, () => rows(3, 1));
+    /** An index form at the walk's loop variables (each member's own SX axes, loop by loop). */
+    const at = (sc: Scatter, f: Form) => sumCode([isNil(f.c) ? '' : ctx.size(f.c), ...sc.loops.map((d, l) => term(ctx, vs[l]!, f.coefs[d]))]);
+    const what = members.map((m) => `[${shown(dims(m.sc.item.target))}]`).join(' and ');
+    const ids = members.map((m) => m.sc.nest.id).join(', ');
+    out(1, `{ // nest${members.length > 1 ? 's' : ''} ${ids}: sparse matmul ${what}, a scatter of the nonzero entries of ${lead.S}`);
+    for (const m of members) out(2, `${m.w}.fill(0);`);
+    out(2, `let ${fin} = true;`);
+    const dense = new Map(members.map((m) => [m.sc.D, m.sc.dSize]));
+    for (const [D, n] of dense) out(2, `for (let ${q} = 0; ${fin} && ${q} < ${ctx.size(n)}; ${q}++) if (!Number.isFinite(${D}[${q}])) ${fin} = false;`);
+    lead.loops.forEach((d, l) => out(2 + l, `for (let ${vs[l]} = 0; ${vs[l]} < ${ctx.size(sx[d]!)}; ${vs[l]}++) {`));
+    const depth = 2 + lead.loops.length;
+    out(depth, `const ${x} = ${lead.S}[${at(lead, lead.fS)}];`);
+    // Skipped when 0 (and every dense entry finite, so 0 · x is 0): a block, not `continue`, since
+    // there is no loop around it when every sparse axis has size 1 (seed 70765859).
+    out(depth, `if (${x} !== 0 || !${fin}) {`);
+    for (const { sc, w, od, oc, vf } of members) {
+      const fC = sc.item.store;
+      out(depth + 1, `const ${od} = ${at(sc, sc.fD)};`);
+      out(depth + 1, `const ${oc} = ${at(sc, fC)};`);
+      const step = (f: Form) => term(ctx, vf, f.coefs[sc.free]) || '0';
+      out(depth + 1, `for (let ${vf} = 0; ${vf} < ${ctx.size(sc.nest.space.sx[sc.free]!)}; ${vf}++) ${w}[${oc} + ${step(fC)}] += ${x} * ${sc.D}[${od} + ${step(sc.fD)}];`);
+    }
+    out(depth, '}');
+    for (let l = lead.loops.length - 1; l >= 0; l--) out(2 + l, '}');
+    for (const { sc, size, w } of members) {
+      for (const b of ctx.storeNames(sc.item.target)) out(2, `for (let ${q} = 0; ${q} < ${ctx.size(size)}; ${q}++) ${b}[${q}] = ${w}[${q}];`);
+    }
     out(1, '}');
     return lines;
   };
