@@ -48,6 +48,21 @@ interface Entry {
   shapes: OutputShapes;
 }
 
+/**
+ * What a call does to the per-sample values in the loss's own tape node (src/keras/wrapper.ts):
+ * its forward runs off the tape, and its derivative is given in closed form.
+ */
+export interface Reducer {
+  /** Tensors it reads that tfjs may differentiate (a sample weight): inputs of the tape node. */
+  readonly inputs: tf.Tensor[];
+  /** The result from the per-sample values, the output mask and `inputs`; `keep`: what the backward reads (recording only). */
+  forward(values: tf.Tensor, mask: tf.Tensor | undefined, inputs: tf.Tensor[], recording: boolean): { out: tf.Tensor; keep: tf.Tensor[] };
+  /** d result / d values times dy (the seed of the loss's gradient plans), from the kept tensors. */
+  seed(dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor;
+  /** d result / d inputs[j] times dy. */
+  inputGradient(j: number, dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor;
+}
+
 export interface OutputShapes {
   value: number[];
   mask?: number[];
@@ -74,32 +89,49 @@ export class CompiledDefinition {
   /**
    * The value as one tape node whose backward runs lossc's gradient plans, only for the inputs
    * tfjs asks for (y_pred's; y_true is not on a training step's path). On the tape, the forward
-   * also keeps the intermediates y_pred's gradient reads, so the backward does not compute them again.
+   * also keeps the intermediates y_pred's gradient reads, so the backward does not compute them
+   * again. With a reducer, the node's result is the reduced value (Keras's weighting and
+   * reduction run inside it, off the tape) and its backward seeds the plans with the reducer's
+   * closed-form d result / d values: no tape kernels, saved copies or their backward kernels.
    */
-  private taped(xs: tf.Tensor[]): tf.Tensor {
+  private taped(xs: tf.Tensor[], reducer?: Reducer): tf.Tensor {
     const entry = this.entry(xs);
     const recording = recordingGradients();
+    const extra = reducer?.inputs ?? [];
+    let kept = 0;
     const forwardFunc = (_backend: unknown, save: (ts: tf.Tensor[]) => void): tf.Tensor => {
       const ins = this.prepare(entry, xs);
-      if (!recording) return entry.value.run(ins)[0]!;
+      // The output mask selects entries and is not differentiated: it is computed here, off the tape.
+      const mask = () => entry.mask?.run(ins)[0];
+      if (!recording) {
+        const value = entry.value.run(ins)[0]!;
+        return reducer ? reducer.forward(value, mask(), extra, false).out : value;
+      }
       const [value, ...shared] = entry.valueShared.run(ins);
-      save([...ins, ...shared]);
-      return value!;
+      const r = reducer?.forward(value!, mask(), extra, true);
+      const keep = r?.keep ?? [];
+      kept = keep.length;
+      save([...ins, ...shared, ...keep]);
+      return r ? r.out : value!;
     };
     const backwardsFunc = (dy: tf.Tensor, saved: tf.Tensor[]): Record<string, () => tf.Tensor> => {
       const n = xs.length;
+      const keep = saved.slice(saved.length - kept);
       const grads: Record<string, () => tf.Tensor> = {};
       xs.forEach((x, i) => {
         grads[i] = () => {
           if (!entry.differentiable[i]) return tf.zeros(x.shape, 'float32');
           const g = entry.gradient(i);
-          const shared = i === entry.primary ? saved.slice(n) : [];
-          return g.plan.run([...saved.slice(0, n), dy, ...shared])[0]!;
+          const shared = i === entry.primary ? saved.slice(n, saved.length - kept) : [];
+          const seed = reducer ? reducer.seed(dy, keep) : dy;
+          return g.plan.run([...saved.slice(0, n), seed, ...shared])[0]!;
         };
       });
+      extra.forEach((_, j) => (grads[n + j] = () => reducer!.inputGradient(j, dy, keep)));
       return grads;
     };
-    return engine().runKernelFunc({ forwardFunc, backwardsFunc, inputs: Object.fromEntries(xs.map((x, i) => [String(i), x])) });
+    const inputs = Object.fromEntries([...xs, ...extra].map((x, i) => [String(i), x]));
+    return engine().runKernelFunc({ forwardFunc, backwardsFunc, inputs });
   }
 
   get name(): string {
@@ -137,6 +169,12 @@ export class CompiledDefinition {
     // is computed off tfjs's tape: tf.grad never backpropagates into its comparisons and casts.
     const maskPlan = entry.mask;
     return { value, mask: untaped(() => maskPlan.run(this.prepare(entry, xs))[0]!) };
+  }
+
+  /** The per-sample values reduced by `reducer` (the Keras wrapper's steps 5–7), as one tape node. */
+  applyReduced(xs: tf.Tensor[], reducer: Reducer): tf.Tensor {
+    checkLabels(this.entry(xs).labels, xs, this.def.name);
+    return this.taped(xs, reducer);
   }
 
   /** The value through the plain op-by-op path, differentiated by tfjs's tape (for checking). */

@@ -1,10 +1,10 @@
 // Keras's loss pipeline around a per-sample loss (keras_losses.md §1): rank alignment of y_true
 // and y_pred, the Keras mask folded into the sample weight, weighting, and the reduction.
-// These are a few tensor ops on the per-sample values, so tfjs's tape differentiates them; the
-// per-sample loss itself carries lossc's symbolic gradient.
+// They run inside the loss's own tape node (off tfjs's tape), their derivative in closed form,
+// seeding the per-sample loss's symbolic gradient.
 
 import * as tf from '@tensorflow/tfjs';
-import { untaped } from '../compile/kernels.js';
+import type { Reducer } from '../compile/compiled.js';
 import { LosscError } from '../errors.js';
 
 export const REDUCTIONS = ['sum_over_batch_size', 'sum', 'mean', 'mean_with_sample_weight', 'none'] as const;
@@ -101,60 +101,136 @@ export function checkReduceShapes({ values, outMask, inMask, sampleWeight }: Red
   }
 }
 
-/** divide-no-nan: x / y, and 0 where y is 0. */
-function divNoNan(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  const safe = tf.where(tf.equal(y, 0), tf.onesLike(y), y);
-  return tf.where(tf.equal(y, 0), tf.zerosLike(tf.div(x, safe)), tf.div(x, safe));
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** x (of `full`'s shape, or one that broadcasts to it) summed down to `shape`, which broadcasts to `full`: a broadcast's derivative. */
+function sumTo(x: tf.Tensor, full: readonly number[], shape: readonly number[]): tf.Tensor {
+  if (sameShape(x.shape, shape)) return x;
+  const xb = sameShape(x.shape, full) ? x : tf.mul(x, tf.ones([...full]));
+  const lead = full.length - shape.length;
+  const axes = full.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && full[i] !== 1));
+  return tf.reshape(axes.length > 0 ? tf.sum(xb, axes) : xb, [...shape]);
 }
 
+/** The 0/1 float of a mask (any dtype: nonzero counts), cast once where it is bool already. */
+const maskFloat = (m: tf.Tensor) => tf.cast(m.dtype === 'bool' ? m : tf.notEqual(m, 0), 'float32');
+const maskBool = (m: tf.Tensor) => (m.dtype === 'bool' ? m : tf.notEqual(m, 0));
+
 export interface WrapperInput {
-  /** Per-sample values of the loss, and its own output mask (sparse CCE ignore_class, Circle). */
-  values: tf.Tensor;
-  outMask?: tf.Tensor;
   /** The Keras mask attached to y_pred, if any. */
   inMask?: tf.Tensor;
   sampleWeight?: tf.Tensor;
   reduction: Reduction;
-  loss: string;
 }
 
-/** Steps 5–7 of Keras's Loss.__call__: mask, weights, reduction. Call inside tf.tidy. */
-export function reduceLoss({ values, outMask, inMask, sampleWeight, reduction, loss }: WrapperInput): tf.Tensor {
-  checkReduceShapes({ values: values.shape, outMask: outMask?.shape, inMask: inMask?.shape, sampleWeight: sampleWeight?.shape }, reduction, loss);
-  if (inMask) inMask = align(inMask, values)[0];
-  let mask: tf.Tensor | undefined;
-  if (inMask && outMask) {
-    mask = tf.logicalAnd(tf.cast(inMask, 'bool'), tf.cast(outMask, 'bool'));
-  } else mask = inMask ?? outMask;
-  let sw = sampleWeight && sampleWeight.dtype !== 'float32' ? tf.cast(sampleWeight, 'float32') : sampleWeight;
-  if (mask) {
-    // A mask selects entries and is not differentiated, even when computed from y_pred.
-    const given = mask;
-    const m = untaped(() => tf.cast(tf.cast(given, 'bool'), 'float32'));
-    let maskWeight = m;
-    if (reduction === 'sum_over_batch_size' || reduction === 'mean') {
-      const total = tf.scalar(m.size);
-      const valid = tf.sum(m);
-      maskWeight = tf.mul(m, divNoNan(total, valid));
+/**
+ * Steps 5–7 of Keras's Loss.__call__ (mask, weights, reduction) as the reducer of the loss's
+ * tape node (src/compile/compiled.ts), checked by checkReduceShapes beforehand. Its forward runs
+ * off the tape, so the mask is not differentiated; the derivative is the closed form: with
+ * P = v * w (aligned, broadcast) and the result r, d r / d v = sum-to-v(g * w) and
+ * d r / d w = sum-to-w(g * v), where g = d r / d P is dy (none, sum), dy / size(P)
+ * (sum_over_batch_size, mean) or dy / sum(w), 0 if that is 0 (mean_with_sample_weight, which
+ * also subtracts dy * r / sum(w) from d r / d w).
+ */
+export function kerasReducer({ inMask, sampleWeight, reduction }: WrapperInput): Reducer {
+  const sw = sampleWeight && sampleWeight.dtype !== 'float32' ? tf.cast(sampleWeight, 'float32') : sampleWeight;
+  // What the backward needs besides the kept tensors: shapes and which case ran.
+  let values: number[] = [];
+  let full: number[] = [];
+  let aligned: readonly number[] = [];
+  let weighted = false;
+  let masked = false;
+  let swAligned: readonly number[] = [];
+  let wShape: number[] = [];
+  let mode: 'as-is' | 'sum' | 'size' | 'zero' | 'weights' = 'as-is';
+  let size = 0;
+  const at = { w: -1, v: -1, mw: -1, s: -1, out: -1 };
+  /** d r / d P (of P's shape, or a scalar). */
+  const dP = (dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor => {
+    if (mode === 'size') return tf.div(dy, size);
+    if (mode === 'weights') {
+      const s = kept[at.s]!;
+      return tf.where(tf.equal(s, 0), tf.zerosLike(dy), tf.div(dy, s));
     }
-    if (sw) {
-      const [mw, s] = align(maskWeight, sw);
-      sw = tf.mul(mw, s);
-    } else sw = maskWeight;
-  }
-  let v = values;
-  if (sw) {
-    const [vv, ss] = align(v, sw);
-    v = tf.mul(vv, ss);
-    sw = ss;
-  }
-  if (reduction === 'none') return v;
-  // A scalar or an empty vector is returned as it is, whatever the reduction.
-  if (v.rank === 0 || (v.rank === 1 && v.shape[0] === 0)) return v;
-  const total = tf.sum(v);
-  if (reduction === 'sum') return total;
-  if (reduction === 'mean_with_sample_weight') {
-    return divNoNan(total, sw ? tf.sum(sw) : tf.scalar(v.size));
-  }
-  return v.size === 0 ? tf.scalar(0) : tf.div(total, tf.scalar(v.size));
+    return dy;
+  };
+  return {
+    inputs: sw ? [sw] : [],
+    forward(v, outMask, inputs, recording) {
+      values = v.shape;
+      let mask: tf.Tensor | undefined;
+      if (inMask) {
+        const m = align(inMask, v)[0];
+        mask = outMask ? tf.logicalAnd(maskBool(m), maskBool(outMask)) : m;
+      } else mask = outMask;
+      let mw: tf.Tensor | undefined;
+      if (mask) {
+        mw = maskFloat(mask);
+        // The mean over the valid entries: total / valid (0 where no entry is valid, as then every
+        // entry of the mask is 0, so total / max(valid, 1) gives Keras's divide_no_nan exactly).
+        if (reduction === 'sum_over_batch_size' || reduction === 'mean') mw = tf.mul(mw, tf.div(mw.size, tf.maximum(tf.sum(mw), 1)));
+      }
+      const s = inputs[0];
+      let w = mw;
+      let mwa: tf.Tensor | undefined;
+      if (s) {
+        if (mw) {
+          const [a, b] = align(mw, s);
+          [mwa, swAligned] = [a, b.shape];
+          w = tf.mul(a, b);
+        } else [w, swAligned] = [s, s.shape];
+      }
+      let [va, wa] = [v, w];
+      if (w) [va, wa] = align(v, w);
+      const p = wa ? tf.mul(va, wa) : va;
+      [full, aligned, weighted, masked, wShape] = [p.shape, va.shape, wa !== undefined, mwa !== undefined, w?.shape ?? []];
+      const keep: tf.Tensor[] = [];
+      const kept = (name: keyof typeof at, t: tf.Tensor | undefined) => {
+        if (recording && t) at[name] = keep.push(t) - 1;
+      };
+      kept('w', wa);
+      if (s) kept('v', va);
+      kept('mw', mwa);
+      // A scalar or an empty vector is returned as it is, whatever the reduction.
+      if (reduction === 'none' || p.rank === 0 || (p.rank === 1 && p.shape[0] === 0)) {
+        mode = 'as-is';
+        return { out: p, keep };
+      }
+      const total = tf.sum(p);
+      if (reduction === 'sum') {
+        mode = 'sum';
+        return { out: total, keep };
+      }
+      if (reduction === 'mean_with_sample_weight' && wa) {
+        mode = 'weights';
+        const sum = tf.sum(wa);
+        const out = tf.where(tf.equal(sum, 0), tf.zerosLike(total), tf.div(total, sum));
+        kept('s', sum);
+        kept('out', out);
+        return { out, keep };
+      }
+      // sum_over_batch_size, mean, and mean_with_sample_weight with no weight: sum / size, 0 if empty
+      size = p.size;
+      mode = size === 0 ? 'zero' : 'size';
+      return { out: size === 0 ? tf.scalar(0) : tf.div(total, size), keep };
+    },
+    seed(dy, kept) {
+      if (mode === 'zero') return tf.zeros(values);
+      const g = dP(dy, kept);
+      const d = weighted ? sumTo(tf.mul(g, kept[at.w]!), full, aligned) : sameShape(g.shape, aligned) ? g : tf.mul(tf.ones([...aligned]), g);
+      return sameShape(d.shape, values) ? d : tf.reshape(d, values);
+    },
+    inputGradient(_j, dy, kept) {
+      if (mode === 'zero') return tf.zeros(sw!.shape);
+      const g = dP(dy, kept);
+      let dw = sumTo(tf.mul(g, kept[at.v]!), full, weighted ? kept[at.w]!.shape : full);
+      if (mode === 'weights') {
+        const s = kept[at.s]!;
+        dw = tf.where(tf.equal(s, 0), tf.zerosLike(dw), tf.sub(dw, tf.mul(g, kept[at.out]!)));
+      }
+      dw = tf.reshape(dw, wShape);
+      if (masked) dw = sumTo(tf.mul(dw, kept[at.mw]!), wShape, swAligned);
+      return tf.reshape(dw, sw!.shape);
+    },
+  };
 }
