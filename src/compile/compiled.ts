@@ -59,8 +59,8 @@ export interface Reducer {
   forward(values: tf.Tensor, mask: tf.Tensor | undefined, inputs: tf.Tensor[], recording: boolean): { out: tf.Tensor; keep: tf.Tensor[] };
   /** d result / d values times dy (the seed of the loss's gradient plans), from the kept tensors. */
   seed(dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor;
-  /** d result / d inputs[j] times dy. */
-  inputGradient(j: number, dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor;
+  /** d result / d inputs[j] times dy; `values` computes the per-sample values again (not kept: rarely asked for). */
+  inputGradient(j: number, dy: tf.Tensor, kept: tf.Tensor[], values: () => tf.Tensor): tf.Tensor;
 }
 
 export interface OutputShapes {
@@ -127,7 +127,8 @@ export class CompiledDefinition {
           return g.plan.run([...saved.slice(0, n), seed, ...shared])[0]!;
         };
       });
-      extra.forEach((_, j) => (grads[n + j] = () => reducer!.inputGradient(j, dy, keep)));
+      const values = () => entry.value.run(saved.slice(0, n))[0]!;
+      extra.forEach((_, j) => (grads[n + j] = () => reducer!.inputGradient(j, dy, keep, values)));
       return grads;
     };
     const inputs = Object.fromEntries([...xs, ...extra].map((x, i) => [String(i), x]));

@@ -144,7 +144,7 @@ export function kerasReducer({ inMask, sampleWeight, reduction }: WrapperInput):
   let wShape: number[] = [];
   let mode: 'as-is' | 'sum' | 'size' | 'zero' | 'weights' = 'as-is';
   let size = 0;
-  const at = { w: -1, v: -1, mw: -1, s: -1, out: -1 };
+  const at = { w: -1, mw: -1, s: -1, out: -1 };
   /** d r / d P (of P's shape, or a scalar). */
   const dP = (dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor => {
     if (mode === 'size') return tf.div(dy, size);
@@ -189,7 +189,6 @@ export function kerasReducer({ inMask, sampleWeight, reduction }: WrapperInput):
         if (recording && t) at[name] = keep.push(t) - 1;
       };
       kept('w', wa);
-      if (s) kept('v', va);
       kept('mw', mwa);
       // A scalar or an empty vector is returned as it is, whatever the reduction.
       if (reduction === 'none' || p.rank === 0 || (p.rank === 1 && p.shape[0] === 0)) {
@@ -220,10 +219,10 @@ export function kerasReducer({ inMask, sampleWeight, reduction }: WrapperInput):
       const d = weighted ? sumTo(tf.mul(g, kept[at.w]!), full, aligned) : sameShape(g.shape, aligned) ? g : tf.mul(tf.ones([...aligned]), g);
       return sameShape(d.shape, values) ? d : tf.reshape(d, values);
     },
-    inputGradient(_j, dy, kept) {
+    inputGradient(_j, dy, kept, v) {
       if (mode === 'zero') return tf.zeros(sw!.shape);
       const g = dP(dy, kept);
-      let dw = sumTo(tf.mul(g, kept[at.v]!), full, weighted ? kept[at.w]!.shape : full);
+      let dw = sumTo(tf.mul(g, tf.reshape(v(), [...aligned])), full, kept[at.w]!.shape);
       if (mode === 'weights') {
         const s = kept[at.s]!;
         dw = tf.where(tf.equal(s, 0), tf.zerosLike(dw), tf.sub(dw, tf.mul(g, kept[at.out]!)));
