@@ -109,7 +109,13 @@ function sumTo(x: tf.Tensor, full: readonly number[], shape: readonly number[]):
   const xb = sameShape(x.shape, full) ? x : tf.mul(x, tf.ones([...full]));
   const lead = full.length - shape.length;
   const axes = full.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && full[i] !== 1));
-  return tf.reshape(axes.length > 0 ? tf.sum(xb, axes) : xb, [...shape]);
+  const s = axes.length > 0 ? tf.sum(xb, axes) : xb;
+  return sameShape(s.shape, shape) ? s : tf.reshape(s, [...shape]);
+}
+
+/** x / y for scalars, 0 where y is 0 (divide_no_nan): tfjs's Select alone (tf.where adds an Identity per argument). */
+function divNoNan(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return tf.engine().runKernel('Select', { condition: tf.equal(y, 0), t: tf.scalar(0), e: tf.div(x, y) }) as tf.Tensor;
 }
 
 /** The 0/1 float of a mask (any dtype: nonzero counts), cast once where it is bool already. */
@@ -149,8 +155,7 @@ export function kerasReducer({ inMask, sampleWeight, reduction }: WrapperInput):
   const dP = (dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor => {
     if (mode === 'size') return tf.div(dy, size);
     if (mode === 'weights') {
-      const s = kept[at.s]!;
-      return tf.where(tf.equal(s, 0), tf.zerosLike(dy), tf.div(dy, s));
+      return divNoNan(dy, kept[at.s]!);
     }
     return dy;
   };
@@ -203,7 +208,7 @@ export function kerasReducer({ inMask, sampleWeight, reduction }: WrapperInput):
       if (reduction === 'mean_with_sample_weight' && wa) {
         mode = 'weights';
         const sum = tf.sum(wa);
-        const out = tf.where(tf.equal(sum, 0), tf.zerosLike(total), tf.div(total, sum));
+        const out = divNoNan(total, sum);
         kept('s', sum);
         kept('out', out);
         return { out, keep };
@@ -223,10 +228,8 @@ export function kerasReducer({ inMask, sampleWeight, reduction }: WrapperInput):
       if (mode === 'zero') return tf.zeros(sw!.shape);
       const g = dP(dy, kept);
       let dw = sumTo(tf.mul(g, tf.reshape(v(), [...aligned])), full, kept[at.w]!.shape);
-      if (mode === 'weights') {
-        const s = kept[at.s]!;
-        dw = tf.where(tf.equal(s, 0), tf.zerosLike(dw), tf.sub(dw, tf.mul(g, kept[at.out]!)));
-      }
+      // g is 0 where sum(w) is 0, and so is this
+      if (mode === 'weights') dw = tf.sub(dw, tf.mul(g, kept[at.out]!));
       dw = tf.reshape(dw, wShape);
       if (masked) dw = sumTo(tf.mul(dw, kept[at.mw]!), wShape, swAligned);
       return tf.reshape(dw, sw!.shape);
