@@ -107,7 +107,8 @@ export class CompiledDefinition {
         const value = entry.value.run(ins)[0]!;
         return reducer ? reducer.forward(value, mask(), extra, false).out : value;
       }
-      const [value, ...shared] = entry.valueShared.run(ins);
+      // The shared intermediates are saved (copied) only: one that is an input needs no copy of its own.
+      const [value, ...shared] = entry.valueShared.run(ins, 1);
       const r = reducer?.forward(value!, mask(), extra, true);
       const keep = r?.keep ?? [];
       kept = keep.length;
