@@ -150,3 +150,25 @@ describe.each(CASES)('Keras reduction in the tape node: $name', (c) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('a refused call under tf.grad leaks no tensor', () => {
+  const refused: Array<[string, () => { loss: LossFunction; yt: tf.Tensor; yp: tf.Tensor; sw?: tf.Tensor; mask?: tf.Tensor }, string]> = [
+    ['a label outside the classes, with a weight and a mask', () => ({ loss: scce('sum_over_batch_size'), yt: tf.tensor1d([1, 7, 2, 0, 1, 3]), yp: tensorOf(probs), sw: tf.ones([6]), mask: tf.ones([6], 'bool') }), 'value'],
+    ['a mask of the wrong shape', () => ({ loss: mse('sum'), yt: tensorOf(t2), yp: tensorOf(p2), sw: tf.ones([4]), mask: tf.ones([2], 'bool') }), 'shape'],
+    ['a weight that does not broadcast', () => ({ loss: mse('mean'), yt: tensorOf(t2), yp: tensorOf(p2), sw: tf.ones([3]) }), 'shape'],
+    ['reduction none of a loss of the whole batch', () => ({ loss: mse('none'), yt: tensorOf(t1), yp: tensorOf(p1), sw: tf.ones([]) }), 'usage'],
+  ];
+  it.each(refused)('%s', (_name, make, kind) => {
+    const { loss, yt, yp, sw, mask } = make();
+    const before = tf.memory().numTensors;
+    let thrown: unknown;
+    try {
+      tf.grad((p: tf.Tensor) => loss(yt, p, sw, mask && { mask }))(yp);
+    } catch (e) {
+      thrown = e;
+    }
+    expect((thrown as { kind?: string } | undefined)?.kind).toBe(kind);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([yt, yp, ...(sw ? [sw] : []), ...(mask ? [mask] : [])]);
+  });
+});
