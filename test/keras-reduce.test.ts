@@ -172,3 +172,28 @@ describe('a refused call under tf.grad leaks no tensor', () => {
     tf.dispose([yt, yp, ...(sw ? [sw] : []), ...(mask ? [mask] : [])]);
   });
 });
+
+describe("the tensors a call's tape node keeps are freed with the tape", () => {
+  it.each([
+    ['scce, weighted and masked', () => scce('sum_over_batch_size'), () => tf.tensor1d(labels.data), () => tensorOf(probs)],
+    ['mse, weighted', () => mse('mean_with_sample_weight'), () => tensorOf(t2), () => tensorOf(p2)],
+  ] as const)('%s: off the gradient path, on it, and with both inputs asked for', (_name, make, makeYt, makeYp) => {
+    const loss = make();
+    const [yt, yp] = [makeYt(), makeYp()];
+    const sw = tf.ones([yp.shape[0]!]);
+    const mask = tf.ones([yp.shape[0]!], 'bool');
+    const x = tf.ones([3]);
+    const before = tf.memory().numTensors;
+    // recorded, but not on the path from x: its backward never runs
+    tf.grad((v: tf.Tensor) => {
+      loss(yt, yp, sw, { mask });
+      return tf.sum(v);
+    })(x).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.grad((p: tf.Tensor) => loss(yt, p, sw, { mask }))(yp).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(tf.grads((t: tf.Tensor, p: tf.Tensor, w: tf.Tensor) => loss(t, p, w, { mask }))([yt, yp, sw]));
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([yt, yp, sw, mask, x]);
+  });
+});

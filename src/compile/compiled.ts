@@ -15,7 +15,7 @@ import { differentiate, Pipeline, type Stage } from '../pipeline/pipeline.js';
 import { rewrite } from '../rewrite/engine.js';
 import { ALL_RULES } from '../rewrite/rules.js';
 import { topoSort, type Node } from '../ir/node.js';
-import { engine, recordingGradients } from './engine.js';
+import { attachSaved, engine, recordingGradients } from './engine.js';
 import { untaped } from './kernels.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { Plan, tfjsForms } from './plan.js';
@@ -99,6 +99,7 @@ export class CompiledDefinition {
     const recording = recordingGradients();
     const extra = reducer?.inputs ?? [];
     let kept = 0;
+    let held: tf.Tensor[] | undefined;
     const forwardFunc = (_backend: unknown, save: (ts: tf.Tensor[]) => void): tf.Tensor => {
       const ins = this.prepare(entry, xs);
       // The output mask selects entries and is not differentiated: it is computed here, off the tape.
@@ -107,13 +108,24 @@ export class CompiledDefinition {
         const value = entry.value.run(ins)[0]!;
         return reducer ? reducer.forward(value, mask(), extra, false).out : value;
       }
-      // The shared intermediates are saved (copied) only: one that is an input needs no copy of its own.
+      // The shared intermediates are saved only: one that is an input needs no copy of its own.
       const [value, ...shared] = entry.valueShared.run(ins, 1);
       const r = reducer?.forward(value!, mask(), extra, true);
       const keep = r?.keep ?? [];
       kept = keep.length;
-      save([...ins, ...shared, ...keep]);
-      return r ? r.out : value!;
+      const out = r ? r.out : value!;
+      // What the backward reads: a tensor made here is kept as it is (attachSaved); one that
+      // outlives the call (an input, the result) is copied, as save() would.
+      const copies = new Map<tf.Tensor, tf.Tensor | undefined>([...xs, ...extra, out].map((t) => [t, undefined]));
+      const hold = (t: tf.Tensor) => {
+        if (!copies.has(t)) return tf.keep(t);
+        const c = copies.get(t) ?? tf.keep(t.clone());
+        copies.set(t, c);
+        return c;
+      };
+      held = [...ins, ...shared, ...keep].map(hold);
+      save([]);
+      return out;
     };
     const backwardsFunc = (dy: tf.Tensor, saved: tf.Tensor[]): Record<string, () => tf.Tensor> => {
       const n = xs.length;
@@ -133,7 +145,9 @@ export class CompiledDefinition {
       return grads;
     };
     const inputs = Object.fromEntries([...xs, ...extra].map((x, i) => [String(i), x]));
-    return engine().runKernelFunc({ forwardFunc, backwardsFunc, inputs });
+    const out = engine().runKernelFunc({ forwardFunc, backwardsFunc, inputs });
+    if (held) attachSaved(out, held);
+    return out;
   }
 
   get name(): string {

@@ -1,10 +1,11 @@
 // What lossc reads of tfjs's engine beyond its public API: whether a gradient is being recorded,
-// and running a kernel function with its own backward function (the fast path's kernels).
+// running a kernel function with its own backward function (the fast path's kernels), and the
+// saved tensors of the tape node just recorded.
 
 import * as tf from '@tensorflow/tfjs';
 
 export interface EngineInternals {
-  state: { gradientDepth: number; kernelDepth: number };
+  state: { gradientDepth: number; kernelDepth: number; activeTape: Array<{ outputs: tf.Tensor[]; saved: tf.Tensor[] }> | null };
   runKernelFunc(config: {
     forwardFunc: (backend: unknown, save: (ts: tf.Tensor[]) => void) => tf.Tensor;
     backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
@@ -18,4 +19,20 @@ export const engine = () => tf.engine() as unknown as EngineInternals;
 export function recordingGradients(): boolean {
   const { state } = engine();
   return state.gradientDepth > 0 && state.kernelDepth === 0;
+}
+
+/**
+ * Hands tensors a kernel function made and kept (tf.keep) to the tape node that just recorded it
+ * (`out` its result), as saved tensors: tfjs disposes them with the tape, and passes them to the
+ * backward function after those its save function copied. save() copies each tensor (an
+ * Identity kernel, a full copy on wasm), which only a tensor that outlives the call needs.
+ */
+export function attachSaved(out: tf.Tensor, tensors: tf.Tensor[]): void {
+  const tape = engine().state.activeTape;
+  const node = tape?.[tape.length - 1];
+  if (!node || node.outputs[0] !== out) {
+    tf.dispose(tensors);
+    throw new Error("lossc: the tape node of a call is not the engine's last (tfjs internals changed?)");
+  }
+  node.saved.push(...tensors);
 }
