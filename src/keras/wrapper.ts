@@ -139,100 +139,113 @@ export interface WrapperInput {
  * also subtracts dy * r / sum(w) from d r / d w).
  */
 export function kerasReducer({ inMask, sampleWeight, reduction }: WrapperInput): Reducer {
-  const sw = sampleWeight && sampleWeight.dtype !== 'float32' ? tf.cast(sampleWeight, 'float32') : sampleWeight;
-  // What the backward needs besides the kept tensors: shapes and which case ran.
-  let values: number[] = [];
-  let full: number[] = [];
-  let aligned: readonly number[] = [];
-  let weighted = false;
-  let masked = false;
-  let swAligned: readonly number[] = [];
-  let wShape: number[] = [];
-  let mode: 'as-is' | 'sum' | 'size' | 'zero' | 'weights' = 'as-is';
-  let size = 0;
-  const at = { w: -1, mw: -1, s: -1, out: -1 };
-  /** d r / d P (of P's shape, or a scalar). */
-  const dP = (dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor => {
-    if (mode === 'size') return tf.div(dy, size);
-    if (mode === 'weights') {
-      return divNoNan(dy, kept[at.s]!);
+  return new KerasReducer(inMask, sampleWeight && sampleWeight.dtype !== 'float32' ? tf.cast(sampleWeight, 'float32') : sampleWeight, reduction);
+}
+
+type Mode = 'as-is' | 'sum' | 'size' | 'zero' | 'weights';
+
+/** One call's reducer: what its forward found (shapes, the case) is what its backward reads. */
+class KerasReducer implements Reducer {
+  readonly inputs: tf.Tensor[];
+  private values: number[] = [];
+  /** The shapes of P, of the values aligned to the weight, of the sample weight aligned to the mask, of the weight. */
+  private full: number[] = [];
+  private aligned: number[] = [];
+  private swAligned: number[] = [];
+  private wShape: number[] = [];
+  private masked = false;
+  private mode: Mode = 'as-is';
+  private size = 0;
+  /** Where the kept tensors are: the aligned weight, the aligned mask weight, sum(w), the result. */
+  private readonly at = { w: -1, mw: -1, s: -1, out: -1 };
+
+  constructor(
+    private readonly inMask: tf.Tensor | undefined,
+    private readonly sw: tf.Tensor | undefined,
+    private readonly reduction: Reduction,
+  ) {
+    this.inputs = sw ? [sw] : [];
+  }
+
+  /** The mask as a weight (0/1, or for a mean total / valid where valid), if there is a mask. */
+  private maskWeight(v: tf.Tensor, outMask: tf.Tensor | undefined): tf.Tensor | undefined {
+    const m = this.inMask && align(this.inMask, v)[0];
+    const mask = m && outMask ? tf.logicalAnd(maskBool(m), maskBool(outMask)) : (m ?? outMask);
+    if (!mask) return undefined;
+    const mw = maskFloat(mask);
+    if (this.reduction !== 'sum_over_batch_size' && this.reduction !== 'mean') return mw;
+    // The mean over the valid entries: total / valid (0 where no entry is valid, as then every
+    // entry of the mask is 0, so total / max(valid, 1) gives Keras's divide_no_nan exactly).
+    return tf.mul(mw, tf.div(mw.size, tf.maximum(tf.sum(mw), 1)));
+  }
+
+  forward(v: tf.Tensor, outMask: tf.Tensor | undefined, [s]: tf.Tensor[], recording: boolean): { out: tf.Tensor; keep: tf.Tensor[] } {
+    this.values = v.shape;
+    const mw = this.maskWeight(v, outMask);
+    let w = mw;
+    let mwa: tf.Tensor | undefined;
+    if (s && mw) {
+      const [a, b] = align(mw, s);
+      [mwa, this.swAligned] = [a, b.shape];
+      w = tf.mul(a, b);
+    } else if (s) [w, this.swAligned] = [s, s.shape];
+    const [va, wa] = w ? align(v, w) : [v, undefined];
+    const p = wa ? tf.mul(va, wa) : va;
+    [this.full, this.aligned, this.masked, this.wShape] = [p.shape, va.shape, mwa !== undefined, w?.shape ?? []];
+    const keep: tf.Tensor[] = [];
+    const kept = (name: keyof KerasReducer['at'], t: tf.Tensor | undefined) => {
+      if (recording && t) this.at[name] = keep.push(t) - 1;
+    };
+    kept('w', wa);
+    kept('mw', mwa);
+    const out = this.reduce(p, wa, kept);
+    kept('out', this.mode === 'weights' ? out : undefined);
+    return { out, keep };
+  }
+
+  /** Step 7 on the weighted values P; a scalar or an empty vector is returned as it is, whatever the reduction. */
+  private reduce(p: tf.Tensor, wa: tf.Tensor | undefined, kept: (name: 'w' | 'mw' | 's' | 'out', t: tf.Tensor) => void): tf.Tensor {
+    this.mode = 'as-is';
+    if (this.reduction === 'none' || p.rank === 0 || (p.rank === 1 && p.shape[0] === 0)) return p;
+    const total = tf.sum(p);
+    this.mode = 'sum';
+    if (this.reduction === 'sum') return total;
+    if (this.reduction === 'mean_with_sample_weight' && wa) {
+      this.mode = 'weights';
+      const sum = tf.sum(wa);
+      kept('s', sum);
+      return divNoNan(total, sum);
     }
+    // sum_over_batch_size, mean, and mean_with_sample_weight with no weight: sum / size, 0 if empty
+    this.size = p.size;
+    this.mode = this.size === 0 ? 'zero' : 'size';
+    return this.size === 0 ? tf.scalar(0) : tf.div(total, this.size);
+  }
+
+  /** d r / d P (of P's shape, or a scalar). */
+  private dP(dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor {
+    if (this.mode === 'size') return tf.div(dy, this.size);
+    if (this.mode === 'weights') return divNoNan(dy, kept[this.at.s]!);
     return dy;
-  };
-  return {
-    inputs: sw ? [sw] : [],
-    forward(v, outMask, inputs, recording) {
-      values = v.shape;
-      let mask: tf.Tensor | undefined;
-      if (inMask) {
-        const m = align(inMask, v)[0];
-        mask = outMask ? tf.logicalAnd(maskBool(m), maskBool(outMask)) : m;
-      } else mask = outMask;
-      let mw: tf.Tensor | undefined;
-      if (mask) {
-        mw = maskFloat(mask);
-        // The mean over the valid entries: total / valid (0 where no entry is valid, as then every
-        // entry of the mask is 0, so total / max(valid, 1) gives Keras's divide_no_nan exactly).
-        if (reduction === 'sum_over_batch_size' || reduction === 'mean') mw = tf.mul(mw, tf.div(mw.size, tf.maximum(tf.sum(mw), 1)));
-      }
-      const s = inputs[0];
-      let w = mw;
-      let mwa: tf.Tensor | undefined;
-      if (s) {
-        if (mw) {
-          const [a, b] = align(mw, s);
-          [mwa, swAligned] = [a, b.shape];
-          w = tf.mul(a, b);
-        } else [w, swAligned] = [s, s.shape];
-      }
-      let [va, wa] = [v, w];
-      if (w) [va, wa] = align(v, w);
-      const p = wa ? tf.mul(va, wa) : va;
-      [full, aligned, weighted, masked, wShape] = [p.shape, va.shape, wa !== undefined, mwa !== undefined, w?.shape ?? []];
-      const keep: tf.Tensor[] = [];
-      const kept = (name: keyof typeof at, t: tf.Tensor | undefined) => {
-        if (recording && t) at[name] = keep.push(t) - 1;
-      };
-      kept('w', wa);
-      kept('mw', mwa);
-      // A scalar or an empty vector is returned as it is, whatever the reduction.
-      if (reduction === 'none' || p.rank === 0 || (p.rank === 1 && p.shape[0] === 0)) {
-        mode = 'as-is';
-        return { out: p, keep };
-      }
-      const total = tf.sum(p);
-      if (reduction === 'sum') {
-        mode = 'sum';
-        return { out: total, keep };
-      }
-      if (reduction === 'mean_with_sample_weight' && wa) {
-        mode = 'weights';
-        const sum = tf.sum(wa);
-        const out = divNoNan(total, sum);
-        kept('s', sum);
-        kept('out', out);
-        return { out, keep };
-      }
-      // sum_over_batch_size, mean, and mean_with_sample_weight with no weight: sum / size, 0 if empty
-      size = p.size;
-      mode = size === 0 ? 'zero' : 'size';
-      return { out: size === 0 ? tf.scalar(0) : tf.div(total, size), keep };
-    },
-    seed(dy, kept) {
-      if (mode === 'zero') return tf.zeros(values);
-      const g = dP(dy, kept);
-      const d = weighted ? sumTo(tf.mul(g, kept[at.w]!), full, aligned) : sameShape(g.shape, aligned) ? g : tf.mul(tf.ones([...aligned]), g);
-      return sameShape(d.shape, values) ? d : tf.reshape(d, values);
-    },
-    inputGradient(_j, dy, kept, v) {
-      if (mode === 'zero') return tf.zeros(sw!.shape);
-      const g = dP(dy, kept);
-      let dw = sumTo(tf.mul(g, tf.reshape(v(), [...aligned])), full, kept[at.w]!.shape);
-      // g is 0 where sum(w) is 0, and so is this
-      if (mode === 'weights') dw = tf.sub(dw, tf.mul(g, kept[at.out]!));
-      dw = tf.reshape(dw, wShape);
-      if (masked) dw = sumTo(tf.mul(dw, kept[at.mw]!), wShape, swAligned);
-      return tf.reshape(dw, sw!.shape);
-    },
-  };
+  }
+
+  seed(dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor {
+    if (this.mode === 'zero') return tf.zeros(this.values);
+    const g = this.dP(dy, kept);
+    const w = kept[this.at.w];
+    const d = w ? sumTo(tf.mul(g, w), this.full, this.aligned) : sameShape(g.shape, this.aligned) ? g : tf.mul(tf.ones(this.aligned), g);
+    return sameShape(d.shape, this.values) ? d : tf.reshape(d, this.values);
+  }
+
+  inputGradient(_j: number, dy: tf.Tensor, kept: tf.Tensor[], values: () => tf.Tensor): tf.Tensor {
+    const shape = this.sw!.shape;
+    if (this.mode === 'zero') return tf.zeros(shape);
+    const g = this.dP(dy, kept);
+    let dw = sumTo(tf.mul(g, tf.reshape(values(), this.aligned)), this.full, kept[this.at.w]!.shape);
+    // g is 0 where sum(w) is 0, and so is this
+    if (this.mode === 'weights') dw = tf.sub(dw, tf.mul(g, kept[this.at.out]!));
+    dw = tf.reshape(dw, this.wShape);
+    if (this.masked) dw = sumTo(tf.mul(dw, kept[this.at.mw]!), this.wShape, this.swAligned);
+    return tf.reshape(dw, shape);
+  }
 }
