@@ -5,7 +5,8 @@
 // finite differences of the float64 reference; no tensor is leaked.
 
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromData, sizeOf, type NdArray } from '../src/eval/ndarray.js';
 import { evaluate } from '../src/eval/reference.js';
 import { losses, type LossFunction } from '../src/index.js';
@@ -98,6 +99,11 @@ function close(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, at
     if (!(Math.abs(got[i]! - want[i]!) <= atol + rtol * Math.abs(want[i]!))) expect.fail(`${what}, entry ${i}: ${got[i]} vs ${want[i]}`);
   }
 }
+
+// wasm's import makes it the preferred backend; the cases run on cpu, the last describe on both.
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
 
 describe.each(CASES)('Keras reduction in the tape node: $name', (c) => {
   it.each(REDUCTIONS.filter((red) => !c.scalar || red !== 'none'))('%s: value and gradients as the taped formulation, and as finite differences of the float64 reference', (reduction) => {
@@ -195,5 +201,29 @@ describe("the tensors a call's tape node keeps are freed with the tape", () => {
     tf.dispose(tf.grads((t: tf.Tensor, p: tf.Tensor, w: tf.Tensor) => loss(t, p, w, { mask }))([yt, yp, sw]));
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([yt, yp, sw, mask, x]);
+  });
+});
+
+describe.each(['cpu', 'wasm'])('on %s, inputs made inside the differentiated function', (backend) => {
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  it('are kept by the tape node after the function disposed them, and freed with the tape', async () => {
+    await tf.setBackend(backend);
+    const loss = mse('sum_over_batch_size');
+    const [yt, yp] = [tensorOf(t2), tensorOf(p2)];
+    const sw = tf.tensor1d([1, 2, 0.5, 3]);
+    const before = tf.memory().numTensors;
+    // y_pred, y_true and the weight are intermediates of f: disposed when f's scope ends, before the backward
+    const f = (p: tf.Tensor) => loss(tf.mul(yt, 1), tf.mul(p, 2), tf.mul(sw, 1));
+    const g = tf.grad(f)(yp);
+    const want = tf.grad((p: tf.Tensor) => {
+      const { value } = loss.compiled.apply([yt, tf.mul(p, 2)]);
+      return tapedReduce({ values: value, sampleWeight: sw, reduction: 'sum_over_batch_size' });
+    })(yp);
+    close(g.dataSync(), want.dataSync(), 1e-6, 1e-7, 'the gradient');
+    tf.dispose([g, want]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([yt, yp, sw]);
   });
 });

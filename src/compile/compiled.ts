@@ -15,7 +15,7 @@ import { differentiate, Pipeline, type Stage } from '../pipeline/pipeline.js';
 import { rewrite } from '../rewrite/engine.js';
 import { ALL_RULES } from '../rewrite/rules.js';
 import { topoSort, type Node } from '../ir/node.js';
-import { attachSaved, engine, recordingGradients } from './engine.js';
+import { alias, attachSaved, engine, recordingGradients } from './engine.js';
 import { untaped } from './kernels.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { Plan, tfjsForms } from './plan.js';
@@ -115,11 +115,12 @@ export class CompiledDefinition {
       kept = keep.length;
       const out = r ? r.out : value!;
       // What the backward reads: a tensor made here is kept as it is (attachSaved); one that
-      // outlives the call (an input, the result) is copied, as save() would.
+      // outlives the call (an input, the result) gets a tensor of its own on its data, as save()
+      // would give a copy.
       const copies = new Map<tf.Tensor, tf.Tensor | undefined>([...xs, ...extra, out].map((t) => [t, undefined]));
       const hold = (t: tf.Tensor) => {
         if (!copies.has(t)) return tf.keep(t);
-        const c = copies.get(t) ?? tf.keep(t.clone());
+        const c = copies.get(t) ?? tf.keep(alias(t));
         copies.set(t, c);
         return c;
       };

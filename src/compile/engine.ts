@@ -5,7 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 
 export interface EngineInternals {
-  state: { gradientDepth: number; kernelDepth: number; activeTape: Array<{ outputs: tf.Tensor[]; saved: tf.Tensor[] }> | null };
+  state: {
+    gradientDepth: number;
+    kernelDepth: number;
+    activeTape: Array<{ outputs: tf.Tensor[]; saved: tf.Tensor[] }> | null;
+    tensorInfo: WeakMap<object, { backend: unknown }>;
+  };
   runKernelFunc(config: {
     forwardFunc: (backend: unknown, save: (ts: tf.Tensor[]) => void) => tf.Tensor;
     backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
@@ -35,4 +40,19 @@ export function attachSaved(out: tf.Tensor, tensors: tf.Tensor[]): void {
     throw new Error("lossc: the tape node of a call is not the engine's last (tfjs internals changed?)");
   }
   node.saved.push(...tensors);
+}
+
+/** Backends that count references to a tensor's data (incRef, as their Reshape does). */
+const SHARED_DATA = new Set(['cpu', 'wasm', 'webgl']);
+
+/**
+ * A new tensor on t's data, as its Reshape makes one: no kernel and no copy (wasm's Identity, which
+ * t.clone() runs, copies the data). t.clone() where the backend does not count references, or t's
+ * data is not on the current backend.
+ */
+export function alias(t: tf.Tensor): tf.Tensor {
+  const backend = tf.backend() as tf.KernelBackend & { incRef(dataId: object): void };
+  if (!SHARED_DATA.has(tf.getBackend()) || engine().state.tensorInfo.get(t.dataId)?.backend !== backend) return t.clone();
+  backend.incRef(t.dataId);
+  return tf.engine().makeTensorFromDataId(t.dataId, t.shape, t.dtype, backend);
 }
