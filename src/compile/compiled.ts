@@ -94,8 +94,7 @@ export class CompiledDefinition {
    * reduction run inside it, off the tape) and its backward seeds the plans with the reducer's
    * closed-form d result / d values: no tape kernels, saved copies or their backward kernels.
    */
-  private taped(xs: tf.Tensor[], reducer?: Reducer): tf.Tensor {
-    const entry = this.entry(xs);
+  private taped(xs: tf.Tensor[], reducer?: Reducer, entry = this.entry(xs)): tf.Tensor {
     const recording = recordingGradients();
     const extra = reducer?.inputs ?? [];
     let kept = 0;
@@ -180,7 +179,7 @@ export class CompiledDefinition {
   apply(xs: tf.Tensor[]): Evaluated {
     const entry = this.entry(xs);
     checkLabels(entry.labels, xs, this.def.name);
-    const value = this.taped(xs);
+    const value = this.taped(xs, undefined, entry);
     if (!entry.mask) return { value };
     // The output mask selects entries; it is not differentiated (stop_gradient semantics), so it
     // is computed off tfjs's tape: tf.grad never backpropagates into its comparisons and casts.
@@ -190,8 +189,9 @@ export class CompiledDefinition {
 
   /** The per-sample values reduced by `reducer` (the Keras wrapper's steps 5–7), as one tape node. */
   applyReduced(xs: tf.Tensor[], reducer: Reducer): tf.Tensor {
-    checkLabels(this.entry(xs).labels, xs, this.def.name);
-    return this.taped(xs, reducer);
+    const entry = this.entry(xs);
+    checkLabels(entry.labels, xs, this.def.name);
+    return this.taped(xs, reducer, entry);
   }
 
   /** The value through the plain op-by-op path, differentiated by tfjs's tape (for checking). */
