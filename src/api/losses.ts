@@ -10,7 +10,7 @@ import { LosscError } from '../errors.js';
 import { addNamed, namedRegistry } from './registry.js';
 import type { Static } from '../lower/builtins.js';
 import { Library } from '../lower/library.js';
-import { align, alignShapes, checkReduceShapes, checkReduction, reduceLoss, type Reduction } from '../keras/wrapper.js';
+import { align, alignShapes, checkReduceShapes, checkReduction, kerasReducer, type Reduction } from '../keras/wrapper.js';
 import type { StdlibLosses } from './typed.js';
 
 export type { OptionValue } from './stdlib-types.js';
@@ -94,9 +94,8 @@ export function makeLoss(lib: Library, def: Definition, opts: LossOptions = {}):
       const yp = yPred.dtype === 'float32' ? yPred : tf.cast(yPred, 'float32');
       if (bare) return compiled.apply([yt, yp]).value;
       const [a, b] = alignInputs ? align(yt, yp) : [yt, yp];
-      const { value, mask } = compiled.apply([a, b]);
       const sw = sampleWeight === undefined || sampleWeight === null ? undefined : typeof sampleWeight === 'number' ? tf.scalar(sampleWeight) : sampleWeight;
-      return reduceLoss({ values: value, outMask: mask, inMask: extras?.mask, sampleWeight: sw, reduction, loss: def.name });
+      return compiled.applyReduced([a, b], kerasReducer({ inMask: extras?.mask, sampleWeight: sw, reduction }));
     });
   };
   Object.defineProperty(fn, 'lossName', { value: def.name });

@@ -15,7 +15,7 @@ import { differentiate, Pipeline, type Stage } from '../pipeline/pipeline.js';
 import { rewrite } from '../rewrite/engine.js';
 import { ALL_RULES } from '../rewrite/rules.js';
 import { topoSort, type Node } from '../ir/node.js';
-import { engine, recordingGradients } from './engine.js';
+import { alias, attachSaved, engine, recordingGradients } from './engine.js';
 import { untaped } from './kernels.js';
 import { checkLabels, labelCheck, type LabelCheck } from './labels.js';
 import { Plan, tfjsForms } from './plan.js';
@@ -48,6 +48,21 @@ interface Entry {
   shapes: OutputShapes;
 }
 
+/**
+ * What a call does to the per-sample values in the loss's own tape node (src/keras/wrapper.ts):
+ * its forward runs off the tape, and its derivative is given in closed form.
+ */
+export interface Reducer {
+  /** Tensors it reads that tfjs may differentiate (a sample weight): inputs of the tape node. */
+  readonly inputs: tf.Tensor[];
+  /** The result from the per-sample values, the output mask and `inputs`; `keep`: what the backward reads (recording only). */
+  forward(values: tf.Tensor, mask: tf.Tensor | undefined, inputs: tf.Tensor[], recording: boolean): { out: tf.Tensor; keep: tf.Tensor[] };
+  /** d result / d values times dy (the seed of the loss's gradient plans), from the kept tensors. */
+  seed(dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor;
+  /** d result / d inputs[j] times dy; `values` computes the per-sample values again (not kept: rarely asked for). */
+  inputGradient(j: number, dy: tf.Tensor, kept: tf.Tensor[], values: () => tf.Tensor): tf.Tensor;
+}
+
 export interface OutputShapes {
   value: number[];
   mask?: number[];
@@ -74,32 +89,65 @@ export class CompiledDefinition {
   /**
    * The value as one tape node whose backward runs lossc's gradient plans, only for the inputs
    * tfjs asks for (y_pred's; y_true is not on a training step's path). On the tape, the forward
-   * also keeps the intermediates y_pred's gradient reads, so the backward does not compute them again.
+   * also keeps the intermediates y_pred's gradient reads, so the backward does not compute them
+   * again. With a reducer, the node's result is the reduced value (Keras's weighting and
+   * reduction run inside it, off the tape) and its backward seeds the plans with the reducer's
+   * closed-form d result / d values: no tape kernels, saved copies or their backward kernels.
    */
-  private taped(xs: tf.Tensor[]): tf.Tensor {
-    const entry = this.entry(xs);
+  private taped(xs: tf.Tensor[], reducer?: Reducer, entry = this.entry(xs)): tf.Tensor {
     const recording = recordingGradients();
+    const extra = reducer?.inputs ?? [];
+    let kept = 0;
+    let held: tf.Tensor[] | undefined;
     const forwardFunc = (_backend: unknown, save: (ts: tf.Tensor[]) => void): tf.Tensor => {
       const ins = this.prepare(entry, xs);
-      if (!recording) return entry.value.run(ins)[0]!;
-      const [value, ...shared] = entry.valueShared.run(ins);
-      save([...ins, ...shared]);
-      return value!;
+      // The output mask selects entries and is not differentiated: it is computed here, off the tape.
+      const mask = () => entry.mask?.run(ins)[0];
+      if (!recording) {
+        const value = entry.value.run(ins)[0]!;
+        return reducer ? reducer.forward(value, mask(), extra, false).out : value;
+      }
+      // The shared intermediates are saved only: one that is an input needs no copy of its own.
+      const [value, ...shared] = entry.valueShared.run(ins, 1);
+      const r = reducer?.forward(value!, mask(), extra, true);
+      const keep = r?.keep ?? [];
+      kept = keep.length;
+      const out = r ? r.out : value!;
+      // What the backward reads: a tensor made here is kept as it is (attachSaved); one that
+      // outlives the call (an input, the result) gets a tensor of its own on its data, as save()
+      // would give a copy.
+      const copies = new Map<tf.Tensor, tf.Tensor | undefined>([...xs, ...extra, out].map((t) => [t, undefined]));
+      const hold = (t: tf.Tensor) => {
+        if (!copies.has(t)) return tf.keep(t);
+        const c = copies.get(t) ?? tf.keep(alias(t));
+        copies.set(t, c);
+        return c;
+      };
+      held = [...ins, ...shared, ...keep].map(hold);
+      save([]);
+      return out;
     };
     const backwardsFunc = (dy: tf.Tensor, saved: tf.Tensor[]): Record<string, () => tf.Tensor> => {
       const n = xs.length;
+      const keep = saved.slice(saved.length - kept);
       const grads: Record<string, () => tf.Tensor> = {};
       xs.forEach((x, i) => {
         grads[i] = () => {
           if (!entry.differentiable[i]) return tf.zeros(x.shape, 'float32');
           const g = entry.gradient(i);
-          const shared = i === entry.primary ? saved.slice(n) : [];
-          return g.plan.run([...saved.slice(0, n), dy, ...shared])[0]!;
+          const shared = i === entry.primary ? saved.slice(n, saved.length - kept) : [];
+          const seed = reducer ? reducer.seed(dy, keep) : dy;
+          return g.plan.run([...saved.slice(0, n), seed, ...shared])[0]!;
         };
       });
+      const values = () => entry.value.run(saved.slice(0, n))[0]!;
+      extra.forEach((_, j) => (grads[n + j] = () => reducer!.inputGradient(j, dy, keep, values)));
       return grads;
     };
-    return engine().runKernelFunc({ forwardFunc, backwardsFunc, inputs: Object.fromEntries(xs.map((x, i) => [String(i), x])) });
+    const inputs = Object.fromEntries([...xs, ...extra].map((x, i) => [String(i), x]));
+    const out = engine().runKernelFunc({ forwardFunc, backwardsFunc, inputs });
+    if (held) attachSaved(out, held);
+    return out;
   }
 
   get name(): string {
@@ -131,12 +179,19 @@ export class CompiledDefinition {
   apply(xs: tf.Tensor[]): Evaluated {
     const entry = this.entry(xs);
     checkLabels(entry.labels, xs, this.def.name);
-    const value = this.taped(xs);
+    const value = this.taped(xs, undefined, entry);
     if (!entry.mask) return { value };
     // The output mask selects entries; it is not differentiated (stop_gradient semantics), so it
     // is computed off tfjs's tape: tf.grad never backpropagates into its comparisons and casts.
     const maskPlan = entry.mask;
     return { value, mask: untaped(() => maskPlan.run(this.prepare(entry, xs))[0]!) };
+  }
+
+  /** The per-sample values reduced by `reducer` (the Keras wrapper's steps 5–7), as one tape node. */
+  applyReduced(xs: tf.Tensor[], reducer: Reducer): tf.Tensor {
+    const entry = this.entry(xs);
+    checkLabels(entry.labels, xs, this.def.name);
+    return this.taped(xs, reducer, entry);
   }
 
   /** The value through the plain op-by-op path, differentiated by tfjs's tape (for checking). */

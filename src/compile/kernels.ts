@@ -65,6 +65,53 @@ function widen(x: tf.Tensor, n: Node, i: number): tf.Tensor {
 
 const isZero = (n: Node) => n.op === 'const' && n.attrs.value === 0;
 
+/**
+ * Backends whose binary kernels broadcast by indexing each element generically (tfjs-backend-cpu
+ * makes arrays per element: [8192, 128] - [8192, 1] takes 120 ms, its same-shape loop 5 ms).
+ */
+const SLOW_BROADCAST = new Set(['cpu']);
+
+/** Does `x` broadcast to `shape` along an axis of its own (a unit axis), not only by leading axes (which tfjs's loop handles)? */
+const stretched = (x: tf.Tensor, shape: readonly number[]) => x.shape.some((d, i) => d === 1 && shape[shape.length - x.rank + i]! > 1);
+
+/**
+ * a and b for an elementwise kernel: where the backend broadcasts slowly, an operand stretched
+ * along a unit axis is first repeated to the result's shape by a loop over its data (exact, a new
+ * tensor). Only off the tape: a tensor made from data has no gradient.
+ */
+function evenly(a: tf.Tensor, b: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || !SLOW_BROADCAST.has(tf.getBackend()) || recordingGradients()) return [a, b];
+  const [sa, sb] = [stretched(a, b.shape), stretched(b, a.shape)];
+  if (!sa && !sb) return [a, b];
+  const shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  return [sa ? repeatTo(a, shape) : a, sb ? repeatTo(b, shape) : b];
+}
+
+/** x (float32) repeated to `shape`, which it broadcasts to: runs of its last axis copied, or one value filled. */
+export function repeatTo(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  const src = x.dataSync() as Float32Array;
+  const rank = shape.length;
+  const dims = [...new Array<number>(rank - x.rank).fill(1), ...x.shape];
+  const strides = new Array<number>(rank);
+  for (let i = rank - 1, s = 1; i >= 0; s *= dims[i]!, i--) strides[i] = dims[i] === 1 ? 0 : s;
+  const inner = shape[rank - 1]!;
+  const out = new Float32Array(shape.reduce((p, q) => p * q, 1));
+  const at = new Array<number>(rank).fill(0);
+  let base = 0;
+  for (let o = 0; o < out.length; o += inner) {
+    if (strides[rank - 1] === 0) out.fill(src[base]!, o, o + inner);
+    else out.set(src.subarray(base, base + inner), o);
+    // the next run: an odometer over the axes before the last
+    for (let d = rank - 2; d >= 0; d--) {
+      base += strides[d]!;
+      if (++at[d]! < shape[d]!) break;
+      base -= strides[d]! * shape[d]!;
+      at[d] = 0;
+    }
+  }
+  return tf.tensor(out, [...shape], 'float32');
+}
+
 /** Backends whose ClipByValue keeps NaN (wasm's gives the lower bound). */
 const CLIP_KEEPS_NAN = new Set(['cpu', 'webgl']);
 
@@ -119,7 +166,7 @@ function oneHotOf(labels: tf.Tensor, depth: number): tf.Tensor {
 function logSumExp(x: tf.Tensor, axes: number[], keep: boolean): tf.Tensor {
   const m = tf.max(x, axes, true);
   const shift = tf.clipByValue(m, -FLOAT_MAX, FLOAT_MAX);
-  const s = tf.log(tf.sum(tf.exp(tf.sub(x, shift)), axes, true));
+  const s = tf.log(tf.sum(tf.exp(tf.sub(...evenly(x, shift))), axes, true));
   const r = tf.add(s, shift);
   return keep ? r : tf.squeeze(r, axes);
 }
@@ -221,10 +268,10 @@ export const KERNELS: Record<OpName, Kernel> = {
   cast: ([x], n) => (n.dtype === 'bool' ? tf.notEqual(x!, tf.scalar(0, x!.dtype)) : tf.cast(x!, tfDtype(n.dtype))),
   stop_gradient: ([x]) => stopGradient(x!),
 
-  add: ([a, b]) => tf.add(a!, b!),
-  sub: ([a, b]) => tf.sub(a!, b!),
-  mul: ([a, b]) => tf.mul(a!, b!),
-  div: ([a, b]) => tf.div(a!, b!),
+  add: ([a, b]) => tf.add(...evenly(a!, b!)),
+  sub: ([a, b]) => tf.sub(...evenly(a!, b!)),
+  mul: ([a, b]) => tf.mul(...evenly(a!, b!)),
+  div: ([a, b]) => tf.div(...evenly(a!, b!)),
   pow: ([a, b], n) => {
     // Exponents that are exactly a cheaper op (tfjs's pow is a generic kernel: on wasm,
     // pow(x, 2) costs 13x square(x)); x*x and 1/x give pow's results, NaN and ±inf included.

@@ -40,7 +40,11 @@ export function labelCheck(roots: readonly Node[], inputs: readonly Node[]): Lab
     const key = `${labels.id}:${classes}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const source = labels.op === 'cast' ? labels.args[0]! : labels;
+    // Casts between int and float (an int[...] input cast to float and back, as the stdlib's
+    // sparse losses do) change no label's verdict: truncation is what firstOutside models, and an
+    // int too large for a float is outside [0, classes) either way. A cast to bool does change it.
+    let source = labels;
+    while (source.op === 'cast' && source.dtype !== 'bool') source = source.args[0]!;
     const at = inputs.indexOf(source);
     checks.push({ labels, classes, direct: at >= 0 ? at : undefined });
   }

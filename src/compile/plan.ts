@@ -112,8 +112,12 @@ export class Plan {
     ));
   }
 
-  /** Run on tensors bound to the inputs (call inside tf.tidy: intermediates are not disposed here). */
-  run(values: readonly tf.Tensor[]): tf.Tensor[] {
+  /**
+   * Run on tensors bound to the inputs (call inside tf.tidy: intermediates are not disposed here).
+   * `distinct`: how many outputs, from the first, must be tensors of their own (all by default);
+   * the others may be given tensors (outputs saved for a backward pass, which copies them anyway).
+   */
+  run(values: readonly tf.Tensor[], distinct = Infinity): tf.Tensor[] {
     const { steps, slots: count, outputs } = webglTarget() && !recordingGradients() ? this.webglSchedule() : this.kernels;
     const slots = new Array<tf.Tensor>(count);
     values.forEach((v, i) => (slots[i] = v));
@@ -122,9 +126,9 @@ export class Plan {
     // a reduction over no axes returned its argument), or another output again, is a copy: a
     // tf.customGrad that returns the tensor it was given counts its gradient twice.
     const given = new Set<tf.Tensor>(values);
-    return outputs.map((o) => {
+    return outputs.map((o, i) => {
       const t = slots[o]!;
-      if (!given.has(t)) {
+      if (i >= distinct || !given.has(t)) {
         given.add(t);
         return t;
       }

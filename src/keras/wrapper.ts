@@ -1,10 +1,10 @@
 // Keras's loss pipeline around a per-sample loss (keras_losses.md §1): rank alignment of y_true
 // and y_pred, the Keras mask folded into the sample weight, weighting, and the reduction.
-// These are a few tensor ops on the per-sample values, so tfjs's tape differentiates them; the
-// per-sample loss itself carries lossc's symbolic gradient.
+// They run inside the loss's own tape node (off tfjs's tape), their derivative in closed form,
+// seeding the per-sample loss's symbolic gradient.
 
 import * as tf from '@tensorflow/tfjs';
-import { untaped } from '../compile/kernels.js';
+import type { Reducer } from '../compile/compiled.js';
 import { LosscError } from '../errors.js';
 
 export const REDUCTIONS = ['sum_over_batch_size', 'sum', 'mean', 'mean_with_sample_weight', 'none'] as const;
@@ -101,60 +101,151 @@ export function checkReduceShapes({ values, outMask, inMask, sampleWeight }: Red
   }
 }
 
-/** divide-no-nan: x / y, and 0 where y is 0. */
-function divNoNan(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  const safe = tf.where(tf.equal(y, 0), tf.onesLike(y), y);
-  return tf.where(tf.equal(y, 0), tf.zerosLike(tf.div(x, safe)), tf.div(x, safe));
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** x (of `full`'s shape, or one that broadcasts to it) summed down to `shape`, which broadcasts to `full`: a broadcast's derivative. */
+function sumTo(x: tf.Tensor, full: readonly number[], shape: readonly number[]): tf.Tensor {
+  if (sameShape(x.shape, shape)) return x;
+  const xb = sameShape(x.shape, full) ? x : tf.mul(x, tf.ones([...full]));
+  const lead = full.length - shape.length;
+  const axes = full.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && full[i] !== 1));
+  const s = axes.length > 0 ? tf.sum(xb, axes) : xb;
+  return sameShape(s.shape, shape) ? s : tf.reshape(s, [...shape]);
 }
 
+/** x / y for scalars, 0 where y is 0 (divide_no_nan): tfjs's Select alone (tf.where adds an Identity per argument). */
+function divNoNan(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return tf.engine().runKernel('Select', { condition: tf.equal(y, 0), t: tf.scalar(0), e: tf.div(x, y) }) as tf.Tensor;
+}
+
+/** The 0/1 float of a mask (any dtype: nonzero counts), cast once where it is bool already. */
+const maskFloat = (m: tf.Tensor) => tf.cast(m.dtype === 'bool' ? m : tf.notEqual(m, 0), 'float32');
+const maskBool = (m: tf.Tensor) => (m.dtype === 'bool' ? m : tf.notEqual(m, 0));
+
 export interface WrapperInput {
-  /** Per-sample values of the loss, and its own output mask (sparse CCE ignore_class, Circle). */
-  values: tf.Tensor;
-  outMask?: tf.Tensor;
   /** The Keras mask attached to y_pred, if any. */
   inMask?: tf.Tensor;
   sampleWeight?: tf.Tensor;
   reduction: Reduction;
-  loss: string;
 }
 
-/** Steps 5–7 of Keras's Loss.__call__: mask, weights, reduction. Call inside tf.tidy. */
-export function reduceLoss({ values, outMask, inMask, sampleWeight, reduction, loss }: WrapperInput): tf.Tensor {
-  checkReduceShapes({ values: values.shape, outMask: outMask?.shape, inMask: inMask?.shape, sampleWeight: sampleWeight?.shape }, reduction, loss);
-  if (inMask) inMask = align(inMask, values)[0];
-  let mask: tf.Tensor | undefined;
-  if (inMask && outMask) {
-    mask = tf.logicalAnd(tf.cast(inMask, 'bool'), tf.cast(outMask, 'bool'));
-  } else mask = inMask ?? outMask;
-  let sw = sampleWeight && sampleWeight.dtype !== 'float32' ? tf.cast(sampleWeight, 'float32') : sampleWeight;
-  if (mask) {
-    // A mask selects entries and is not differentiated, even when computed from y_pred.
-    const given = mask;
-    const m = untaped(() => tf.cast(tf.cast(given, 'bool'), 'float32'));
-    let maskWeight = m;
-    if (reduction === 'sum_over_batch_size' || reduction === 'mean') {
-      const total = tf.scalar(m.size);
-      const valid = tf.sum(m);
-      maskWeight = tf.mul(m, divNoNan(total, valid));
+/**
+ * Steps 5–7 of Keras's Loss.__call__ (mask, weights, reduction) as the reducer of the loss's
+ * tape node (src/compile/compiled.ts), checked by checkReduceShapes beforehand. Its forward runs
+ * off the tape, so the mask is not differentiated; the derivative is the closed form: with
+ * P = v * w (aligned, broadcast) and the result r, d r / d v = sum-to-v(g * w) and
+ * d r / d w = sum-to-w(g * v), where g = d r / d P is dy (none, sum), dy / size(P)
+ * (sum_over_batch_size, mean) or dy / sum(w), 0 if that is 0 (mean_with_sample_weight, which
+ * also subtracts dy * r / sum(w) from d r / d w).
+ */
+export function kerasReducer({ inMask, sampleWeight, reduction }: WrapperInput): Reducer {
+  return new KerasReducer(inMask, sampleWeight && sampleWeight.dtype !== 'float32' ? tf.cast(sampleWeight, 'float32') : sampleWeight, reduction);
+}
+
+type Mode = 'as-is' | 'sum' | 'size' | 'zero' | 'weights';
+
+/** One call's reducer: what its forward found (shapes, the case) is what its backward reads. */
+class KerasReducer implements Reducer {
+  readonly inputs: tf.Tensor[];
+  private values: number[] = [];
+  /** The shapes of P, of the values aligned to the weight, of the sample weight aligned to the mask, of the weight. */
+  private full: number[] = [];
+  private aligned: number[] = [];
+  private swAligned: number[] = [];
+  private wShape: number[] = [];
+  private masked = false;
+  private mode: Mode = 'as-is';
+  private size = 0;
+  /** Where the kept tensors are: the aligned weight, the aligned mask weight, sum(w), the result. */
+  private readonly at = { w: -1, mw: -1, s: -1, out: -1 };
+
+  constructor(
+    private readonly inMask: tf.Tensor | undefined,
+    private readonly sw: tf.Tensor | undefined,
+    private readonly reduction: Reduction,
+  ) {
+    this.inputs = sw ? [sw] : [];
+  }
+
+  /** The mask as a weight (0/1, or for a mean total / valid where valid), if there is a mask. */
+  private maskWeight(v: tf.Tensor, outMask: tf.Tensor | undefined): tf.Tensor | undefined {
+    const m = this.inMask && align(this.inMask, v)[0];
+    const mask = m && outMask ? tf.logicalAnd(maskBool(m), maskBool(outMask)) : (m ?? outMask);
+    if (!mask) return undefined;
+    const mw = maskFloat(mask);
+    if (this.reduction !== 'sum_over_batch_size' && this.reduction !== 'mean') return mw;
+    // The mean over the valid entries: total / valid (0 where no entry is valid, as then every
+    // entry of the mask is 0, so total / max(valid, 1) gives Keras's divide_no_nan exactly).
+    return tf.mul(mw, tf.div(mw.size, tf.maximum(tf.sum(mw), 1)));
+  }
+
+  forward(v: tf.Tensor, outMask: tf.Tensor | undefined, [s]: tf.Tensor[], recording: boolean): { out: tf.Tensor; keep: tf.Tensor[] } {
+    this.values = v.shape;
+    const mw = this.maskWeight(v, outMask);
+    let w = mw;
+    let mwa: tf.Tensor | undefined;
+    if (s && mw) {
+      const [a, b] = align(mw, s);
+      [mwa, this.swAligned] = [a, b.shape];
+      w = tf.mul(a, b);
+    } else if (s) [w, this.swAligned] = [s, s.shape];
+    const [va, wa] = w ? align(v, w) : [v, undefined];
+    const p = wa ? tf.mul(va, wa) : va;
+    [this.full, this.aligned, this.masked, this.wShape] = [p.shape, va.shape, mwa !== undefined, w?.shape ?? []];
+    const keep: tf.Tensor[] = [];
+    const kept = (name: keyof KerasReducer['at'], t: tf.Tensor | undefined) => {
+      if (recording && t) this.at[name] = keep.push(t) - 1;
+    };
+    kept('w', wa);
+    kept('mw', mwa);
+    const out = this.reduce(p, wa, kept);
+    kept('out', this.mode === 'weights' ? out : undefined);
+    return { out, keep };
+  }
+
+  /** Step 7 on the weighted values P; a scalar or an empty vector is returned as it is, whatever the reduction. */
+  private reduce(p: tf.Tensor, wa: tf.Tensor | undefined, kept: (name: 'w' | 'mw' | 's' | 'out', t: tf.Tensor) => void): tf.Tensor {
+    this.mode = 'as-is';
+    if (this.reduction === 'none' || p.rank === 0 || (p.rank === 1 && p.shape[0] === 0)) return p;
+    const total = tf.sum(p);
+    this.mode = 'sum';
+    if (this.reduction === 'sum') return total;
+    if (this.reduction === 'mean_with_sample_weight' && wa) {
+      this.mode = 'weights';
+      const sum = tf.sum(wa);
+      kept('s', sum);
+      return divNoNan(total, sum);
     }
-    if (sw) {
-      const [mw, s] = align(maskWeight, sw);
-      sw = tf.mul(mw, s);
-    } else sw = maskWeight;
+    // sum_over_batch_size, mean, and mean_with_sample_weight with no weight: sum / size, 0 if empty
+    this.size = p.size;
+    this.mode = this.size === 0 ? 'zero' : 'size';
+    return this.size === 0 ? tf.scalar(0) : tf.div(total, this.size);
   }
-  let v = values;
-  if (sw) {
-    const [vv, ss] = align(v, sw);
-    v = tf.mul(vv, ss);
-    sw = ss;
+
+  /** d r / d P (of P's shape, or a scalar). */
+  private dP(dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor {
+    if (this.mode === 'size') return tf.div(dy, this.size);
+    if (this.mode === 'weights') return divNoNan(dy, kept[this.at.s]!);
+    return dy;
   }
-  if (reduction === 'none') return v;
-  // A scalar or an empty vector is returned as it is, whatever the reduction.
-  if (v.rank === 0 || (v.rank === 1 && v.shape[0] === 0)) return v;
-  const total = tf.sum(v);
-  if (reduction === 'sum') return total;
-  if (reduction === 'mean_with_sample_weight') {
-    return divNoNan(total, sw ? tf.sum(sw) : tf.scalar(v.size));
+
+  seed(dy: tf.Tensor, kept: tf.Tensor[]): tf.Tensor {
+    if (this.mode === 'zero') return tf.zeros(this.values);
+    const g = this.dP(dy, kept);
+    const w = kept[this.at.w];
+    const d = w ? sumTo(tf.mul(g, w), this.full, this.aligned) : sameShape(g.shape, this.aligned) ? g : tf.mul(tf.ones(this.aligned), g);
+    return sameShape(d.shape, this.values) ? d : tf.reshape(d, this.values);
   }
-  return v.size === 0 ? tf.scalar(0) : tf.div(total, tf.scalar(v.size));
+
+  inputGradient(_j: number, dy: tf.Tensor, kept: tf.Tensor[], values: () => tf.Tensor): tf.Tensor {
+    const shape = this.sw!.shape;
+    if (this.mode === 'zero') return tf.zeros(shape);
+    const g = this.dP(dy, kept);
+    let dw = sumTo(tf.mul(g, tf.reshape(values(), this.aligned)), this.full, kept[this.at.w]!.shape);
+    // g is 0 where sum(w) is 0, and so is this
+    if (this.mode === 'weights') dw = tf.sub(dw, tf.mul(g, kept[this.at.out]!));
+    dw = tf.reshape(dw, this.wShape);
+    if (this.masked) dw = sumTo(tf.mul(dw, kept[this.at.mw]!), this.wShape, this.swAligned);
+    return tf.reshape(dw, shape);
+  }
 }
