@@ -66,3 +66,23 @@ describe("the fuzzer's reference where float64 overflows on the way (seed 717575
     expect(c.verdict.kind, JSON.stringify(c.verdict)).not.toBe('fail');
   }, 60_000);
 });
+
+describe('a quotient of a quotient among the kernel sizes (seed 73748788)', () => {
+  // split(part(y_pred, 0, 2), 2) at a signature [s0] has parts of size q1 = q0 / 2, q0 = s0 / 2;
+  // the kernel's size binding never read q0, and every call said "the input shapes do not divide".
+  it('binds the sizes, fused as op-by-op', () => {
+    const f = compile('loss f(y_true, y_pred) =\n  let [p0, p1] = split(part(y_pred, 0, 2), 2)\n  logsumexp(indices(p0))\n').losses.f!();
+    const t = tf.tensor([0]);
+    for (const n of [4, 8, 12]) {
+      const p = tf.tensor(Array.from({ length: n }, (_, i) => i + 1));
+      const want = Math.log(Array.from({ length: n / 4 }, (_, i) => Math.exp(i)).reduce((a, b) => a + b, 0));
+      for (const w of [undefined, tf.scalar(1)]) {
+        const v = f(t, p, w);
+        expect(v.dataSync()[0], `${n} entries, ${w ? 'op-by-op' : 'fused'}`).toBeCloseTo(want, 3);
+        tf.dispose([v, ...(w ? [w] : [])]);
+      }
+      tf.dispose(p);
+    }
+    tf.dispose(t);
+  });
+});

@@ -26,15 +26,19 @@ export class SizeBinding {
     private readonly sizes: readonly Sz[],
   ) {
     const atoms = [...kernelAtoms];
-    const add = (a: string) => {
-      if (atoms.includes(a)) return;
+    /** The atoms a quotient's numerator reads (a kernel atom's too: q1 = q0 / 2, seed 73748788). */
+    const numerators = (a: string) => {
       const q = quotientOf(a);
       if (q) for (const x of atomsOf(q.num)) add(x);
+    };
+    const add = (a: string) => {
+      if (atoms.includes(a)) return;
+      numerators(a);
       atoms.push(a);
     };
+    for (const a of kernelAtoms) numerators(a);
     for (const ds of inputDims) for (const d of ds) for (const a of atomsOf(d)) add(a);
     for (const s of sizes) for (const a of atomsOf(s)) add(a);
-    for (const a of [...atoms]) add(a); // quotients' numerators
     this.atoms = atoms;
     this.reads = inputDims.map((ds) =>
       ds.map((d) => {
