@@ -86,3 +86,13 @@ describe('a quotient of a quotient among the kernel sizes (seed 73748788)', () =
     tf.dispose(t);
   });
 });
+
+describe("the fuzzer's checks float32 cannot pass (seeds 73729157, 73737176)", () => {
+  // sin of an infeasible ctc (1e5, whose float32 ulp is 0.008) is decided by rounding; and past a
+  // clamp at ε the derivative is divided by 1e7, so the 1e-8 left of terms that cancel exactly
+  // (x/|x| over a one-entry axis) is of order 1: neither is checked, each with its reason.
+  it.each([73729157, 73737176])('seed %i is not a failure', async (seed) => {
+    const c = await runOne('well', seed, false);
+    expect(c.verdict.kind, JSON.stringify(c.verdict)).not.toBe('fail');
+  }, 60_000);
+});
