@@ -87,11 +87,12 @@ describe('a quotient of a quotient among the kernel sizes (seed 73748788)', () =
   });
 });
 
-describe("the fuzzer's checks float32 cannot pass (seeds 73729157, 73737176)", () => {
+describe("the fuzzer's checks float32 (or float64's differences) cannot pass (seeds 73729157, 73737176, 74702290)", () => {
   // sin of an infeasible ctc (1e5, whose float32 ulp is 0.008) is decided by rounding; and past a
   // clamp at ε the derivative is divided by 1e7, so the 1e-8 left of terms that cancel exactly
-  // (x/|x| over a one-entry axis) is of order 1: neither is checked, each with its reason.
-  it.each([73729157, 73737176])('seed %i is not a failure', async (seed) => {
+  // (x/|x| over a one-entry axis) is of order 1; and ctc^4 of an infeasible ctc is 3e19, beyond
+  // what float64's central differences resolve: none is checked, each with its reason.
+  it.each([73729157, 73737176, 74702290])('seed %i is not a failure', async (seed) => {
     const c = await runOne('well', seed, false);
     expect(c.verdict.kind, JSON.stringify(c.verdict)).not.toBe('fail');
   }, 60_000);

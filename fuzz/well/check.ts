@@ -366,6 +366,9 @@ function gradientChecks(frozen: Total, c: WellCase, outs: Array<[string, Compile
       stable = false;
       continue;
     }
+    // What float64 differences can resolve at this value: its rounding over the step (seed
+    // 74702290: ctc^4 of an infeasible ctc is 3e19, whose ulp, 4096, over h = 1e-4 is 4e7).
+    const resolution = 64 * Math.abs(mid) * 2 ** -52 / H2;
     for (const [name, o] of outs) {
       let dot = 0;
       let mag = 0;
@@ -377,7 +380,7 @@ function gradientChecks(frozen: Total, c: WellCase, outs: Array<[string, Compile
         dot += o.gP[i]! * vp[i]!;
         mag += Math.abs(o.gP[i]! * vp[i]!);
       }
-      if (!Number.isFinite(dot) || !(Math.abs(dot - fd2) <= GRAD_ATOL + GRAD_RTOL * (mag + Math.abs(fd2)))) {
+      if (!Number.isFinite(dot) || !(Math.abs(dot - fd2) <= GRAD_ATOL + GRAD_RTOL * (mag + Math.abs(fd2)) + resolution)) {
         return fail('wrong-gradient', `${name}: directional derivative along ${what} ${dot}, central differences ${fd2} (h=${H1}: ${fd1})`);
       }
     }
