@@ -87,12 +87,13 @@ describe('a quotient of a quotient among the kernel sizes (seed 73748788)', () =
   });
 });
 
-describe("the fuzzer's checks float32 (or float64's differences) cannot pass (seeds 73729157, 73737176, 74702290)", () => {
+describe("the fuzzer's checks float32 (or float64's differences) cannot pass (seeds 73729157, 73737176, 74702290, 74772937)", () => {
   // sin of an infeasible ctc (1e5, whose float32 ulp is 0.008) is decided by rounding; and past a
   // clamp at ε the derivative is divided by 1e7, so the 1e-8 left of terms that cancel exactly
   // (x/|x| over a one-entry axis) is of order 1; and ctc^4 of an infeasible ctc is 3e19, beyond
-  // what float64's central differences resolve: none is checked, each with its reason.
-  it.each([73729157, 73737176, 74702290])('seed %i is not a failure', async (seed) => {
+  // what float64's central differences resolve; and a mask `-2 != v` where v is -2 in float64 but
+  // -1.9999999 in float32 (both paths agree): none is checked, each with its reason.
+  it.each([73729157, 73737176, 74702290, 74772937])('seed %i is not a failure', async (seed) => {
     const c = await runOne('well', seed, false);
     expect(c.verdict.kind, JSON.stringify(c.verdict)).not.toBe('fail');
   }, 60_000);
