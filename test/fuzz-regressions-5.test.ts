@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { compile } from '../src/index.js';
+import { compile, LosscError } from '../src/index.js';
 import { runOne } from '../fuzz/one.js';
 
 describe('a sparse matmul adjoint with no loop around it (seed 70765859)', () => {
@@ -97,4 +97,25 @@ describe("the fuzzer's checks float32 (or float64's differences) cannot pass (se
     const c = await runOne('well', seed, false);
     expect(c.verdict.kind, JSON.stringify(c.verdict)).not.toBe('fail');
   }, 60_000);
+});
+
+describe('part of a huge number of parts (garbled seed 85729751)', () => {
+  // split had a limit of 1024 parts; part had none, and its derivative builds the other parts:
+  // part(y_pred, index = 1, parts = 1e38) hung the call.
+  it('is a located limit error, as for split', () => {
+    const f = compile('loss f(y_true, y_pred) = mean(part(y_pred, index = 1, parts = 1e38, axis = 0))\n').losses.f!();
+    const t = tf.ones([2, 3]);
+    const before = tf.memory().numTensors;
+    let err: unknown;
+    try {
+      f(t, t);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LosscError);
+    expect((err as LosscError).kind).toBe('limit');
+    expect(String(err)).toMatch(/1:31: limit error: a part of 1e\+38 parts/);
+    expect(tf.memory().numTensors).toBe(before);
+    t.dispose();
+  });
 });
