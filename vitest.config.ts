@@ -12,6 +12,8 @@ const SHARED = [
   'fuzz-regressions', 'fuzz-regressions-2', 'fuzz-slice', 'grammar-errors', 'grammar-limits', 'grammar-property', 'grammar',
   'hyperbolic-trig-ops', 'imports', 'ir', 'keras-cases', 'lower', 'math-regressions', 'models', 'pipeline', 'print',
   'print-determinism', 'rewrite', 'roundtrip', 'shapes', 'stability', 'stdlib-keras', 'swell',
+  'keras-reduce', 'label-scan', 'repeat-broadcast', 'batch-hard-kernel', 'batch-hard-opbyop', 'batch-hard-memory',
+  'fuzz-regressions-3', 'fuzz-regressions-4', 'fuzz-regressions-5', 'sparse-selection', 'opbyop-lean',
 ].map((f) => `test/${f}.test.ts`);
 
 export default defineConfig({
