@@ -22,7 +22,7 @@ import { topoSort } from '../ir/node.js';
 import { showShape, type Dim, type DType } from '../ir/shape.js';
 import { dims, isBufferLeaf, materialize, sizeOf, supported } from './fused-codegen/graph.js';
 import { groupNests } from './fused-codegen/nests.js';
-import { planNest } from './fused-codegen/plan.js';
+import { planNest, unrollMarked } from './fused-codegen/plan.js';
 import { withScratch, type Scratch, type ScratchKind } from './fused-codegen/pool.js';
 import { storedAsFloat32, type Ctx } from './fused-codegen/scope.js';
 import { HELPERS, lit, Unsupported, type Helper } from './fused-codegen/scalar.js';
@@ -318,7 +318,7 @@ function generate(roots: readonly Node[], inputs: readonly Node[]): Built {
   const rendered = renderers.map((r, i) => ({ nest: nests[i]!, lines: r() }));
   const bufs = [...tempName].map(([n, name]) => ({ name, kind: storedAsFloat32(n) ? ('f32' as const) : SCRATCH_KIND[n.dtype], size: sizeOf(dims(n)) }));
   const shared = shareBuffers(rendered, bufs);
-  const body = shared.blocks.flatMap((b) => b.lines);
+  const body = unrollMarked(shared.blocks.flatMap((b) => b.lines));
 
   const temps = [...shared.temps.map(({ kind, size }) => ({ kind, size })), ...scratch.map((size) => ({ kind: 'f64' as const, size }))];
   const tempNames = [...shared.temps.map((t) => t.name), ...scratch.map((_, i) => `w${i}`)];

@@ -241,6 +241,37 @@ export function planNest(ctx: Ctx, nest: Nest): () => string[] {
   return () => new Emitter(plan).nest();
 }
 
+const UNROLL = ' // unroll 2';
+const MARKED = /^(\s*)for \(let (v\d+) = 0; \2 < (.+); \2\+\+\) \{ \/\/ unroll 2$/;
+
+/**
+ * The kernel's lines with every marked loop unrolled by two (the same operations in the same
+ * order, so the same results), after buffer sharing has read the lines as one element's code.
+ * A marked loop is a row's inner loop: its trip count is the row's length, which is also the inner
+ * trip count of the kernel tfjs runs next on the row's tensor (the backward matmul of a Dense
+ * layer with that many units). Such a JS loop slowed that wasm matmul's next call by ~5% here
+ * (branch prediction, it seems: the call after is not slowed; bench fit mse batch 1024); unrolled, it did not.
+ */
+export function unrollMarked(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = MARKED.exec(lines[i]!);
+    if (!m) {
+      out.push(lines[i]!);
+      continue;
+    }
+    const [, ind, x, n] = m as unknown as [string, string, string, string];
+    const end = lines.indexOf(`${ind}}`, i + 1);
+    const body = lines.slice(i + 1, end);
+    const copy = (pad: string) => body.map((l) => pad + l);
+    out.push(`${ind}{ // ${x} unrolled by 2`, `${ind}  let ${x} = 0;`, `${ind}  for (; ${x} + 1 < ${n}; ${x}++) {`);
+    out.push(`${ind}    {`, ...copy('    '), `${ind}    }`, `${ind}    ${x}++;`, `${ind}    {`, ...copy('    '), `${ind}    }`);
+    out.push(`${ind}  }`, `${ind}  if (${x} < ${n}) {`, ...copy('  '), `${ind}  }`, `${ind}}`);
+    i = end;
+  }
+  return out;
+}
+
 const nestHasTies = (nest: Nest, it: Item) => nest.items.some((i) => i.tieOf === it);
 
 /** The renderer of one planned nest: its loops, the locals at each level, stores and accumulators. */
@@ -255,8 +286,9 @@ class Emitter {
     this.lines.push('  '.repeat(this.indent) + t);
   }
 
-  private open(lv: number): void {
-    this.out(`for (let ${v(lv)} = 0; ${v(lv)} < ${this.pl.ctx.size(this.pl.sizes[lv]!)}; ${v(lv)}++) {`);
+  /** A loop; an inner loop under an outer one is marked to be unrolled (see unrollMarked). */
+  private open(lv: number, unroll = false): void {
+    this.out(`for (let ${v(lv)} = 0; ${v(lv)} < ${this.pl.ctx.size(this.pl.sizes[lv]!)}; ${v(lv)}++) {${unroll ? UNROLL : ''}`);
     this.indent++;
   }
 
@@ -304,7 +336,7 @@ class Emitter {
     this.emitLocals(s.all, outer - 1);
     for (const it of nest.items) this.startAccumulators(it, p);
     for (let lv = outer; lv < groups.length; lv++) {
-      this.open(lv);
+      this.open(lv, outer > 0 && lv === groups.length - 1);
       this.emitLocals(s.all, lv);
     }
     for (const it of nest.items) this.element(it, p);
