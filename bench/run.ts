@@ -25,6 +25,7 @@ import { fusedKernelTimings } from './fused-kernel.js';
 import { coldStart, coldStartTable } from './cold-start.js';
 import { shapeRotation } from './shapes.js';
 import { userTables } from './user.js';
+import { lcg, shuffler } from './order.js';
 
 type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
 /**
@@ -51,11 +52,6 @@ interface Workload {
 }
 
 const EPS = 1e-7;
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-}
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const fill = (n: number, f: () => number) => Array.from({ length: n }, f);
@@ -360,8 +356,8 @@ function callOnce(f: () => tf.Tensor | tf.Tensor[]): void {
 }
 
 /**
- * Median ms per call of each function, measured interleaved (one call of each in turn, `reps`
- * rounds), so that a slow stretch of a shared machine slows every implementation alike.
+ * Median ms per call of each function, measured interleaved (one call of each per round, in a
+ * seeded random order, `reps` rounds), so that a slow stretch of a shared machine slows every implementation alike.
  */
 function timeInterleaved(fs: Array<() => tf.Tensor | tf.Tensor[]>, reps: number): number[][] {
   // Warm up to steady state, as in training (thousands of calls): generated code and tfjs's own
@@ -371,12 +367,13 @@ function timeInterleaved(fs: Array<() => tf.Tensor | tf.Tensor[]>, reps: number)
     for (let i = 0; i < 500 && (i < 2 || performance.now() - warm < 50); i++) callOnce(f);
   }
   const times = fs.map(() => [] as number[]);
+  const order = shuffler(fs.length);
   for (let r = 0; r < reps; r++) {
-    fs.forEach((f, i) => {
+    for (const i of order()) {
       const t0 = performance.now();
-      callOnce(f);
+      callOnce(fs[i]!);
       times[i]!.push(performance.now() - t0);
-    });
+    }
   }
   return times;
 }

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { losses, type LossFunction } from '../src/index.js';
 import { fusedKernelsGenerated } from '../src/compile/fused.js';
 import { simdModulesBuilt } from '../src/compile/wasm-simd/simd.js';
+import { shuffler } from './order.js';
 
 type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
 
@@ -106,7 +107,7 @@ function valuePass(f: Fn, data: ReadonlyArray<{ yt: tf.Tensor; yp: tf.Tensor }>)
 
 /**
  * Value only, `shapes` batch sizes in turn: per round, one timed pass over all shapes of lossc
- * and of each tfjs function (the order rotated per round; a call takes microseconds, so passes
+ * and of each tfjs function (in a seeded random order per round; a call takes microseconds, so passes
  * are timed, not calls); the ratio is the faster tfjs pass over lossc's.
  */
 function valueRotation(c: ValueCase, shapes: number, rounds: number): string {
@@ -119,12 +120,10 @@ function valueRotation(c: ValueCase, shapes: number, rounds: number): string {
   const all = [f, ...c.tfjs];
   const ratios: number[] = [];
   const perCall = { lossc: [] as number[], tfjs: [] as number[] };
+  const order = shuffler(all.length);
   for (let r = 0; r < rounds; r++) {
     const ms = all.map(() => 0);
-    for (let k = 0; k < all.length; k++) {
-      const i = (k + r) % all.length;
-      ms[i] = valuePass(all[i]!, data);
-    }
+    for (const i of order()) ms[i] = valuePass(all[i]!, data);
     const [lossc, ...tfjs] = ms as [number, ...number[]];
     const best = Math.min(...tfjs);
     ratios.push(best / lossc);

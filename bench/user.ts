@@ -2,8 +2,8 @@
 // against the same with the tfjs loss, value-only calls of the loss alone, and the op-by-op
 // path (a weighted call takes it) by its kernel count; the process's RSS after each workload.
 //
-// Every ratio is tfjs time / lossc time, measured interleaved (one call of each in turn per
-// round, so a slow stretch of the shared machine slows both alike) and given as p25 / median /
+// Every ratio is tfjs time / lossc time, measured interleaved (one call of each per round, in a
+// seeded random order, so a slow stretch of the shared machine slows both alike) and given as p25 / median /
 // p75 over the rounds, the median being the one compared with the goal (≥ 1×). The time is the
 // process's CPU time (user + system, all its threads) per call: on the shared machine a call's
 // wall-clock time also counts the time it was descheduled, which made the per-round wall ratios
@@ -17,7 +17,7 @@
 //
 // Only the loss's part of a step differs, and at batch 1024 it is under 1% of the step (the
 // matmuls are the rest): a fit row's ratio cannot leave 1× by more than that share, while the
-// shared machine's noise moves a median of 101 rounds by about as much. So each fit row comes with
+// shared machine's noise moves a median of 101 rounds by about as much (short steps get more rounds). So each fit row comes with
 // the part itself (value and gradient of mean(loss) with respect to the predictions, what the
 // step's backprop runs of the loss; for evaluate, its value), the step ratio that part predicts,
 // and a 95% confidence interval of the median ratio; a median below 1× whose interval holds 1× is
@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { losses, type LossFunction } from '../src/index.js';
 import { useBackend } from '../src/backend.js';
+import { lcg, shuffler } from './order.js';
 
 type Fn = (yt: tf.Tensor, yp: tf.Tensor) => tf.Tensor;
 
@@ -76,6 +77,7 @@ interface UserRow {
   ratio: Spread;
   /** tfjs / lossc per round, wall-clock time: the median */
   wall: number;
+  rounds: number;
   /** kernels run by one call (op-by-op rows): tfjs, lossc */
   kernels?: [number, number];
   /** fit and evaluate rows: the loss's part of the step, CPU ms (medians), tfjs and lossc */
@@ -93,19 +95,22 @@ function compared(times: number[][]) {
 }
 
 /**
- * Per-round ratios b_i / a_i of lossc's call `a` and tfjs's calls `bs` made interleaved (`reps`
- * rounds after warm-up); b_i is the fastest of tfjs's calls in round i (its built-in or its ops).
- * CPU time, and the wall-clock ratio's median.
+ * Per-round ratios b_i / a_i of lossc's call `a` and tfjs's calls `bs` made interleaved (at least
+ * `reps` rounds after warm-up, more for short calls: as many as fill `budgetMs`, at most 30 × reps);
+ * b_i is the fastest of tfjs's calls in round i (its built-in or its ops). CPU time, the wall-clock
+ * ratio's median, and the number of rounds.
  */
-async function interleaved(a: Call, bs: Call[], reps: number, warm: number) {
+async function interleaved(a: Call, bs: Call[], reps: number, warm: number, budgetMs = 0) {
   const all = [a, ...bs];
+  const w0 = performance.now();
   for (let i = 0; i < warm; i++) for (const f of all) await f();
+  const roundMs = (performance.now() - w0) / Math.max(1, warm);
+  const rounds = Math.min(30 * reps, Math.max(reps, Math.ceil(budgetMs / roundMs)));
   const cpu = all.map(() => [] as number[]);
   const wall = all.map(() => [] as number[]);
-  for (let r = 0; r < reps; r++) {
-    // rotate which goes first, so none always runs right after another's garbage
-    for (let k = 0; k < all.length; k++) {
-      const i = (k + r) % all.length;
+  const order = shuffler(all.length);
+  for (let r = 0; r < rounds; r++) {
+    for (const i of order()) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       await all[i]!();
@@ -114,7 +119,7 @@ async function interleaved(a: Call, bs: Call[], reps: number, warm: number) {
       cpu[i]!.push((c.user + c.system) / 1000);
     }
   }
-  return { ...compared(cpu), wall: compared(wall).ratio.median };
+  return { ...compared(cpu), wall: compared(wall).ratio.median, rounds };
 }
 
 /** One call as a step makes it: run, wait for the results, free them. */
@@ -123,11 +128,6 @@ function callOnce(f: () => tf.Tensor | tf.Tensor[]): void {
   const list = Array.isArray(out) ? out : [out];
   for (const t of list) t.dataSync();
   tf.dispose(list);
-}
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
 }
 
 // ---- model.fit --------------------------------------------------------------------------------
@@ -173,6 +173,10 @@ async function stepKernels(step: () => Promise<void>): Promise<number> {
 
 async function fitRows(backend: string, reps: number): Promise<UserRow[]> {
   const rows: UserRow[] = [];
+  // short calls get more rounds, ~15 s per row in a full run: a wasm evaluate at batch 1024 takes
+  // 3.4 ms, and its loss part (0.01 ms against tfjs's 0.02) predicts 1.003×, within a median's noise
+  // at 1000 rounds
+  const budget = 150 * reps;
   for (const batch of [32, 1024]) {
     for (const l of FIT_LOSSES) {
       const r = lcg(7);
@@ -186,21 +190,21 @@ async function fitRows(backend: string, reps: number): Promise<UserRow[]> {
       const withLossc = mlp(l.lossc(), l.activation);
       const step = (m: tf.LayersModel) => async () => void (await m.trainOnBatch(x, y));
       const kernels: [number, number] = [await stepKernels(step(withTfjs)), await stepKernels(step(withLossc))];
-      const t = await interleaved(step(withLossc), [step(withTfjs)], reps, 10);
+      const t = await interleaved(step(withLossc), [step(withTfjs)], reps, 10, budget);
       const pred = tf.variable(tf.tidy(() => withTfjs.predict(x) as tf.Tensor));
       const lossc = l.lossc();
       const part = async (withGrad: boolean): Promise<[number, number]> => {
-        const p = await interleaved(lossPart(lossc, y, pred, withGrad), [lossPart(tf.metrics[l.tfjs], y, pred, withGrad)], 3 * reps, 10);
+        const p = await interleaved(lossPart(lossc, y, pred, withGrad), [lossPart(tf.metrics[l.tfjs], y, pred, withGrad)], 3 * reps, 10, budget / 5);
         return [p.bMs, p.aMs];
       };
-      rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, wall: t.wall, kernels, part: await part(true), rss: rssMiB() });
+      rows.push({ backend, workload: l.name, size: `batch ${batch}`, tfjsMs: t.bMs, losscMs: t.aMs, ratio: t.ratio, wall: t.wall, rounds: t.rounds, kernels, part: await part(true), rss: rssMiB() });
       const evaluate = (m: tf.LayersModel) => async () => {
         const out = m.evaluate(x, y, { batchSize: batch }) as tf.Scalar;
         await out.data();
         out.dispose();
       };
-      const ev = await interleaved(evaluate(withLossc), [evaluate(withTfjs)], reps, 5);
-      rows.push({ backend, workload: l.name.replace('fit', 'evaluate'), size: `batch ${batch}`, tfjsMs: ev.bMs, losscMs: ev.aMs, ratio: ev.ratio, wall: ev.wall, part: await part(false), rss: rssMiB() });
+      const ev = await interleaved(evaluate(withLossc), [evaluate(withTfjs)], reps, 5, budget);
+      rows.push({ backend, workload: l.name.replace('fit', 'evaluate'), size: `batch ${batch}`, tfjsMs: ev.bMs, losscMs: ev.aMs, ratio: ev.ratio, wall: ev.wall, rounds: ev.rounds, part: await part(false), rss: rssMiB() });
       pred.dispose();
       withTfjs.dispose();
       withLossc.dispose();
@@ -246,14 +250,14 @@ async function lossRows(backend: string, workloads: UserWorkload[], reps: number
     // value only: lossc's fast path against the faster of tfjs's built-in and plain ops (per round)
     const tfjsValue = [w.ops, ...(w.builtin ? [w.builtin] : [])].map((f) => () => callOnce(() => f(yt, yp)));
     const v = await interleaved(() => callOnce(() => lossc(yt, yp)), tfjsValue, reps, 3);
-    rows.push({ backend, workload: `${w.name}, value only`, size, tfjsMs: v.bMs, losscMs: v.aMs, ratio: v.ratio, wall: v.wall, rss: rssMiB() });
+    rows.push({ backend, workload: `${w.name}, value only`, size, tfjsMs: v.bMs, losscMs: v.aMs, ratio: v.ratio, wall: v.wall, rounds: v.rounds, rss: rssMiB() });
     // op-by-op (a weighted call), value and gradient: kernels per call, and time
     const tw = weightedTfjs(w);
     const losscStep = () => valueAndGrad((q) => lossc(yt, q, sw), yp);
     const tfjsStep = () => valueAndGrad((q) => tw(yt, q, sw), yp);
     const kernels: [number, number] = [await kernelCount(tfjsStep), await kernelCount(losscStep)];
     const o = await interleaved(() => callOnce(losscStep), [() => callOnce(tfjsStep)], reps, 3);
-    rows.push({ backend, workload: `${w.name}, op-by-op (weighted), value+grad`, size, tfjsMs: o.bMs, losscMs: o.aMs, ratio: o.ratio, wall: o.wall, kernels, rss: rssMiB() });
+    rows.push({ backend, workload: `${w.name}, op-by-op (weighted), value+grad`, size, tfjsMs: o.bMs, losscMs: o.aMs, ratio: o.ratio, wall: o.wall, rounds: o.rounds, kernels, rss: rssMiB() });
     tf.dispose([yt, yp, sw]);
   }
   return rows;
@@ -263,8 +267,8 @@ function userTable(rows: UserRow[]): string {
   const x = (v: number, digits = 2) => `${v.toFixed(digits)}×`;
   const lines = [
     `what users meet: tfjs CPU time / lossc CPU time, interleaved, p25 / median / p75 over rounds (a fit step is model.trainOnBatch); kernels per call or step (tfjs, lossc); RSS after the workload; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}:`,
-    '| backend | workload | size | tfjs CPU ms | lossc CPU ms | tfjs / lossc (p25 / median / p75) | 95% CI of the median | wall-clock tfjs / lossc, median | its loss part, CPU ms: tfjs / lossc | the step ratio it predicts | kernels tfjs / lossc | tfjs / lossc ≥ goal | RSS MiB |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    '| backend | workload | size | tfjs CPU ms | lossc CPU ms | tfjs / lossc (p25 / median / p75) | rounds | 95% CI of the median | wall-clock tfjs / lossc, median | its loss part, CPU ms: tfjs / lossc | the step ratio it predicts | kernels tfjs / lossc | tfjs / lossc ≥ goal | RSS MiB |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const r of rows) {
     const k = r.kernels ? `${r.kernels[0]} / ${r.kernels[1]}${r.kernels[1] > r.kernels[0] ? ' (more)' : ''}` : '-';
@@ -273,7 +277,7 @@ function userTable(rows: UserRow[]): string {
     const part = r.part ? `${r.part[0].toFixed(3)} / ${r.part[1].toFixed(3)}` : '-';
     const predicted = r.part ? x(r.tfjsMs / (r.tfjsMs - r.part[0] + r.part[1]), 3) : '-';
     lines.push(
-      `| ${r.backend} | ${r.workload} | ${r.size} | ${r.tfjsMs.toFixed(2)} | ${r.losscMs.toFixed(2)} | ${x(r.ratio.p25)} / ${x(r.ratio.median)} / ${x(r.ratio.p75)} | ${x(r.ratio.ci[0])}–${x(r.ratio.ci[1])} | ${x(r.wall)} | ${part} | ${predicted} | ${k} | ≥1×: ${met} | ${r.rss.toFixed(0)} |`,
+      `| ${r.backend} | ${r.workload} | ${r.size} | ${r.tfjsMs.toFixed(2)} | ${r.losscMs.toFixed(2)} | ${x(r.ratio.p25)} / ${x(r.ratio.median)} / ${x(r.ratio.p75)} | ${r.rounds} | ${x(r.ratio.ci[0])}–${x(r.ratio.ci[1])} | ${x(r.wall)} | ${part} | ${predicted} | ${k} | ≥1×: ${met} | ${r.rss.toFixed(0)} |`,
     );
   }
   return lines.join('\n');
