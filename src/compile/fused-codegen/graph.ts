@@ -10,7 +10,7 @@
 import { OPS, readsValueOf, REDUCTIONS, reduceAxes, VIEWS, type OpName, type OpSpec } from '../../ir/ops.js';
 import type { Node } from '../../ir/node.js';
 import { int, Unsupported } from './scalar.js';
-import { dimSize, szAdd, szEq, szMul, szProduct, szStrides, szTypical, type Sz } from './size.js';
+import { dimSize, szAdd, szDiv, szEq, szMul, szProduct, szStrides, szTypical, type Sz } from './size.js';
 
 /** One axis of a position: loop axis `d` of the iteration space (-1: none, i.e. 0), plus `off`. */
 export interface Ix {
@@ -203,7 +203,8 @@ export function argPositions(n: Node, pos: Pos): Pos[] {
       const parts = int(n.attrs.parts, 1);
       const index = int(n.attrs.index, 0, parts - 1);
       const size = dims(n)[a]!;
-      if (!szEq(dims(x)[a]!, szMul(size, parts))) throw new Unsupported('part does not divide');
+      // at a signature a part's size is the quotient atom x/parts, which times parts is not x again
+      if (!szEq(szDiv(dims(x)[a]!, parts), size)) throw new Unsupported('part does not divide');
       const p = [...pos];
       p[a] = { d: pos[a]!.d, off: szAdd(pos[a]!.off, szMul(index, size)) };
       return [normPos(p, dims(x))];
@@ -333,7 +334,14 @@ export function materialize(roots: readonly Node[], bound: ReadonlySet<Node>): M
 
   const targetSet = new Set<Node>();
   const owners = new Map<Node, Set<Node>>();
+  // once per target: a concat of a thousand pieces is the owner of each of them
+  const iterSizes = new Map<Node, number>();
   const iterSize = (t: Node): number => {
+    let s = iterSizes.get(t);
+    if (s === undefined) iterSizes.set(t, (s = iterSizeOf(t)));
+    return s;
+  };
+  const iterSizeOf = (t: Node): number => {
     switch (targetKind(t)) {
       case 'red':
         return szTypical(sizeOf(dims(t.args[0]!)));
