@@ -94,12 +94,20 @@ export function grad(output: Node, wrt: readonly Node[], seed: Node = b.constant
   }
 }
 
-/** One concat of the adjoints of a tensor's parts, zeros for the parts nobody used. */
+/** One concat of the adjoints of a tensor's parts, zeros for the parts nobody used (a run of them in few pieces). */
 function joinParts(src: Node, split: PartAdjoints): Node {
   const pieces: Node[] = [];
-  for (let index = 0; index < split.parts; index++) {
-    const part = Node.make('part', [src], { axis: split.axis, parts: split.parts, index });
-    pieces.push(b.broadcastLike(split.adjoints.get(index) ?? b.constant(0), part));
+  for (let index = 0; index < split.parts; ) {
+    const adjoint = split.adjoints.get(index);
+    if (adjoint) {
+      pieces.push(b.broadcastLike(adjoint, Node.make('part', [src], { axis: split.axis, parts: split.parts, index })));
+      index++;
+      continue;
+    }
+    let end = index;
+    while (end < split.parts && !split.adjoints.has(end)) end++;
+    for (const zeros of b.partRange(src, split.axis, split.parts, index, end)) pieces.push(b.broadcastLike(b.constant(0), zeros));
+    index = end;
   }
   return Node.make('concat', pieces, { axis: split.axis });
 }

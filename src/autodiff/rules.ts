@@ -11,6 +11,7 @@
 import * as b from '../ir/build.js';
 import { Node } from '../ir/node.js';
 import type { OpName } from '../ir/ops.js';
+import { gcd } from '../ir/op-spec.js';
 import { LosscError } from '../errors.js';
 
 export type Vjp = (n: Node, g: Node) => Array<Node | null>;
@@ -152,7 +153,7 @@ export const VJP: Record<OpName, Vjp | null> = {
     const pieces = sizes.reduce((p, q) => p + q, 0) / unit;
     let at = 0;
     return sizes.map((s) => {
-      const mine = Array.from({ length: s / unit }, (_, i) => Node.make('part', [gg], { axis, parts: pieces, index: at + i }));
+      const mine = b.partRange(gg, axis, pieces, at, at + s / unit);
       at += s / unit;
       return mine.length === 0 ? null : mine.length === 1 ? mine[0]! : Node.make('concat', mine, { axis });
     });
@@ -180,10 +181,6 @@ export const VJP: Record<OpName, Vjp | null> = {
     throw new LosscError('type', 'second derivatives of ctc are not supported (ctc_grad has no derivative rule)');
   },
 };
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
 
 function swapLast(x: Node): Node {
   const perm = Array.from({ length: x.rank }, (_, i) => i);

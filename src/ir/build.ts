@@ -152,3 +152,30 @@ export function chain(items: readonly Node[], inverted: readonly boolean[], join
   };
   return build(0, items.length);
 }
+
+/**
+ * Parts [from, to) of `parts` equal parts of x along `axis`, in order, as few nodes as a split
+ * allows: each node is a part of a coarser split (d consecutive parts starting at a multiple of d,
+ * d dividing `parts`), the largest that fits first. The derivative of one part of 1000 joins it
+ * with the zeros of the other 999 in a handful of nodes, not 999. A coarser part is taken at a
+ * symbolic size only where its size is written like the fine one's (`D/500` beside `D/1000`), so
+ * that a concat of them is `D` again (op-spec's `joinedParts`).
+ */
+export function partRange(x: Node, axis: number, parts: number, from: number, to: number): Node[] {
+  const part = (p: number, index: number) => Node.make('part', [x], { axis, parts: p, index });
+  const fine = part(parts, from).shape[axis]!;
+  const base = typeof fine === 'string' ? /^(.+)\/\d+$/.exec(fine)?.[1] : undefined;
+  const out: Node[] = [];
+  for (let at = from; at < to; ) {
+    let d = 1;
+    for (let c = to - at; c > 1; c--) {
+      if (parts % c !== 0 || at % c !== 0) continue;
+      if (typeof fine === 'string' && (c === parts || !base || part(parts / c, at / c).shape[axis] !== `${base}/${parts / c}`)) continue;
+      d = c;
+      break;
+    }
+    out.push(part(parts / d, at / d));
+    at += d;
+  }
+  return out;
+}

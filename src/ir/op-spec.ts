@@ -179,12 +179,22 @@ export const reduction = (name: string): OpSpec<'reduce'> => ({
   },
 });
 
-/** `D/3` three times is `D` again (the parts of a split, joined by the derivative of `part`). */
+/**
+ * Parts of one `D` that make it whole are `D` again: `D/3` three times, or `D/4 + D/2 + D/4` (the
+ * parts of a split joined by the derivative of `part`, a run of unused ones as coarser parts).
+ */
 export function joinedParts(dims: readonly Dim[]): Dim | undefined {
-  const m = typeof dims[0] === 'string' ? /^(.+)\/(\d+)$/.exec(dims[0]) : null;
-  if (!m || !dims.every((d) => d === dims[0]) || Number(m[2]) !== dims.length) return undefined;
-  return m[1]!.startsWith('(') && m[1]!.endsWith(')') ? m[1]!.slice(1, -1) : m[1]!;
+  const ms = dims.map((d) => (typeof d === 'string' ? /^(.+)\/(\d+)$/.exec(d) : null));
+  const base = ms[0]?.[1];
+  if (!base || ms.some((m) => !m || m[1] !== base)) return undefined;
+  const dens = ms.map((m) => Number(m![2]));
+  const common = dens.reduce((l, n) => (l * n) / gcd(l, n), 1);
+  if (!Number.isSafeInteger(common) || dens.reduce((t, n) => t + common / n, 0) !== common) return undefined;
+  return base.startsWith('(') && base.endsWith(')') ? base.slice(1, -1) : base;
 }
+
+/** The greatest common divisor of two whole numbers. */
+export const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 
 /** The argument checks of `ctc` and `ctc_grad`: int labels [B, L], float logits [B, T, C]. */

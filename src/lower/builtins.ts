@@ -203,7 +203,7 @@ export const BUILTINS: Record<string, Builtin> = {
       const x = t(a, 'x');
       const parts = intOf(a.parts as Static, 'parts');
       const index = intOf(a.index as Static, 'index');
-      // split's limit: the derivative of a part builds the other parts (garbled seed 85729751 hung).
+      // split's limit: a part of 1e38 parts hung the call (garbled seed 85729751).
       if (parts > MAX_SPLIT_PARTS) throw new LosscError('limit', `a part of ${showStatic(parts)} parts: lossc splits into at most ${MAX_SPLIT_PARTS}`);
       if (index < 0 || index >= parts) throw new LosscError('option', `part index ${index} is not in 0..${parts - 1}`);
       return Node.make('part', [x], { axis: intOf(a.axis as Static, 'axis'), parts, index });
