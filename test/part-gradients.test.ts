@@ -98,6 +98,30 @@ describe('losses that cut the batch axis', () => {
     tf.dispose([yt, g]);
   });
 
+  it('every part of 4, 6, 8 and 12 along either axis: the gradient is y_true on the part, 0 elsewhere', async () => {
+    await tf.setBackend('cpu');
+    for (const parts of [4, 6, 8, 12]) {
+      for (const axis of [0, 1]) {
+        const shape = axis === 0 ? [2 * parts, 3] : [3, 2 * parts];
+        const r = rng(parts + axis);
+        const t = floats(r, 6 * parts);
+        const yt = tf.tensor(t, shape);
+        for (let index = 0; index < parts; index++) {
+          const src = `loss f(y_true, y_pred) = mean(part(y_pred, index = ${index}, parts = ${parts}, axis = ${axis}) * part(y_true, index = ${index}, parts = ${parts}, axis = ${axis}))`;
+          const f = compile(src).losses.f!();
+          const inPart = (i: number) => Math.floor((axis === 0 ? Math.floor(i / 3) : i % (2 * parts)) / 2) === index;
+          const want = t.map((v, i) => (inPart(i) ? v / 6 : 0));
+          for (const w of [undefined, 1]) {
+            const g = tf.grad((p: tf.Tensor) => f(yt, p, w) as tf.Scalar)(tf.zeros(shape));
+            expectClose(g.dataSync(), want, `part ${index} of ${parts} along ${axis}${w ? ', general path' : ''}`);
+            g.dispose();
+          }
+        }
+        yt.dispose();
+      }
+    }
+  });
+
   it('concat of a part and its whole: right', async () => {
     await tf.setBackend('cpu');
     agree('joined', 5, 16, 21);
